@@ -1,0 +1,67 @@
+# Schakel: the developer's menu. Every target installs what it needs first.
+#   make run    serve Schakel on the embedded store, web client built  (http://127.0.0.1:8000)
+#   make test   every test: lint and types, Python (unit, contract, e2e, Redis, browser), Vitest
+#   make check  ruff format --check, ruff, mypy strict
+#   make bench  benchmarks (figures and ratios; never part of the tests)
+#   make clean  remove build outputs and caches
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+WEB := client/web
+PYTEST_ARGS ?=
+
+.PHONY: run test check bench clean venv web system-deps schema test-py test-web
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# The web client (TypeScript, Vite). npm ci only when the lock file changed.
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web: $(WEB)/node_modules/.installed
+	cd $(WEB) && npm run build --silent
+
+# Debian packages the tests need: redis-server, and chromium for the browser tests.
+system-deps:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+run: venv web
+	$(VENV)/bin/schakel serve
+
+schema: venv
+	$(VENV)/bin/schakel schema > shared/schema.json
+
+check: venv
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test-py: venv system-deps web
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-web: web
+	cd $(WEB) && npm test --silent
+
+test: check test-web test-py
+
+bench: venv web
+	$(PY) -m bench
+
+clean:
+	rm -rf $(WEB)/dist artifacts .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	find . -name __pycache__ -prune -exec rm -rf {} +

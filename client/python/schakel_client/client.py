@@ -1,0 +1,362 @@
+"""An asyncio client for the Schakel hub: for scripts, tests and the load generator.
+
+::
+
+    async with SchakelClient("ws://127.0.0.1:8000/ws", token) as client:
+        board = await client.subscribe("3abeef35a276:g1")
+        client.edit(board.board, "a1", "actor", label="Youth worker", pos=[0, 0])
+        await client.settled()          # every own op acknowledged
+        print(board.view())
+
+The client keeps a :class:`~schakel_client.replica.Replica` per board, applies own edits
+at once, sends them in batches (one per event-loop turn and board), tracks acks, and
+reconnects by itself: it resubscribes from the last sequence number it saw and sends
+again whatever was not acknowledged (ops are idempotent, so nothing doubles).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from types import TracebackType
+from typing import Any
+
+from schakel_core import messages as m
+from schakel_core.ops import Op
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from .replica import Replica
+
+logger = logging.getLogger(__name__)
+
+RETRY_CODES = {"store_unavailable", "rate_limited"}
+FATAL_CODES = {"auth_failed"}
+
+
+class ClientError(Exception):
+    """The hub refused something this client cannot retry (e.g. a bad token)."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code, self.reason = code, reason
+
+
+class SchakelClient:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        client_id: str | None = None,
+        name: str = "",
+        reconnect: bool = True,
+        backoff_s: tuple[float, float] = (0.05, 2.0),
+    ) -> None:
+        self.url, self.token, self.name = url, token, name
+        self.client_id = client_id or "py-" + secrets.token_hex(6)
+        self.reconnect = reconnect
+        self.backoff_s = backoff_s
+        self.replicas: dict[str, Replica] = {}
+        self.presence: dict[str, dict[str, m.PresenceOut]] = {}
+        self.errors: list[m.Error] = []
+        self.welcome: m.Welcome | None = None
+        self.counter = 0
+        self.connected = asyncio.Event()
+        self.connects = 0
+        self.on_message: Callable[[m.ServerMessage], None] | None = None
+        self._ws: ClientConnection | None = None
+        self._ref = 0
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._fatal: ClientError | None = None
+        self._send_scheduled = False
+        self._subscribe_waiters: dict[str, asyncio.Future[Replica]] = {}
+        self._subscribe_refs: dict[int, str] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> SchakelClient:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def start(self, timeout: float = 10) -> None:
+        self._task = asyncio.create_task(self._run())
+        waiter = asyncio.ensure_future(self.connected.wait())
+        done, _ = await asyncio.wait(
+            {waiter, self._task}, timeout=timeout, return_when="FIRST_COMPLETED"
+        )
+        if waiter not in done:
+            waiter.cancel()
+            if self._fatal is not None:
+                raise self._fatal
+            if self._task in done:
+                self._task.result()
+            raise TimeoutError(f"could not connect to {self.url}")
+
+    async def close(self) -> None:
+        self.reconnect = False
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def drop_connection(self) -> None:
+        """Close the socket abruptly (tests of reconnect); the client reconnects by itself."""
+        if self._ws is not None:
+            self._ws.transport.abort()
+
+    async def _run(self) -> None:
+        delay = self.backoff_s[0]
+        while True:
+            try:
+                async with connect(self.url, max_size=None, open_timeout=5) as ws:
+                    self._ws = ws
+                    await self._session(ws)
+                    delay = self.backoff_s[0]
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
+                logger.debug("client %s: connection lost: %s", self.client_id, exc)
+            except InvalidURI as exc:
+                self._fatal = ClientError("bad_url", str(exc))
+                return
+            finally:
+                self._ws = None
+                self.connected.clear()
+            if self._fatal is not None or not self.reconnect:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.backoff_s[1])
+
+    async def _session(self, ws: ClientConnection) -> None:
+        await ws.send(m.encode(m.Hello(self.token, self.client_id, self.name)))
+        first = m.decode_server(await ws.recv(decode=False))
+        if isinstance(first, m.Error):
+            self._fatal = ClientError(first.code, first.reason)
+            return
+        if not isinstance(first, m.Welcome):
+            raise ConnectionClosed(None, None)
+        self.welcome = first
+        self.connects += 1
+        for replica in self.replicas.values():
+            replica.requeue_inflight()
+            replica.synced = False
+            await ws.send(m.encode(m.Subscribe(replica.board, replica.seq)))
+        self.connected.set()
+        async for frame in ws:
+            if isinstance(frame, bytes):
+                self._handle(m.decode_server(frame))
+
+    # ------------------------------------------------------------- receiving
+
+    def _handle(self, msg: m.ServerMessage) -> None:
+        match msg:
+            case m.Update(board=board, seq=seq, ops=ops):
+                self._see(ops)
+                if (r := self.replicas.get(board)) is not None:
+                    r.on_update(seq, ops)
+            case m.Ack(board=board, ref=ref):
+                if (r := self.replicas.get(board)) is not None:
+                    r.acked(ref)
+            case m.Sync(board=board, seq=seq, full=full, ops=ops):
+                self._see(ops)
+                r = self.replicas.setdefault(board, Replica(board))
+                r.on_sync(seq, full, ops)
+                waiter = self._subscribe_waiters.pop(board, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(r)
+                self._schedule_send()
+            case m.PresenceOut(board=board, conn=conn):
+                self.presence.setdefault(board, {})[conn] = msg
+            case m.Leave(board=board, conn=conn):
+                self.presence.get(board, {}).pop(conn, None)
+            case m.Error():
+                self._on_error(msg)
+            case m.Welcome() | m.Pong() | m.WorkshopEvent():
+                pass
+        if self.on_message is not None:
+            self.on_message(msg)
+        self._notify()
+
+    def _on_error(self, err: m.Error) -> None:
+        self.errors.append(err)
+        logger.debug("client %s: error %s %s", self.client_id, err.code, err.reason)
+        if err.ref is not None and err.ref in self._subscribe_refs:
+            board = self._subscribe_refs.pop(err.ref)
+            waiter = self._subscribe_waiters.pop(board, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(ClientError(err.code, err.reason))
+            return
+        r = self.replicas.get(err.board or "")
+        if r is None or err.ref is None:
+            return
+        if err.code in RETRY_CODES:
+            r.requeue_inflight()
+            asyncio.get_running_loop().call_later(0.2, self._schedule_send)
+        else:
+            r.refused(err.ref)
+
+    def _see(self, ops: list[Op]) -> None:
+        for op in ops:
+            if op.counter > self.counter:
+                self.counter = op.counter
+
+    def _notify(self) -> None:
+        async def notify() -> None:
+            async with self._changed:
+                self._changed.notify_all()
+
+        self._spawn(notify())
+
+    # --------------------------------------------------------------- sending
+
+    async def subscribe(self, board: str, timeout: float = 10) -> Replica:
+        """Follow a board; returns its replica once the first sync arrived."""
+        r = self.replicas.get(board)
+        if r is not None and r.synced:
+            return r
+        fut: asyncio.Future[Replica] = asyncio.get_running_loop().create_future()
+        self._subscribe_waiters[board] = fut
+        self.replicas.setdefault(board, Replica(board))
+        ref = self._next_ref()
+        self._subscribe_refs[ref] = board
+        if self._ws is not None:
+            await self._ws.send(m.encode(m.Subscribe(board, 0, ref=ref)))
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except ClientError:
+            self.replicas.pop(board, None)
+            raise
+
+    def _next_ref(self) -> int:
+        self._ref += 1
+        return self._ref
+
+    def next_clock(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def edit(self, board: str, obj_id: str, obj_type: str, **fields: Any) -> list[Op]:
+        """Set fields of one object (creating it if new); applied at once, sent soon."""
+        r = self.replicas[board]
+        ops = [
+            Op(obj_id, obj_type, name, value, self.next_clock(), self.client_id)
+            for name, value in fields.items()
+        ]
+        r.local(ops)
+        self._schedule_send()
+        return ops
+
+    def delete(self, board: str, obj_id: str) -> list[Op]:
+        obj_type = self.replicas[board].doc.types[obj_id]
+        return self.edit(board, obj_id, obj_type, deleted=True)
+
+    def undo(self, board: str) -> list[Op]:
+        return self._undo_redo(board, redo=False)
+
+    def redo(self, board: str) -> list[Op]:
+        return self._undo_redo(board, redo=True)
+
+    def _undo_redo(self, board: str, *, redo: bool) -> list[Op]:
+        r = self.replicas[board]
+        stack = r.redo_stack if redo else r.undo_stack
+        if not stack:
+            return []
+        start = self.counter + 1
+        ops = r.redo(start, self.client_id) if redo else r.undo(start, self.client_id)
+        self.counter = start + len(ops)
+        self._schedule_send()
+        return ops
+
+    def send_raw_ops(self, board: str, ops: list[Op]) -> int:
+        """Send ops as given (no local apply); returns the ref. For tests and tools."""
+        ref = self._next_ref()
+        r = self.replicas[board]
+        r.inflight[ref] = list(ops)
+        self._spawn(self._send(m.Ops(board, ref, list(ops))))
+        return ref
+
+    async def send_presence(self, board: str, **data: Any) -> None:
+        await self._send(m.Presence(board, data))
+
+    async def send_bytes(self, frame: bytes | str) -> None:
+        """Send a raw frame (tests of bad input)."""
+        if self._ws is None:
+            raise ConnectionError("not connected")
+        await self._ws.send(frame)
+
+    async def _send(self, msg: m.ClientMessage) -> None:
+        if self._ws is None:
+            return  # sent again after reconnect
+        with contextlib.suppress(ConnectionClosed):
+            await self._ws.send(m.encode(msg))
+
+    def _schedule_send(self) -> None:
+        if not self._send_scheduled:
+            self._send_scheduled = True
+            asyncio.get_running_loop().call_soon(self._send_batches)
+
+    def _send_batches(self) -> None:
+        self._send_scheduled = False
+        if self._ws is None or not self.connected.is_set():
+            return
+        for r in self.replicas.values():
+            if not r.synced:
+                continue
+            while (batch := r.take_batch(ref := self._next_ref())) is not None:
+                self._spawn(self._send(m.Ops(r.board, ref, batch)))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --------------------------------------------------------------- waiting
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10) -> None:
+        """Wait until ``predicate()`` holds: checked after every message, and every 50 ms
+        (so that a predicate over several clients works too)."""
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                async with self._changed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), 0.05)
+
+    async def settled(self, timeout: float = 10) -> None:
+        """Wait until every own op has been acknowledged."""
+        await self.wait_for(lambda: all(r.pending == 0 for r in self.replicas.values()), timeout)
+
+    async def ping(self, n: int = 0, timeout: float = 5) -> m.Pong:
+        got: list[m.Pong] = []
+
+        def seen() -> bool:
+            return bool(got)
+
+        previous = self.on_message
+
+        def catch(msg: m.ServerMessage) -> None:
+            if isinstance(msg, m.Pong) and msg.n == n:
+                got.append(msg)
+            if previous is not None:
+                previous(msg)
+
+        self.on_message = catch
+        try:
+            await self._send(m.Ping(n))
+            await self.wait_for(seen, timeout)
+        finally:
+            self.on_message = previous
+        return got[0]
+
+    def last_error(self) -> m.Error | None:
+        return self.errors[-1] if self.errors else None

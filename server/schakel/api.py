@@ -1,0 +1,215 @@
+"""The JSON HTTP API: create, read, change and delete workshops; join with a code.
+
+Every error is a JSON body ``{"error": code, "reason": text}`` with a matching status;
+never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from schakel_core.document import Document
+from schakel_core.errors import (
+    Forbidden,
+    InvalidMessage,
+    Malformed,
+    NotFound,
+    RequestError,
+    TooLarge,
+)
+from schakel_core.workshop import Access, Role, Workshop, normalise_join_code
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .auth import Claims
+from .service import Service
+
+MAX_BODY_BYTES = 64 * 1024
+
+STATUS = {
+    "malformed": 400,
+    "invalid_message": 400,
+    "invalid_op": 400,
+    "bad_request": 400,
+    "auth_failed": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+    "rate_limited": 429,
+    "store_unavailable": 503,
+}
+
+
+def error_response(exc: RequestError) -> JSONResponse:
+    return JSONResponse({"error": exc.code, "reason": exc.reason}, STATUS.get(exc.code, 400))
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise TooLarge(f"a request body holds at most {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise Malformed("the body is not valid JSON") from None
+    if type(data) is not dict:
+        raise Malformed("the body must be a JSON object")
+    return data
+
+
+def _claims(request: Request, workshop_id: str) -> Claims:
+    header = request.headers.get("authorization", "")
+    token = header[7:] if header.lower().startswith("bearer ") else None
+    claims = _service(request).tokens.verify(token)
+    if claims.workshop != workshop_id:
+        raise Forbidden("this token belongs to another workshop")
+    return claims
+
+
+def _base_url(request: Request) -> str:
+    configured = _service(request).settings.public_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+async def _workshop(request: Request, workshop_id: str) -> Workshop:
+    ws = await _service(request).store.get_workshop(workshop_id)
+    if ws is None:
+        raise NotFound(f"no workshop {workshop_id!r} (deleted or expired)")
+    return ws
+
+
+async def healthz(request: Request) -> Response:
+    service = _service(request)
+    try:
+        await service.store.ping()
+    except RequestError as exc:
+        return JSONResponse({"status": "unavailable", "reason": exc.reason}, 503)
+    return JSONResponse({"status": "ok", "store": service.store.kind})
+
+
+async def create_workshop(request: Request) -> Response:
+    body = await _body(request)
+    service = _service(request)
+    ws = Workshop.create(
+        body.get("title"),
+        body.get("groups", 1),
+        now=time.time(),
+        template=body.get("template", "default-nl"),
+        programme=body.get("programme"),
+        date=body.get("date", ""),
+    )
+    await service.store.create_workshop(ws)
+    base = _base_url(request)
+    viewer = service.tokens.issue(Claims(ws.id, Role.VIEWER))
+    return JSONResponse(
+        {
+            "workshop": ws.public(),
+            "facilitator_token": service.tokens.issue(Claims(ws.id, Role.FACILITATOR)),
+            "viewer_token": viewer,
+            "join_code": ws.join_code,
+            "join_url": f"{base}/join/{ws.join_code}",
+            "viewer_url": f"{base}/plenary#{viewer}",
+        },
+        201,
+    )
+
+
+async def get_workshop(request: Request) -> Response:
+    wid = request.path_params["workshop"]
+    _claims(request, wid)
+    return JSONResponse((await _workshop(request, wid)).public())
+
+
+async def delete_workshop(request: Request) -> Response:
+    wid = request.path_params["workshop"]
+    if _claims(request, wid).role != Role.FACILITATOR:
+        raise Forbidden("only the facilitator may delete the workshop")
+    await _workshop(request, wid)
+    await _service(request).store.delete_workshop(wid)
+    return Response(status_code=204)
+
+
+async def move_participant(request: Request) -> Response:
+    wid = request.path_params["workshop"]
+    if _claims(request, wid).role != Role.FACILITATOR:
+        raise Forbidden("only the facilitator may move participants")
+    body = await _body(request)
+    pid = request.path_params["participant"]
+    p = await _service(request).store.update_workshop(
+        wid, lambda ws: ws.move(pid, body.get("group"))
+    )
+    return JSONResponse(p.to_dict())
+
+
+async def join(request: Request) -> Response:
+    body = await _body(request)
+    code = body.get("code")
+    if type(code) is not str or not code.strip():
+        raise InvalidMessage("code: enter the join code the facilitator shows")
+    service = _service(request)
+    wid = await service.store.find_join_code(normalise_join_code(code))
+    if wid is None:
+        raise NotFound("no workshop has this join code; check it with the facilitator")
+    nickname = body.get("nickname")
+    p = await service.store.update_workshop(wid, lambda ws: ws.join(nickname, now=time.time()))
+    ws = await _workshop(request, wid)
+    return JSONResponse(
+        {
+            "token": service.tokens.issue(Claims(wid, Role.PARTICIPANT, p.id)),
+            "participant": p.to_dict(),
+            "workshop": ws.public(),
+            "board": ws.group_board(p.group),
+        },
+        201,
+    )
+
+
+async def get_board(request: Request) -> Response:
+    """The visible state of one board as JSON (for exports and scripts)."""
+    board = request.path_params["board"]
+    wid = board.split(":", 1)[0]
+    claims = _claims(request, wid)
+    ws = await _workshop(request, wid)
+    if ws.board_access(claims.role, claims.participant, board) == Access.NONE:
+        raise Forbidden(f"you may not read board {board}")
+    loaded = await _service(request).store.load(board, 0)
+    doc = Document(loaded.ops)
+    return JSONResponse({"board": board, "seq": loaded.seq, "objects": doc.visible()})
+
+
+def _guarded(handler: Any) -> Any:
+    async def endpoint(request: Request) -> Response:
+        try:
+            response: Response = await handler(request)
+        except RequestError as exc:
+            return error_response(exc)
+        return response
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+routes = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/api/workshops", _guarded(create_workshop), methods=["POST"]),
+    Route("/api/workshops/{workshop}", _guarded(get_workshop), methods=["GET"]),
+    Route("/api/workshops/{workshop}", _guarded(delete_workshop), methods=["DELETE"]),
+    Route(
+        "/api/workshops/{workshop}/participants/{participant}",
+        _guarded(move_participant),
+        methods=["POST"],
+    ),
+    Route("/api/join", _guarded(join), methods=["POST"]),
+    Route("/api/boards/{board}", _guarded(get_board), methods=["GET"]),
+]

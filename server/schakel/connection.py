@@ -1,0 +1,225 @@
+"""One WebSocket connection: hello, then a reader loop that dispatches messages, and a
+writer task that drains the connection's :class:`~schakel.outbox.Outbox`.
+
+Errors about one message become an ``error`` message and the connection goes on;
+protocol violations close it with the code in :class:`~schakel_core.errors.CloseCode`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import TYPE_CHECKING
+
+from schakel_core import messages as m
+from schakel_core.errors import (
+    AuthFailed,
+    BinaryOnly,
+    CloseCode,
+    Forbidden,
+    HelloRequired,
+    NotSubscribed,
+    ProtocolViolation,
+    RateLimited,
+    RequestError,
+    SchakelError,
+    TooLarge,
+)
+from schakel_core.schema import MAX_BOARDS_PER_CONNECTION
+from schakel_core.workshop import Access
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .auth import Claims
+from .outbox import Outbox
+
+if TYPE_CHECKING:
+    from .hub import Subscription
+    from .service import Service
+
+logger = logging.getLogger(__name__)
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, service: Service) -> None:
+        self.id = secrets.token_hex(4)
+        self.ws = ws
+        self.service = service
+        self.hub = service.hub
+        self.outbox = Outbox(service.settings.send_queue_frames)
+        self.subs: dict[str, Subscription] = {}
+        self.inflight = 0
+        self.client = ""
+        self.name = ""
+        self.claims: Claims | None = None
+        self.close_code: int = CloseCode.NORMAL
+        self.close_reason = ""
+        self.log = logging.LoggerAdapter(logger, {"conn": self.id})
+
+    # ----------------------------------------------------------- sending
+
+    def send(self, frame: bytes) -> None:
+        if not self.outbox.put(frame) and self.outbox.overflowed:
+            self.log.warning("conn %s: send queue overflowed; cutting it off to resync", self.id)
+
+    def send_error(self, exc: SchakelError) -> None:
+        self.send(m.encode(m.Error(exc.code, exc.reason, exc.ref, exc.board)))
+
+    def resync(self, board: str) -> None:
+        """The hub cannot bring this connection up to date: it must reconnect and resync."""
+        self.send(m.encode(m.Error("resync", f"resubscribe to {board} from 0", board=board)))
+        self.outbox.close()
+        self.close_code, self.close_reason = CloseCode.TOO_SLOW, "resync"
+
+    async def _writer(self) -> None:
+        while True:
+            frames = await self.outbox.drain()
+            if not frames:
+                break
+            for frame in frames:
+                await self.ws.send_bytes(frame)
+        if self.outbox.overflowed:
+            self.close_code, self.close_reason = CloseCode.TOO_SLOW, "too slow: resync"
+            err = m.Error("too_slow", "you fell too far behind; reconnect and resync")
+            await self.ws.send_bytes(m.encode(err))
+        await self.ws.close(self.close_code, self.close_reason)
+
+    # ----------------------------------------------------------- receiving
+
+    async def _receive(self) -> bytes | None:
+        """The next binary frame, or None when the peer has gone."""
+        message = await self.ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return None
+        data = message.get("bytes")
+        if data is None:
+            raise BinaryOnly("frames must be binary msgpack, not text")
+        assert isinstance(data, bytes)
+        return data
+
+    async def run(self) -> None:
+        await self.ws.accept()
+        writer = asyncio.create_task(self._writer())
+        try:
+            await self._session()
+        except WebSocketDisconnect:
+            pass
+        except ProtocolViolation as exc:
+            self.log.info("conn %s: protocol violation: %s", self.id, exc.reason)
+            self.send_error(exc)
+            self.close_code, self.close_reason = exc.close_code, exc.code
+        finally:
+            self.hub.drop(self)
+            self.outbox.close()
+            try:
+                await asyncio.wait_for(writer, timeout=5)
+            except (TimeoutError, RuntimeError, OSError, WebSocketDisconnect):
+                writer.cancel()
+            self.log.debug("conn %s closed", self.id)
+
+    async def _session(self) -> None:
+        timeout = self.service.settings.hello_timeout_s
+        try:
+            data = await asyncio.wait_for(self._receive(), timeout)
+        except TimeoutError:
+            raise HelloRequired(f"no hello within {timeout:g} s") from None
+        if data is None:
+            return
+        if not await self._hello(data):
+            return
+        while not self.outbox.closed:
+            data = await self._receive()
+            if data is None:
+                return
+            try:
+                await self._dispatch(m.decode_client(data))
+            except ProtocolViolation:
+                raise
+            except RequestError as exc:
+                self.send_error(exc)
+
+    async def _hello(self, data: bytes) -> bool:
+        try:
+            msg = m.decode_client(data)
+            if not isinstance(msg, m.Hello):
+                raise HelloRequired("the first message must be hello")
+            claims = self.service.tokens.verify(msg.token)
+            ws = await self.service.store.get_workshop(claims.workshop)
+            if ws is None:
+                raise AuthFailed("this workshop no longer exists")
+        except ProtocolViolation:
+            raise
+        except RequestError as exc:
+            self.send_error(exc)
+            self.close_code, self.close_reason = CloseCode.AUTH_FAILED, exc.code
+            return False
+        self.claims, self.client, self.name = claims, msg.client, msg.name
+        if claims.participant is not None:
+            p = ws.participants.get(claims.participant)
+            self.name = msg.name or (p.name if p else "")
+        self.send(
+            m.encode(
+                m.Welcome(
+                    conn=self.id,
+                    role=claims.role.value,
+                    workshop=ws.id,
+                    participant=claims.participant,
+                    boards=ws.readable_boards(claims.role, claims.participant),
+                    writable=ws.writable_boards(claims.role, claims.participant),
+                    time=time.time() * 1000,
+                    limits=self.service.limits(),
+                )
+            )
+        )
+        self.log.info("conn %s: hello %s as %s in %s", self.id, msg.client, claims.role, ws.id)
+        return True
+
+    async def _dispatch(self, msg: m.ClientMessage) -> None:
+        assert self.claims is not None
+        match msg:
+            case m.Ops(board=board, ref=ref, ops=ops):
+                sub = self.subs.get(board)
+                if sub is None:
+                    raise NotSubscribed(
+                        f"subscribe to {board} before sending ops", ref=ref, board=board
+                    )
+                if not sub.writable:
+                    raise Forbidden(f"you may read {board} but not write it", ref=ref, board=board)
+                if any(op.client != self.client for op in ops):
+                    raise Forbidden("ops must carry your own client id", ref=ref, board=board)
+                if self.inflight >= self.service.settings.max_inflight_batches:
+                    raise RateLimited(
+                        "too many unacknowledged batches; wait for acks", ref=ref, board=board
+                    )
+                self.hub.submit(self, board, ref, ops)
+            case m.Presence(board=board, data=data):
+                if board not in self.subs:
+                    raise NotSubscribed(f"subscribe to {board} before sending presence")
+                self.hub.presence(self, board, data)
+            case m.Subscribe(board=board, since=since, ref=ref):
+                await self._subscribe(board, since, ref)
+            case m.Unsubscribe(board=board):
+                self.hub.unsubscribe(self, board)
+            case m.Ping(n=n):
+                self.send(m.encode(m.Pong(n, time.time() * 1000)))
+            case m.Hello():
+                raise HelloRequired("hello was already sent")
+            case _:  # pragma: no cover - decode_client returns only the types above
+                raise AssertionError(msg)
+
+    async def _subscribe(self, board: str, since: int, ref: int | None) -> None:
+        assert self.claims is not None
+        if board in self.subs:
+            self.hub.unsubscribe(self, board)
+        elif len(self.subs) >= MAX_BOARDS_PER_CONNECTION:
+            raise TooLarge(f"at most {MAX_BOARDS_PER_CONNECTION} boards per connection", ref=ref)
+        ws = await self.service.store.get_workshop(self.claims.workshop)
+        access = (
+            Access.NONE
+            if ws is None
+            else ws.board_access(self.claims.role, self.claims.participant, board)
+        )
+        if access == Access.NONE:
+            raise Forbidden(f"you may not open board {board}", ref=ref, board=board)
+        await self.hub.subscribe(self, board, since, ref, writable=access == Access.WRITE)

@@ -1,0 +1,323 @@
+"""The hub: rooms of subscribers, the committer tick, and batched fan-out.
+
+Data flow::
+
+    Connection ──submit(ops)──▶ pending ──tick──▶ store.apply(all pending batches)
+                                                     │ one durable write per tick
+          ┌──────────────────────────────────────────┘
+          ▼
+    deliver(board, seq, ops) ──▶ Room.pending ──flush──▶ one ``update`` frame per room,
+          ▲                                              encoded once, queued to every
+          │                                              subscriber's Outbox
+    store feed (ops stored by other hubs)                then acks to the senders
+
+Everything that a board accepts within one tick leaves as one frame; a sender sees the
+``update`` holding its ops before the ``ack`` for them. Sequence numbers per board are
+contiguous; a room that sees a gap (a feed that lagged) repairs it from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from schakel_core import codec
+from schakel_core.errors import RequestError, StoreUnavailable
+from schakel_core.messages import Ack, Leave, PresenceOut, Sync, encode, encode_update_map
+from schakel_core.ops import Op
+
+from .stores.base import Batch, Store
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Subscription:
+    """One connection following one board."""
+
+    conn: Connection
+    board: str
+    writable: bool
+    seq: int = 0  # the last sequence number sent to this subscriber
+    syncing: bool = True
+    held: list[tuple[int, list[Op]]] = field(default_factory=list)  # updates during sync
+
+
+@dataclass(slots=True)
+class Room:
+    """A board's subscribers on this hub, and what waits for the next flush."""
+
+    board: str
+    subs: dict[str, Subscription] = field(default_factory=dict)
+    seq: int | None = None  # the last sequence number delivered to this room
+    pending: list[Op] = field(default_factory=list)
+    presence: dict[str, bytes] = field(default_factory=dict)  # latest frame per conn
+    presence_dirty: dict[str, bytes] = field(default_factory=dict)
+    repairing: bool = False
+
+
+@dataclass(slots=True)
+class _Submitted:
+    conn: Connection
+    board: str
+    ref: int
+    ops: list[Op]
+
+
+class Hub:
+    def __init__(self, store: Store, *, tick_s: float = 0.005) -> None:
+        self.store = store
+        self.tick_s = tick_s
+        self.rooms: dict[str, Room] = {}
+        self._pending: list[_Submitted] = []
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.stats = {"batches": 0, "ops_stored": 0, "frames": 0, "ticks": 0}
+        store.listen(self.deliver, self._remote_presence)
+
+    # ------------------------------------------------------------ committer
+
+    async def run(self) -> None:
+        """The committer loop; runs for the hub's lifetime (cancel to stop)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self.tick_s > 0:
+                await asyncio.sleep(self.tick_s)
+            await self.commit()
+
+    async def commit(self) -> None:
+        """Store every pending batch in one call, deliver, flush, then acknowledge."""
+        pending, self._pending = self._pending, []
+        acks: list[tuple[Connection, bytes]] = []
+        if pending:
+            self.stats["ticks"] += 1
+            try:
+                results = await self.store.apply([Batch(s.board, s.ops) for s in pending])
+            except StoreUnavailable as exc:
+                for s in pending:
+                    s.conn.inflight -= 1
+                    s.conn.send_error(StoreUnavailable(exc.reason, ref=s.ref, board=s.board))
+                results = []
+            except Exception:
+                logger.exception("the store failed on %d batches", len(pending))
+                for s in pending:
+                    s.conn.inflight -= 1
+                    s.conn.send_error(
+                        StoreUnavailable("the store failed; retry", ref=s.ref, board=s.board)
+                    )
+                results = []
+            for s, r in zip(pending, results, strict=False):
+                s.conn.inflight -= 1
+                if r.error is not None:
+                    r.error.ref, r.error.board = s.ref, s.board
+                    s.conn.send_error(r.error)
+                    continue
+                self.stats["batches"] += 1
+                self.stats["ops_stored"] += len(r.stored)
+                if r.stored:
+                    self.deliver(r.board, r.seq, r.stored)
+                acks.append((s.conn, encode(Ack(s.board, s.ref, r.seq, len(r.stored)))))
+        self.flush()
+        for conn, frame in acks:
+            conn.send(frame)
+
+    def submit(self, conn: Connection, board: str, ref: int, ops: list[Op]) -> None:
+        """Queue a validated, authorised batch for the next commit (no await)."""
+        conn.inflight += 1
+        self._pending.append(_Submitted(conn, board, ref, ops))
+        self._wake.set()
+
+    # ------------------------------------------------------------- fan-out
+
+    def deliver(self, board: str, seq: int, ops: list[Op]) -> None:
+        """Stored ops numbered ``seq - len(ops) + 1 .. seq`` reach the room's next flush."""
+        room = self.rooms.get(board)
+        if room is None or not ops:
+            return
+        first = seq - len(ops) + 1
+        if room.seq is not None:
+            if seq <= room.seq:
+                return  # already delivered (local apply and feed both report it)
+            if first > room.seq + 1:
+                self._repair(room)  # a gap: fetch what is missing from the store
+                return
+            if first <= room.seq:
+                ops = ops[room.seq + 1 - first :]
+        room.pending.extend(ops)
+        room.seq = seq
+        self._dirty.add(board)
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Send each dirty room's pending ops as one frame, and its presence changes."""
+        publish: list[tuple[str, bytes]] = []
+        for board in self._dirty:
+            room = self.rooms.get(board)
+            if room is None:
+                continue
+            if room.pending and room.seq is not None:
+                self._flush_ops(room, room.seq, room.pending)
+                room.pending = []
+            for conn_id, frame in room.presence_dirty.items():
+                publish.append((board, frame))
+                for sub in room.subs.values():
+                    if sub.conn.id != conn_id and not sub.syncing:
+                        sub.conn.outbox.put_droppable(frame)
+            room.presence_dirty.clear()
+        self._dirty.clear()
+        if publish:
+            self._spawn(self.store.publish_presence(publish))
+
+    def _flush_ops(self, room: Room, seq: int, ops: list[Op]) -> None:
+        first = seq - len(ops) + 1
+        frame = codec.pack(encode_update_map(room.board, seq, ops))
+        self.stats["frames"] += 1
+        for sub in room.subs.values():
+            if sub.syncing:
+                sub.held.append((seq, ops))
+            elif sub.seq < first:
+                sub.seq = seq
+                sub.conn.send(frame)
+            elif sub.seq < seq:  # it has part of it already (it synced meanwhile)
+                self._send_slice(sub, seq, ops)
+
+    def _send_slice(self, sub: Subscription, seq: int, ops: list[Op]) -> None:
+        first = seq - len(ops) + 1
+        rest = ops[sub.seq + 1 - first :] if sub.seq >= first else ops
+        if rest:
+            sub.seq = seq
+            sub.conn.send(codec.pack(encode_update_map(sub.board, seq, rest)))
+
+    def _repair(self, room: Room) -> None:
+        if room.repairing or room.seq is None:
+            return
+        room.repairing = True
+
+        async def repair() -> None:
+            try:
+                since = room.seq or 0
+                loaded = await self.store.load(room.board, since)
+                room.repairing = False
+                if loaded.seq <= since:
+                    return
+                if loaded.full:  # the log no longer reaches back: subscribers resync
+                    for sub in list(room.subs.values()):
+                        sub.conn.resync(room.board)
+                else:
+                    self.deliver(room.board, loaded.seq, loaded.ops)
+            except RequestError as exc:
+                logger.warning("repair of %s failed: %s", room.board, exc.reason)
+            finally:
+                room.repairing = False
+
+        self._spawn(repair())
+
+    # ---------------------------------------------------------- subscribers
+
+    async def subscribe(
+        self, conn: Connection, board: str, since: int, ref: int | None, *, writable: bool
+    ) -> None:
+        """Add ``conn`` to the board's room and send it what it missed since ``since``."""
+        room = self.rooms.get(board)
+        if room is None:
+            room = self.rooms[board] = Room(board)
+            self.store.watch(board)
+        sub = Subscription(conn, board, writable, seq=since)
+        room.subs[conn.id] = sub
+        conn.subs[board] = sub
+        try:
+            loaded = await self.store.load(board, since)
+        except BaseException:
+            self._remove(conn, board)
+            raise
+        if room.seq is None:
+            room.seq = loaded.seq
+        sub.seq = loaded.seq
+        conn.send(encode(Sync(board, loaded.seq, loaded.full, loaded.ops, ref)))
+        held, sub.held = sub.held, []
+        sub.syncing = False
+        for seq, ops in held:
+            if seq > sub.seq:
+                self._send_slice(sub, seq, ops)
+        for conn_id, frame in room.presence.items():
+            if conn_id != conn.id:
+                conn.outbox.put_droppable(frame)
+        if room.seq > sub.seq:
+            self._repair_sub(sub)
+
+    def _repair_sub(self, sub: Subscription) -> None:
+        async def repair() -> None:
+            loaded = await self.store.load(sub.board, sub.seq)
+            if loaded.seq > sub.seq:
+                if loaded.full:
+                    sub.conn.resync(sub.board)
+                else:
+                    self._send_slice(sub, loaded.seq, loaded.ops)
+
+        self._spawn(repair())
+
+    def unsubscribe(self, conn: Connection, board: str) -> None:
+        self._remove(conn, board)
+
+    def presence(self, conn: Connection, board: str, data: dict[str, Any]) -> None:
+        room = self.rooms.get(board)
+        if room is None:
+            return
+        frame = encode(PresenceOut(board, conn.id, conn.client, conn.name, data))
+        room.presence[conn.id] = frame
+        room.presence_dirty[conn.id] = frame
+        self._dirty.add(board)
+        self._wake.set()
+
+    def drop(self, conn: Connection) -> None:
+        """The connection is gone: leave every room, tell the others."""
+        for board in list(conn.subs):
+            self._remove(conn, board)
+
+    def _remove(self, conn: Connection, board: str) -> None:
+        conn.subs.pop(board, None)
+        room = self.rooms.get(board)
+        if room is None or room.subs.pop(conn.id, None) is None:
+            return
+        if room.presence.pop(conn.id, None) is not None:
+            room.presence_dirty.pop(conn.id, None)
+            frame = encode(Leave(board, conn.id))
+            for sub in room.subs.values():
+                sub.conn.send(frame)
+            self._spawn(self.store.publish_presence([(board, frame)]))
+        if not room.subs:
+            del self.rooms[board]
+            self.store.unwatch(board)
+
+    def _remote_presence(self, board: str, frame: bytes) -> None:
+        room = self.rooms.get(board)
+        if room is None:
+            return
+        for sub in room.subs.values():
+            if not sub.syncing:
+                sub.conn.outbox.put_droppable(frame)
+
+    # ------------------------------------------------------------- helpers
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("hub task failed", exc_info=task.exception())
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,82 @@
+"""The running service: settings, store, hub and tokens, built and torn down together.
+
+:func:`running_service` is the lifespan of the app: it opens the store, makes or reads the
+token secret, starts the hub's committer and the expiry sweep, and on the way out stops
+them and closes the store, so that no acknowledged op is left unwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from schakel_core import schema
+
+from .auth import Tokens
+from .config import Settings
+from .hub import Hub
+from .stores.base import Store, open_store
+
+logger = logging.getLogger(__name__)
+
+EXPIRY_SWEEP_S = 300.0
+
+
+@dataclass
+class Service:
+    settings: Settings
+    store: Store
+    hub: Hub
+    tokens: Tokens
+
+    def limits(self) -> dict[str, int]:
+        return {
+            "maxFrameBytes": schema.MAX_FRAME_BYTES,
+            "maxOpsPerBatch": schema.MAX_OPS_PER_BATCH,
+            "maxBoardsPerConnection": schema.MAX_BOARDS_PER_CONNECTION,
+            "maxInflightBatches": self.settings.max_inflight_batches,
+        }
+
+
+async def _secret(settings: Settings, store: Store) -> str:
+    configured = str(settings.secret)
+    if configured:
+        return configured
+    return await store.shared_secret(lambda: secrets.token_urlsafe(32))
+
+
+async def _sweep(store: Store) -> None:
+    while True:
+        await asyncio.sleep(EXPIRY_SWEEP_S)
+        gone = await store.expire()
+        if gone:
+            logger.info("expired %d workshops", gone)
+
+
+@contextlib.asynccontextmanager
+async def running_service(settings: Settings) -> AsyncIterator[Service]:
+    store = open_store(
+        redis_url=settings.redis_url,
+        data_dir=settings.data_dir or None,
+        retention_s=settings.retention_hours * 3600,
+    )
+    await store.start()
+    try:
+        tokens = Tokens(await _secret(settings, store), settings.token_ttl_hours * 3600)
+        hub = Hub(store, tick_s=settings.tick_ms / 1000)
+        service = Service(settings, store, hub, tokens)
+        tasks = [asyncio.create_task(hub.run()), asyncio.create_task(_sweep(store))]
+        try:
+            yield service
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await hub.commit()  # what was submitted before shutdown is stored and acked
+            await hub.close()
+    finally:
+        await store.close()

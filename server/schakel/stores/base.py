@@ -1,0 +1,153 @@
+"""The Store seam: one protocol, an embedded and a Redis implementation.
+
+The hub talks to storage only through :class:`Store`. A store owns, per board, the merged
+state, a sequence number per stored op, and an op log for resume; and, per workshop, its
+record. Every implementation passes the same contract suite (``tests/contract``).
+
+Data flow of an op batch::
+
+    hub committer ──apply([Batch, ...])──▶ store: merge (core rule), number, make durable
+         ▲                                   │
+         └──── [Applied, ...] ◀──────────────┘   then: ack senders, deliver to rooms
+
+A store that is shared by several hubs (Redis) also *feeds* each hub the ops that other
+hubs stored, for the boards that hub watches (:meth:`Store.watch`), through the listener
+the hub registers; the embedded store lives in one process and never needs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from schakel_core.errors import RequestError
+from schakel_core.ops import Op
+from schakel_core.workshop import Workshop
+
+T = TypeVar("T")
+
+UpdateListener = Callable[[str, int, list[Op]], None]
+"""Called with (board, seq, ops): ops numbered ``seq - len(ops) + 1 .. seq``."""
+
+PresenceListener = Callable[[str, bytes], None]
+"""Called with (board, encoded presence or leave frame) published by another hub."""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A validated batch of ops for one board, to be merged whole or not at all."""
+
+    board: str
+    ops: Sequence[Op]
+
+
+@dataclass(slots=True)
+class Applied:
+    """The outcome of one batch: the ops that changed the board, and their numbers.
+
+    ``stored`` holds the ops numbered ``seq - len(stored) + 1 .. seq``; ops that changed
+    nothing (duplicates, or beaten by a higher clock) are not stored and get no number.
+    ``error`` is set, and nothing stored, when the batch was refused.
+    """
+
+    board: str
+    seq: int
+    stored: list[Op] = field(default_factory=list)
+    error: RequestError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A board as read for a subscriber: the whole state or the ops after ``since``."""
+
+    seq: int
+    full: bool
+    ops: list[Op]
+
+
+class Store(Protocol):
+    """Storage of boards and workshops. All methods may raise StoreUnavailable."""
+
+    kind: str
+
+    async def start(self) -> None:
+        """Open connections and files; called once before use."""
+
+    async def close(self) -> None:
+        """Flush and release everything; no acknowledged op may be lost."""
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable if the store cannot be used now."""
+
+    # ---------------------------------------------------------------- boards
+
+    async def apply(self, batches: Sequence[Batch]) -> list[Applied]:
+        """Merge each batch atomically, number what changed, and make it durable.
+
+        Returns one Applied per batch, in order, only once everything is durable.
+        """
+
+    async def load(self, board: str, since: int) -> Loaded:
+        """Ops after ``since`` if the log still reaches back, else the full state."""
+
+    async def delete_board(self, board: str) -> None:
+        """Erase a board's state and log."""
+
+    # ------------------------------------------------------------- workshops
+
+    async def create_workshop(self, workshop: Workshop) -> None:
+        """Store a new workshop (its id and join code are unique)."""
+
+    async def get_workshop(self, workshop_id: str) -> Workshop | None:
+        """The workshop, or None if it does not exist (deleted or expired)."""
+
+    async def find_join_code(self, code: str) -> str | None:
+        """The id of the workshop with this join code, or None."""
+
+    async def update_workshop(self, workshop_id: str, change: Callable[[Workshop], T]) -> T:
+        """Apply ``change`` to the workshop atomically (retrying on concurrent changes)."""
+
+    async def delete_workshop(self, workshop_id: str) -> None:
+        """Erase the workshop, its join code and all its boards."""
+
+    async def expire(self) -> int:
+        """Erase workshops past their retention (if the backend does not expire them by
+        itself); return how many went."""
+
+    async def shared_secret(self, make: Callable[[], str]) -> str:
+        """The token-signing secret shared by every hub on this store, made once by
+        ``make`` when there is none yet."""
+
+    # ---------------------------------------------------------- cross-hub
+
+    def listen(self, on_update: UpdateListener, on_presence: PresenceListener) -> None:
+        """Register the hub's listeners for what other hubs store and publish."""
+
+    def watch(self, board: str) -> None:
+        """Start feeding this board's updates from other hubs to the listener."""
+
+    def unwatch(self, board: str) -> None:
+        """Stop feeding this board."""
+
+    async def publish_presence(self, frames: Sequence[tuple[str, bytes]]) -> None:
+        """Send encoded (board, presence or leave frame) pairs to the other hubs."""
+
+
+def open_store(
+    *,
+    redis_url: str = "",
+    data_dir: str | None = None,
+    retention_s: float = 72 * 3600,
+) -> Store:
+    """Choose the store from configuration: Redis when a URL is given, else embedded.
+
+    Backends are imported lazily so that the embedded store needs no Redis client.
+    """
+    if redis_url:
+        from .redis import RedisStore
+
+        return RedisStore(redis_url, retention_s=retention_s)
+    from .embedded import EmbeddedStore
+
+    return EmbeddedStore(data_dir, retention_s=retention_s)

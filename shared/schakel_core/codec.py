@@ -1,0 +1,41 @@
+"""msgpack encode/decode with the wire's limits: bytes in, plain values out.
+
+Decoding refuses anything that is not one msgpack map with string keys; floats are
+decoded as Python floats (NaN and infinities are refused later, by the schema).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+
+from .errors import FrameTooLarge, Malformed
+from .schema import MAX_FRAME_BYTES
+
+_packer_options: dict[str, Any] = {"use_bin_type": True, "datetime": False}
+
+
+def pack(value: Any) -> bytes:
+    """Encode a message map; raises TypeError on values msgpack cannot hold."""
+    data: bytes = msgpack.packb(value, **_packer_options)
+    return data
+
+
+def unpack(data: bytes) -> dict[str, Any]:
+    """Decode one frame into a map with string keys, or raise Malformed."""
+    if len(data) > MAX_FRAME_BYTES:
+        raise FrameTooLarge(f"a frame holds at most {MAX_FRAME_BYTES} bytes")
+    try:
+        value = msgpack.unpackb(
+            data,
+            raw=False,
+            use_list=True,
+            strict_map_key=True,
+            max_ext_len=0,
+        )
+    except (ValueError, TypeError):  # msgpack's errors (ExtraData, FormatError...) too
+        raise Malformed("the frame is not one valid msgpack value") from None
+    if type(value) is not dict:
+        raise Malformed("a message is a msgpack map")
+    return value

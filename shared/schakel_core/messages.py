@@ -1,0 +1,520 @@
+"""Message types of the Schakel protocol: typed values with validation and encode/decode.
+
+Every message is one binary WebSocket frame holding one msgpack map whose ``t`` names the
+type. Client → hub: ``hello subscribe unsubscribe ops presence ping``. Hub → client:
+``welcome sync update ack presence leave error pong workshop``. PROTOCOL.md documents every
+field; :func:`decode_client` and :func:`decode_server` are the only ways in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from . import codec
+from .errors import InvalidMessage, RequestError, TooLarge, UnknownMessage
+from .ops import Op, op_from_wire
+from .schema import (
+    MAX_COORD,
+    MAX_OPS_PER_BATCH,
+    MAX_SELECTION,
+    MAX_STROKE_NUMBERS,
+    PROTOCOL_VERSION,
+    check_id,
+)
+
+MAX_TOKEN_LEN = 2048
+MAX_NAME_LEN = 40
+MAX_REASON_LEN = 500
+MAX_REF = 2**53 - 1
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _get(
+    m: dict[str, Any], key: str, kind: type | tuple[type, ...], *, optional: bool = False
+) -> Any:
+    if key not in m:
+        if optional:
+            return None
+        raise InvalidMessage(f"{m.get('t')!s}: field {key!r} is missing")
+    value = m[key]
+    if optional and value is None:
+        return None
+    # bool is an int in Python; the protocol keeps them apart.
+    if type(value) is bool and kind is not bool:
+        raise InvalidMessage(f"{m.get('t')!s}: field {key!r} has the wrong type")
+    if not isinstance(value, kind):
+        raise InvalidMessage(f"{m.get('t')!s}: field {key!r} has the wrong type")
+    return value
+
+
+def _int(m: dict[str, Any], key: str, *, optional: bool = False, lo: int = 0) -> Any:
+    value = _get(m, key, int, optional=optional)
+    if value is not None and not lo <= value <= MAX_REF:
+        raise InvalidMessage(f"{m.get('t')!s}: field {key!r} must be {lo}..{MAX_REF}")
+    return value
+
+
+def _str(m: dict[str, Any], key: str, max_len: int, *, optional: bool = False) -> Any:
+    value = _get(m, key, str, optional=optional)
+    if value is not None and len(value) > max_len:
+        raise TooLarge(f"{m.get('t')!s}: field {key!r} is longer than {max_len}")
+    return value
+
+
+def _board(m: dict[str, Any]) -> str:
+    try:
+        return check_id(_get(m, "board", str), "board")
+    except RequestError as exc:
+        raise InvalidMessage(exc.reason) from None
+
+
+def _finite(v: Any) -> bool:
+    t = type(v)
+    return t is int or (t is float and math.isfinite(v) and abs(v) <= MAX_COORD)
+
+
+# ------------------------------------------------------------------- client to hub
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """First message of a connection: the protocol version, a token, a client id."""
+
+    token: str
+    client: str
+    name: str = ""
+    v: int = PROTOCOL_VERSION
+    t = "hello"
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Hello:
+        v = _int(m, "v")
+        if v != PROTOCOL_VERSION:
+            raise InvalidMessage(f"hello: protocol version {v} unsupported; this hub speaks 1")
+        token = _str(m, "token", MAX_TOKEN_LEN)
+        try:
+            client = check_id(_get(m, "client", str), "client")
+        except RequestError as exc:
+            raise InvalidMessage(exc.reason) from None
+        name = _str(m, "name", MAX_NAME_LEN, optional=True) or ""
+        return cls(token=token, client=client, name=name, v=v)
+
+    def to_map(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "v": self.v,
+            "token": self.token,
+            "client": self.client,
+            "name": self.name,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """Follow a board from sequence number ``since`` (0: from the start)."""
+
+    board: str
+    since: int = 0
+    ref: int | None = None
+    t = "subscribe"
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Subscribe:
+        return cls(board=_board(m), since=_int(m, "since"), ref=_int(m, "ref", optional=True))
+
+    def to_map(self) -> dict[str, Any]:
+        return {"t": self.t, "board": self.board, "since": self.since, "ref": self.ref}
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    board: str
+    t = "unsubscribe"
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Unsubscribe:
+        return cls(board=_board(m))
+
+    def to_map(self) -> dict[str, Any]:
+        return {"t": self.t, "board": self.board}
+
+
+@dataclass(frozen=True, slots=True)
+class Ops:
+    """A batch of ops for one board; ``ref`` is echoed in the ack or error."""
+
+    board: str
+    ref: int
+    ops: list[Op]
+    t = "ops"
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Ops:
+        ref = _int(m, "ref")
+        try:
+            board = _board(m)
+            raw = _get(m, "ops", list)
+            if not raw:
+                raise InvalidMessage("ops: the batch is empty")
+            if len(raw) > MAX_OPS_PER_BATCH:
+                raise TooLarge(f"ops: a batch holds at most {MAX_OPS_PER_BATCH} ops")
+            ops = [op_from_wire(op) for op in raw]
+        except RequestError as exc:
+            exc.ref = ref
+            raise
+        return cls(board=board, ref=ref, ops=ops)
+
+    def to_map(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "board": self.board,
+            "ref": self.ref,
+            "ops": [list(o) for o in self.ops],
+        }
+
+
+def check_presence_data(data: Any) -> dict[str, Any]:
+    """Validate presence: ``cursor`` [x, y] or nil, ``sel`` ids, ``stroke`` numbers or nil."""
+    if type(data) is not dict:
+        raise InvalidMessage("presence: data must be a map")
+    unknown = set(data) - {"cursor", "sel", "stroke", "colour"}
+    if unknown:
+        raise InvalidMessage(f"presence: unknown keys {', '.join(sorted(map(str, unknown)))}")
+    cursor = data.get("cursor")
+    if cursor is not None and not (
+        type(cursor) is list and len(cursor) == 2 and all(map(_finite, cursor))
+    ):
+        raise InvalidMessage("presence: cursor must be [x, y] or nil")
+    sel = data.get("sel", [])
+    if type(sel) is not list or len(sel) > MAX_SELECTION:
+        raise InvalidMessage(f"presence: sel must be a list of at most {MAX_SELECTION} ids")
+    for obj_id in sel:
+        try:
+            check_id(obj_id)
+        except RequestError as exc:
+            raise InvalidMessage(f"presence: sel: {exc.reason}") from None
+    stroke = data.get("stroke")
+    if stroke is not None and not (
+        type(stroke) is list and len(stroke) <= MAX_STROKE_NUMBERS and all(map(_finite, stroke))
+    ):
+        raise InvalidMessage(
+            f"presence: stroke must be at most {MAX_STROKE_NUMBERS} finite numbers or nil"
+        )
+    colour = data.get("colour")
+    if colour is not None and (type(colour) is not str or len(colour) > 7):
+        raise InvalidMessage("presence: colour must be #rrggbb or nil")
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """Ephemeral state on a board (never stored): cursor, selection, stroke in progress."""
+
+    board: str
+    data: dict[str, Any]
+    t = "presence"
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Presence:
+        return cls(board=_board(m), data=check_presence_data(m.get("data")))
+
+    def to_map(self) -> dict[str, Any]:
+        return {"t": self.t, "board": self.board, "data": self.data}
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    n: int = 0
+    t = "ping"
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Ping:
+        return cls(n=_int(m, "n", optional=True) or 0)
+
+    def to_map(self) -> dict[str, Any]:
+        return {"t": self.t, "n": self.n}
+
+
+ClientMessage: TypeAlias = Hello | Subscribe | Unsubscribe | Ops | Presence | Ping
+
+_CLIENT_TYPES: dict[str, Any] = {
+    cls.t: cls for cls in (Hello, Subscribe, Unsubscribe, Ops, Presence, Ping)
+}
+
+
+def decode_client(data: bytes) -> ClientMessage:
+    """Decode and validate one client frame, or raise a RequestError."""
+    m = codec.unpack(data)
+    tag = m.get("t")
+    cls = _CLIENT_TYPES.get(tag) if type(tag) is str else None
+    if cls is None:
+        raise UnknownMessage(f"unknown message type {tag!r}", ref=_safe_ref(m))
+    message: ClientMessage = cls.from_map(m)
+    return message
+
+
+def _safe_ref(m: dict[str, Any]) -> int | None:
+    ref = m.get("ref")
+    return ref if type(ref) is int and 0 <= ref <= MAX_REF else None
+
+
+# ------------------------------------------------------------------- hub to client
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """Answer to hello: who you are to the hub and which boards you may open."""
+
+    conn: str
+    role: str
+    workshop: str
+    participant: str | None
+    boards: list[str]
+    writable: list[str]
+    time: float
+    limits: dict[str, int]
+    v: int = PROTOCOL_VERSION
+    t = "welcome"
+
+    def to_map(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "v": self.v,
+            "conn": self.conn,
+            "role": self.role,
+            "workshop": self.workshop,
+            "participant": self.participant,
+            "boards": self.boards,
+            "writable": self.writable,
+            "time": self.time,
+            "limits": self.limits,
+        }
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Welcome:
+        return cls(
+            conn=_get(m, "conn", str),
+            role=_get(m, "role", str),
+            workshop=_get(m, "workshop", str),
+            participant=_get(m, "participant", str, optional=True),
+            boards=_get(m, "boards", list),
+            writable=_get(m, "writable", list),
+            time=_get(m, "time", (int, float)),
+            limits=_get(m, "limits", dict),
+            v=_int(m, "v"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Sync:
+    """Answer to subscribe: ``full`` state (a snapshot) or the ops missed since ``since``."""
+
+    board: str
+    seq: int
+    full: bool
+    ops: list[Op]
+    ref: int | None = None
+    t = "sync"
+
+    def to_map(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "board": self.board,
+            "seq": self.seq,
+            "full": self.full,
+            "ops": [list(o) for o in self.ops],
+            "ref": self.ref,
+        }
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Sync:
+        return cls(
+            board=_board(m),
+            seq=_int(m, "seq"),
+            full=_get(m, "full", bool),
+            ops=[Op(*o) for o in _get(m, "ops", list)],
+            ref=_int(m, "ref", optional=True),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Stored ops of a board, numbered ``seq - len(ops) + 1`` .. ``seq``."""
+
+    board: str
+    seq: int
+    ops: list[Op]
+    t = "update"
+
+    def to_map(self) -> dict[str, Any]:
+        return encode_update_map(self.board, self.seq, [list(o) for o in self.ops])
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Update:
+        return cls(board=_board(m), seq=_int(m, "seq"), ops=[Op(*o) for o in _get(m, "ops", list)])
+
+
+def encode_update_map(board: str, seq: int, wire_ops: list[Any]) -> dict[str, Any]:
+    return {"t": "update", "board": board, "seq": seq, "ops": wire_ops}
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Batch ``ref`` is stored; its effect is included at or before ``seq``."""
+
+    board: str
+    ref: int
+    seq: int
+    applied: int
+    t = "ack"
+
+    def to_map(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "board": self.board,
+            "ref": self.ref,
+            "seq": self.seq,
+            "applied": self.applied,
+        }
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Ack:
+        return cls(
+            board=_board(m), ref=_int(m, "ref"), seq=_int(m, "seq"), applied=_int(m, "applied")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceOut:
+    """Another connection's presence on a board."""
+
+    board: str
+    conn: str
+    client: str
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+    t = "presence"
+
+    def to_map(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "board": self.board,
+            "conn": self.conn,
+            "client": self.client,
+            "name": self.name,
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> PresenceOut:
+        return cls(
+            board=_board(m),
+            conn=_get(m, "conn", str),
+            client=_get(m, "client", str),
+            name=_get(m, "name", str),
+            data=_get(m, "data", dict),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """A connection left a board: forget its presence."""
+
+    board: str
+    conn: str
+    t = "leave"
+
+    def to_map(self) -> dict[str, Any]:
+        return {"t": self.t, "board": self.board, "conn": self.conn}
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Leave:
+        return cls(board=_board(m), conn=_get(m, "conn", str))
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """A refused request (``code`` from the error table), with its ``ref`` if it had one."""
+
+    code: str
+    reason: str
+    ref: int | None = None
+    board: str | None = None
+    t = "error"
+
+    def to_map(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "code": self.code,
+            "reason": self.reason[:MAX_REASON_LEN],
+            "ref": self.ref,
+            "board": self.board,
+        }
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Error:
+        return cls(
+            code=_get(m, "code", str),
+            reason=_get(m, "reason", str),
+            ref=_int(m, "ref", optional=True),
+            board=_get(m, "board", str, optional=True),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    n: int
+    time: float
+    t = "pong"
+
+    def to_map(self) -> dict[str, Any]:
+        return {"t": self.t, "n": self.n, "time": self.time}
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Pong:
+        return cls(n=_int(m, "n"), time=_get(m, "time", (int, float)))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkshopEvent:
+    """The workshop's public state changed (programme, timer, groups, spotlight)."""
+
+    workshop: str
+    state: dict[str, Any]
+    t = "workshop"
+
+    def to_map(self) -> dict[str, Any]:
+        return {"t": self.t, "workshop": self.workshop, "state": self.state}
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> WorkshopEvent:
+        return cls(workshop=_get(m, "workshop", str), state=_get(m, "state", dict))
+
+
+ServerMessage: TypeAlias = (
+    Welcome | Sync | Update | Ack | PresenceOut | Leave | Error | Pong | WorkshopEvent
+)
+
+_SERVER_TYPES: dict[str, Any] = {
+    cls.t: cls
+    for cls in (Welcome, Sync, Update, Ack, PresenceOut, Leave, Error, Pong, WorkshopEvent)
+}
+
+
+def decode_server(data: bytes) -> ServerMessage:
+    """Decode one hub frame (clients use this)."""
+    m = codec.unpack(data)
+    tag = m.get("t")
+    cls = _SERVER_TYPES.get(tag) if type(tag) is str else None
+    if cls is None:
+        raise UnknownMessage(f"unknown message type {tag!r}")
+    message: ServerMessage = cls.from_map(m)
+    return message
+
+
+def encode(message: ClientMessage | ServerMessage) -> bytes:
+    return codec.pack(message.to_map())

@@ -1,0 +1,230 @@
+"""A workshop: its groups, participants, programme; who may read and write which board.
+
+Pure data and rules. The store keeps a workshop as the msgpack of :meth:`Workshop.to_dict`
+and changes it with a compare-and-set loop around the functions here.
+
+Boards of a workshop are named ``<workshop>:g<n>`` for group ``n`` (1-based), plus
+``<workshop>:p<participant>`` for a participant's individual board.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .errors import Conflict, InvalidMessage, NotFound, TooLarge
+from .programme import TEMPLATES, check_programme
+
+GROUP_SIZE = 4
+MAX_GROUPS = 50
+MAX_PARTICIPANTS = 400
+MAX_TITLE = 200
+MAX_NICKNAME = 40
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+JOIN_CODE_LEN = 6
+
+
+class Role(StrEnum):
+    FACILITATOR = "facilitator"
+    VIEWER = "viewer"
+    PARTICIPANT = "participant"
+
+
+class Access(StrEnum):
+    NONE = "none"
+    READ = "read"
+    WRITE = "write"
+
+
+def new_id(nbytes: int = 6) -> str:
+    return secrets.token_hex(nbytes)
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LEN))
+
+
+def normalise_join_code(code: str) -> str:
+    """Codes are typed by people: ignore case, spaces and dashes."""
+    return "".join(c for c in code.upper() if c.isalnum())
+
+
+@dataclass
+class Participant:
+    id: str
+    name: str
+    group: int
+    joined: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "group": self.group, "joined": self.joined}
+
+
+@dataclass
+class Workshop:
+    id: str
+    title: str
+    join_code: str
+    created: float
+    groups: int
+    programme: list[dict[str, Any]]
+    date: str = ""
+    participants: dict[str, Participant] = field(default_factory=dict)
+    version: int = 0  # bumped by every change; the store's compare-and-set uses it
+
+    @classmethod
+    def create(
+        cls,
+        title: Any,
+        groups: Any,
+        *,
+        now: float,
+        template: Any = "default-nl",
+        programme: Any = None,
+        date: Any = "",
+    ) -> Workshop:
+        """Validate a facilitator's request and build a new workshop."""
+        if type(title) is not str or not title.strip():
+            raise InvalidMessage("title: give the workshop a title")
+        if len(title) > MAX_TITLE:
+            raise TooLarge(f"title: at most {MAX_TITLE} characters")
+        if type(groups) is not int or not 1 <= groups <= MAX_GROUPS:
+            raise InvalidMessage(f"groups: a number of groups 1..{MAX_GROUPS}")
+        if type(date) is not str or len(date) > 40:
+            raise InvalidMessage("date: a date as text, at most 40 characters")
+        if programme is None:
+            if template not in TEMPLATES:
+                raise InvalidMessage(f"template: one of {', '.join(TEMPLATES)}")
+            programme = copy.deepcopy(TEMPLATES[template])
+        else:
+            programme = check_programme(programme)
+        return cls(
+            id=new_id(),
+            title=title.strip(),
+            join_code=new_join_code(),
+            created=now,
+            groups=groups,
+            programme=programme,
+            date=date,
+        )
+
+    # ----------------------------------------------------------------- boards
+
+    def group_board(self, group: int) -> str:
+        return f"{self.id}:g{group}"
+
+    def boards(self) -> list[str]:
+        return [self.group_board(g) for g in range(1, self.groups + 1)]
+
+    def board_access(self, role: Role, participant: str | None, board: str) -> Access:
+        """What ``role`` (and ``participant``, for that role) may do on ``board``."""
+        if board not in self.boards():
+            return Access.NONE
+        match role:
+            case Role.FACILITATOR:
+                return Access.WRITE
+            case Role.VIEWER:
+                return Access.READ
+            case Role.PARTICIPANT:
+                p = self.participants.get(participant or "")
+                if p is not None and board == self.group_board(p.group):
+                    return Access.WRITE
+                return Access.NONE
+        raise AssertionError(role)  # pragma: no cover
+
+    def readable_boards(self, role: Role, participant: str | None) -> list[str]:
+        return [b for b in self.boards() if self.board_access(role, participant, b) != Access.NONE]
+
+    def writable_boards(self, role: Role, participant: str | None) -> list[str]:
+        return [b for b in self.boards() if self.board_access(role, participant, b) == Access.WRITE]
+
+    # ------------------------------------------------------------ participants
+
+    def members(self, group: int) -> list[Participant]:
+        return [p for p in self.participants.values() if p.group == group]
+
+    def join(self, nickname: Any, *, now: float, group: Any = None) -> Participant:
+        """Add a participant: to ``group`` if given, else to the emptiest group of < 4.
+
+        When every group is full a new group is opened, so nobody is turned away.
+        """
+        if type(nickname) is not str or not nickname.strip():
+            raise InvalidMessage("nickname: choose a nickname")
+        if len(nickname) > MAX_NICKNAME:
+            raise TooLarge(f"nickname: at most {MAX_NICKNAME} characters")
+        if len(self.participants) >= MAX_PARTICIPANTS:
+            raise Conflict(f"this workshop is full ({MAX_PARTICIPANTS} participants)")
+        if group is None:
+            group = self._emptiest_group()
+        else:
+            self._check_group(group)
+        p = Participant(id=new_id(4), name=nickname.strip(), group=group, joined=now)
+        self.participants[p.id] = p
+        self.version += 1
+        return p
+
+    def move(self, participant: str, group: Any) -> Participant:
+        """The facilitator moves a participant to another group."""
+        p = self.participants.get(participant)
+        if p is None:
+            raise NotFound(f"no participant {participant!r} in this workshop")
+        self._check_group(group)
+        p.group = group
+        self.version += 1
+        return p
+
+    def _check_group(self, group: Any) -> None:
+        if type(group) is not int or not 1 <= group <= self.groups:
+            raise InvalidMessage(f"group: a group number 1..{self.groups}")
+
+    def _emptiest_group(self) -> int:
+        sizes = dict.fromkeys(range(1, self.groups + 1), 0)
+        for p in self.participants.values():
+            sizes[p.group] = sizes.get(p.group, 0) + 1
+        # Fill groups one after another, so that groups of four form as people arrive.
+        for g in sorted(sizes):
+            if sizes[g] < GROUP_SIZE:
+                return g
+        if self.groups >= MAX_GROUPS:
+            raise Conflict(f"every group is full ({MAX_GROUPS} groups of {GROUP_SIZE})")
+        self.groups += 1
+        return self.groups
+
+    # ----------------------------------------------------------- persistence
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "join_code": self.join_code,
+            "created": self.created,
+            "groups": self.groups,
+            "programme": self.programme,
+            "date": self.date,
+            "participants": [p.to_dict() for p in self.participants.values()],
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Workshop:
+        return cls(
+            id=d["id"],
+            title=d["title"],
+            join_code=d["join_code"],
+            created=d["created"],
+            groups=d["groups"],
+            programme=d["programme"],
+            date=d.get("date", ""),
+            participants={p["id"]: Participant(**p) for p in d["participants"]},
+            version=d["version"],
+        )
+
+    def public(self) -> dict[str, Any]:
+        """What every member of the workshop may see (no tokens, no secrets)."""
+        d = self.to_dict()
+        d.pop("version")
+        d["boards"] = self.boards()
+        return d

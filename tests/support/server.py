@@ -1,0 +1,169 @@
+"""Run real Schakel hubs for tests: in this event loop (uvicorn task) or as processes.
+
+In-loop (:func:`running_hub`) is fast and lets a test look at the hub's internals;
+a process (:class:`HubProcess`) is what multi-hub, restart and SIGKILL tests need.
+Both wait on readiness (``/healthz``), never on a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from schakel.app import create_app
+from schakel.config import Settings
+from schakel_core import schema
+from starlette.datastructures import Secret
+
+TEST_SECRET = "test-secret-not-for-production-000"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Hub:
+    """A hub under test: its URLs and, when in-loop, the running app."""
+
+    port: int
+    app: Any = None
+    server: Any = None
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def service(self) -> Any:
+        return self.app.state.service
+
+
+def test_settings(tmp_path: Path | None, **overrides: Any) -> Settings:
+    base = Settings(
+        port=free_port(),
+        data_dir=str(tmp_path) if tmp_path is not None else "",
+        secret=Secret(TEST_SECRET),
+    )
+    return replace(base, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
+    """A real uvicorn serving the app on ``settings.port``, in this event loop."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=settings.port,
+        log_level="warning",
+        ws_max_size=schema.MAX_FRAME_BYTES,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.01)
+        yield Hub(settings.port, app, server)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class HubProcess:
+    """``schakel serve`` as a child process (for restarts, kills and multi-hub tests)."""
+
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    redis_url: str = ""
+    env: Mapping[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self, timeout: float = 20) -> HubProcess:
+        args = [sys.executable, "-m", "schakel", "serve", "--port", str(self.port)]
+        args += ["--data-dir", str(self.data_dir), "--log-level", "warning"]
+        if self.redis_url:
+            args += ["--redis-url", self.redis_url]
+        env = {**os.environ, "SCHAKEL_SECRET": TEST_SECRET, **self.env}
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.data_dir / f"hub-{self.port}.log"
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited with {self.proc.returncode}: {self.log()}")
+            try:
+                if httpx.get(f"{self.http}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise TimeoutError(f"hub on port {self.port} not ready: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path else ""
+
+    def stop(self, timeout: float = 15) -> int:
+        """Graceful shutdown (SIGTERM); returns the exit code."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+async def create_workshop(http: str, groups: int = 2, title: str = "Test") -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=http) as client:
+        r = await client.post("/api/workshops", json={"title": title, "groups": groups})
+        r.raise_for_status()
+        data: dict[str, Any] = r.json()
+        return data
+
+
+async def join(http: str, code: str, nickname: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=http) as client:
+        r = await client.post("/api/join", json={"code": code, "nickname": nickname})
+        r.raise_for_status()
+        data: dict[str, Any] = r.json()
+        return data

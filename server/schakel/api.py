@@ -10,6 +10,10 @@ import json
 import time
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from schakel_core.document import Document
 from schakel_core.errors import (
     Forbidden,
@@ -20,9 +24,6 @@ from schakel_core.errors import (
     TooLarge,
 )
 from schakel_core.workshop import Access, Role, Workshop, normalise_join_code
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from .auth import Claims
 from .service import Service

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
 from schakel_core.errors import AuthFailed
 from schakel_core.workshop import Role
 

@@ -13,6 +13,8 @@ import secrets
 import time
 from typing import TYPE_CHECKING
 
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
 from schakel_core import messages as m
 from schakel_core.errors import (
     AuthFailed,
@@ -29,7 +31,6 @@ from schakel_core.errors import (
 )
 from schakel_core.schema import MAX_BOARDS_PER_CONNECTION
 from schakel_core.workshop import Access
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .auth import Claims
 from .outbox import Outbox

@@ -145,17 +145,19 @@ class Document:
     def inverse(self, op: Op, counter: int, client: str) -> Op | None:
         """An op that sets ``op``'s field back to its value before ``op`` (for undo).
 
-        Call it before applying ``op``. Undoing the creation of an object deletes it;
-        a field that an existing object never had cannot be unset, so there is nothing
-        to undo (None).
+        Call it before applying ``op``. Undoing the creation of an object deletes it
+        (and redoing that restores it); another field that an existing object never had
+        cannot be unset, so there is nothing to undo (None).
         """
         obj = self.fields.get(op.id)
         if obj is None:
             return Op(op.id, op.type, "deleted", True, counter, client)
         reg = obj.get(op.field)
-        if reg is None:
-            return None
-        return Op(op.id, op.type, op.field, reg.value, counter, client)
+        if reg is not None:
+            return Op(op.id, op.type, op.field, reg.value, counter, client)
+        if op.field == "deleted":  # never deleted so far: the same as deleted = false
+            return Op(op.id, op.type, "deleted", False, counter, client)
+        return None
 
     def state(self) -> dict[str, dict[str, Any]]:
         """The registers as plain data (for test vectors and comparisons)."""

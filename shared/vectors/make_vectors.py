@@ -89,7 +89,12 @@ MESSAGES: list[tuple[str, str, Any]] = [
     (
         "bad-nan",
         "client",
-        {"t": "ops", "board": "b", "ref": 1, "ops": [["x", "actor", "pos", [float("nan"), 0], 1, A]]},
+        {
+            "t": "ops",
+            "board": "b",
+            "ref": 1,
+            "ops": [["x", "actor", "pos", [float("nan"), 0], 1, A]],
+        },
     ),
     (
         "bad-infinity",
@@ -104,7 +109,12 @@ MESSAGES: list[tuple[str, str, Any]] = [
     (
         "bad-repeated-role",
         "client",
-        {"t": "ops", "board": "b", "ref": 1, "ops": [["x", "actor", "roles", ["mover", "mover"], 1, A]]},
+        {
+            "t": "ops",
+            "board": "b",
+            "ref": 1,
+            "ops": [["x", "actor", "roles", ["mover", "mover"], 1, A]],
+        },
     ),
     (
         "bad-meta-id",
@@ -134,7 +144,12 @@ MESSAGES: list[tuple[str, str, Any]] = [
     (
         "bad-too-many-ops",
         "client",
-        {"t": "ops", "board": "b", "ref": 1, "ops": [["x", "actor", "influence", 1, i, A] for i in range(1, 1002)]},
+        {
+            "t": "ops",
+            "board": "b",
+            "ref": 1,
+            "ops": [["x", "actor", "influence", 1, i, A] for i in range(1, 1002)],
+        },
     ),
     ("bad-hello-version", "client", {"t": "hello", "v": 2, "token": "t", "client": "c1"}),
     (
@@ -161,26 +176,47 @@ MESSAGES: list[tuple[str, str, Any]] = [
             "board": "w1:g1",
             "seq": 2,
             "full": True,
-            "ops": [["a1", "actor", "label", "Imam", 1, A], ["a1", "actor", "stance", "pole_a", 2, B]],
+            "ops": [
+                ["a1", "actor", "label", "Imam", 1, A],
+                ["a1", "actor", "stance", "pole_a", 2, B],
+            ],
             "ref": 7,
         },
     ),
     (
         "update",
         "server",
-        {"t": "update", "board": "w1:g1", "seq": 9, "ops": [["a1", "actor", "influence", 4, 12, B]]},
+        {
+            "t": "update",
+            "board": "w1:g1",
+            "seq": 9,
+            "ops": [["a1", "actor", "influence", 4, 12, B]],
+        },
     ),
     ("ack", "server", {"t": "ack", "board": "w1:g1", "ref": 1, "seq": 9, "applied": 1}),
     (
         "presence-out",
         "server",
-        {"t": "presence", "board": "w1:g1", "conn": "9f2c01aa", "client": "c1", "name": "Ann", "data": {"cursor": [1, 2]}},
+        {
+            "t": "presence",
+            "board": "w1:g1",
+            "conn": "9f2c01aa",
+            "client": "c1",
+            "name": "Ann",
+            "data": {"cursor": [1, 2]},
+        },
     ),
     ("leave", "server", {"t": "leave", "board": "w1:g1", "conn": "9f2c01aa"}),
     (
         "error",
         "server",
-        {"t": "error", "code": "invalid_op", "reason": "field 'influence' must be an integer 0..5", "ref": 1, "board": "w1:g1"},
+        {
+            "t": "error",
+            "code": "invalid_op",
+            "reason": "field 'influence' must be an integer 0..5",
+            "ref": 1,
+            "board": "w1:g1",
+        },
     ),
     ("pong", "server", {"t": "pong", "n": 3, "time": 1795924254549.5}),
 ]
@@ -199,7 +235,10 @@ MERGE: list[tuple[str, str, list[list[Any]]]] = [
     (
         "tie-broken-by-client-id",
         "equal counters: the greater client id (ASCII order) wins",
-        [_op("a1", "actor", "label", "from alice", 5, A), _op("a1", "actor", "label", "from bob", 5, B)],
+        [
+            _op("a1", "actor", "label", "from alice", 5, A),
+            _op("a1", "actor", "label", "from bob", 5, B),
+        ],
     ),
     (
         "client-id-ascii-order",
@@ -304,7 +343,7 @@ MERGE_ERRORS: list[tuple[str, str, list[list[Any]], str]] = [
 
 def _decode(direction: str, data: bytes) -> tuple[Any, str | None]:
     try:
-        msg = decode_client(data) if direction == "client" else decode_server(data)
+        (decode_client if direction == "client" else decode_server)(data)
     except RequestError as exc:
         return None, exc.code
     return msgpack.unpackb(data, raw=False), None
@@ -328,7 +367,13 @@ def build() -> dict[str, bytes]:
     for name, doc_text, ops in MERGE:
         doc = Document(Op(*o) for o in ops)
         index["merge"].append(
-            {"name": name, "doc": doc_text, "ops": ops, "state": doc.state(), "visible": doc.visible()}
+            {
+                "name": name,
+                "doc": doc_text,
+                "ops": ops,
+                "state": doc.state(),
+                "visible": doc.visible(),
+            }
         )
     for name, doc_text, ops, code in MERGE_ERRORS:
         doc = Document()
@@ -340,13 +385,19 @@ def build() -> dict[str, bytes]:
                 error = exc.code
         assert error == code, (name, error)
         index["merge"].append({"name": name, "doc": doc_text, "ops": ops, "error": code})
-    files["index.json"] = (json.dumps(index, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode()
+    files["index.json"] = (
+        json.dumps(index, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    ).encode()
     return files
 
 
 def main(argv: list[str]) -> int:
     files = build()
-    stale = [rel for rel, data in files.items() if not (HERE / rel).is_file() or (HERE / rel).read_bytes() != data]
+    stale = [
+        rel
+        for rel, data in files.items()
+        if not (HERE / rel).is_file() or (HERE / rel).read_bytes() != data
+    ]
     if "--check" in argv:
         for rel in stale:
             print(f"stale: shared/vectors/{rel}", file=sys.stderr)

@@ -22,11 +22,11 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.datastructures import Secret
 
 from schakel.app import create_app
 from schakel.config import Settings
 from schakel_core import schema
-from starlette.datastructures import Secret
 
 TEST_SECRET = "test-secret-not-for-production-000"
 

@@ -24,10 +24,11 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
-from schakel_core import messages as m
-from schakel_core.ops import Op
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from schakel_core import messages as m
+from schakel_core.ops import Op
 
 from .replica import Replica
 

@@ -1,0 +1,60 @@
+"""Hypothesis strategies for ops of a small board, so that writes collide often."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from schakel_core.ops import Op
+
+CLIENTS = ("alice", "bob", "carol", "dave")
+
+# Ids carry their type, so that generated ops never give one id two types.
+ACTORS = ("a1", "a2", "a3")
+IDS: dict[str, tuple[str, ...]] = {"actor": ACTORS, "relation": ("r1", "r2"), "note": ("n1",)}
+
+FIELD_VALUES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    "actor": {
+        "label": st.sampled_from(["Imam", "Wijkagent", "Jongerenwerker", ""]),
+        "stance": st.sampled_from(["pole_a", "pole_b", "middle", "unknown"]),
+        "influence": st.integers(0, 5),
+        "pos": st.lists(st.integers(-500, 500), min_size=2, max_size=2),
+        "roles": st.lists(st.sampled_from(["pusher", "joiner", "schakel"]), unique=True),
+        "deleted": st.booleans(),
+    },
+    "relation": {
+        "source": st.sampled_from(ACTORS),
+        "target": st.sampled_from(ACTORS),
+        "sign": st.sampled_from(["+", "-"]),
+        "deleted": st.booleans(),
+    },
+    "note": {"text": st.sampled_from(["Waarom?", "Wie?"]), "deleted": st.booleans()},
+}
+
+
+@st.composite
+def writes(draw: st.DrawFn) -> tuple[str, str, str, Any]:
+    """(id, type, field, value) of one write."""
+    obj_type = draw(st.sampled_from(sorted(IDS)))
+    obj_id = draw(st.sampled_from(IDS[obj_type]))
+    field = draw(st.sampled_from(sorted(FIELD_VALUES[obj_type])))
+    value = draw(FIELD_VALUES[obj_type][field])
+    return obj_id, obj_type, field, value
+
+
+@st.composite
+def op_lists(draw: st.DrawFn, max_size: int = 30, tag: int = 0) -> list[Op]:
+    """Ops with unique clocks (each client's counter only grows), as real clients make.
+
+    Lists drawn with different ``tag`` (0..9) never share a clock."""
+    n = draw(st.integers(0, max_size))
+    ops = []
+    for i in range(n):
+        obj_id, obj_type, field, value = draw(writes())
+        client = draw(st.sampled_from(CLIENTS))
+        # Counters collide across clients on purpose (ties broken by client id);
+        # (counter, client) stays unique because i is unique.
+        counter = draw(st.integers(1, 5)) * 1000 + i * 10 + tag
+        ops.append(Op(obj_id, obj_type, field, value, counter, client))
+    return ops

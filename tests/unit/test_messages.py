@@ -1,0 +1,147 @@
+"""Message types: round trips, validation, and the decode entry points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+import pytest
+
+from schakel_core import codec
+from schakel_core import messages as m
+from schakel_core.errors import (
+    FrameTooLarge,
+    InvalidMessage,
+    InvalidOp,
+    Malformed,
+    TooLarge,
+    UnknownMessage,
+)
+from schakel_core.ops import Op
+from schakel_core.schema import MAX_FRAME_BYTES
+
+OP = Op("a1", "actor", "label", "x", 1, "c1")
+
+CLIENT_MESSAGES: list[m.ClientMessage] = [
+    m.Hello("tok", "c1", "Ann"),
+    m.Subscribe("w:g1", 5, 2),
+    m.Subscribe("w:g1"),
+    m.Unsubscribe("w:g1"),
+    m.Ops("w:g1", 3, [OP]),
+    m.Presence(
+        "w:g1", {"cursor": [1, 2.5], "sel": ["a1"], "stroke": [1, 2, 0.5], "colour": "#ff0000"}
+    ),
+    m.Presence("w:g1", {"cursor": None}),
+    m.Ping(4),
+]
+
+SERVER_MESSAGES: list[m.ServerMessage] = [
+    m.Welcome("c", "viewer", "w", None, ["w:g1"], [], 1.5, {"maxFrameBytes": 1}),
+    m.Sync("w:g1", 3, True, [OP], 2),
+    m.Update("w:g1", 3, [OP]),
+    m.Ack("w:g1", 3, 9, 1),
+    m.PresenceOut("w:g1", "c", "c1", "Ann", {"cursor": [1, 2]}),
+    m.Leave("w:g1", "c"),
+    m.Error("forbidden", "no", 3, "w:g1"),
+    m.Pong(4, 12.5),
+    m.WorkshopEvent("w", {"round": 1}),
+]
+
+
+@pytest.mark.parametrize("msg", CLIENT_MESSAGES, ids=lambda x: type(x).__name__)
+def test_client_messages_round_trip(msg: m.ClientMessage) -> None:
+    assert m.decode_client(m.encode(msg)) == msg
+
+
+@pytest.mark.parametrize("msg", SERVER_MESSAGES, ids=lambda x: type(x).__name__)
+def test_server_messages_round_trip(msg: m.ServerMessage) -> None:
+    assert m.decode_server(m.encode(msg)) == msg
+
+
+def frame(value: Any) -> bytes:
+    data: bytes = msgpack.packb(value)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "match"),
+    [
+        ({"t": 3}, UnknownMessage, "unknown message type"),
+        ({"x": 1}, UnknownMessage, "unknown message type"),
+        ({"t": "hello", "v": 1, "client": "c"}, InvalidMessage, "'token' is missing"),
+        ({"t": "hello", "v": 1, "token": "t", "client": "c c"}, InvalidMessage, "client must be"),
+        ({"t": "hello", "v": 1, "token": "t" * 3000, "client": "c"}, TooLarge, "longer than"),
+        ({"t": "hello", "v": 1, "token": "t", "client": "c", "name": "n" * 41}, TooLarge, "longer"),
+        ({"t": "subscribe", "board": "b b", "since": 0}, InvalidMessage, "board must be"),
+        ({"t": "subscribe", "board": "b", "since": -1}, InvalidMessage, "must be 0.."),
+        ({"t": "subscribe", "board": "b", "since": 0, "ref": "x"}, InvalidMessage, "wrong type"),
+        ({"t": "ops", "board": "b", "ops": [OP.to_wire()]}, InvalidMessage, "'ref' is missing"),
+        ({"t": "ops", "board": "b", "ref": 1, "ops": "x"}, InvalidMessage, "wrong type"),
+        ({"t": "presence", "board": "b", "data": []}, InvalidMessage, "must be a map"),
+        ({"t": "presence", "board": "b", "data": {"x": 1}}, InvalidMessage, "unknown keys"),
+        ({"t": "presence", "board": "b", "data": {"cursor": [1]}}, InvalidMessage, "cursor"),
+        (
+            {"t": "presence", "board": "b", "data": {"cursor": [1, float("nan")]}},
+            InvalidMessage,
+            "cursor",
+        ),
+        ({"t": "presence", "board": "b", "data": {"sel": ["a"] * 51}}, InvalidMessage, "sel"),
+        ({"t": "presence", "board": "b", "data": {"sel": ["a b"]}}, InvalidMessage, "sel"),
+        ({"t": "presence", "board": "b", "data": {"stroke": [1] * 601}}, InvalidMessage, "stroke"),
+        ({"t": "presence", "board": "b", "data": {"colour": 5}}, InvalidMessage, "colour"),
+        ({"t": "ping", "n": "x"}, InvalidMessage, "wrong type"),
+    ],
+)
+def test_invalid_client_messages(value: Any, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        m.decode_client(frame(value))
+
+
+def test_an_ops_error_carries_the_ref() -> None:
+    bad = {"t": "ops", "board": "b", "ref": 7, "ops": [["x", "actor", "influence", 9, 1, "c"]]}
+    with pytest.raises(InvalidOp) as info:
+        m.decode_client(frame(bad))
+    assert info.value.ref == 7
+    with pytest.raises(UnknownMessage) as unknown:
+        m.decode_client(frame({"t": "nope", "ref": 8}))
+    assert unknown.value.ref == 8
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"\xc1", b"\x92\x01", frame([1]), frame({1: 2}), frame({"t": 1}) + b"x"]
+)
+def test_malformed_frames(data: bytes) -> None:
+    with pytest.raises(Malformed):
+        codec.unpack(data)
+
+
+def test_oversized_frames_are_a_protocol_violation() -> None:
+    with pytest.raises(FrameTooLarge):
+        codec.unpack(b"\x00" * (MAX_FRAME_BYTES + 1))
+
+
+def test_unknown_server_message() -> None:
+    with pytest.raises(UnknownMessage):
+        m.decode_server(frame({"t": "hello"}))
+    with pytest.raises(UnknownMessage):
+        m.decode_server(frame({"t": None}))
+
+
+def test_error_reasons_are_capped() -> None:
+    assert len(m.Error("x", "r" * 9999).to_map()["reason"]) == m.MAX_REASON_LEN
+
+
+def test_optional_fields_default() -> None:
+    assert m.decode_client(frame({"t": "ping"})) == m.Ping(0)
+    assert m.decode_client(frame({"t": "hello", "v": 1, "token": "t", "client": "c"})) == m.Hello(
+        "t", "c"
+    )
+
+
+def test_errors_have_codes_and_repr() -> None:
+    from schakel_core.errors import ERROR_CODES, Forbidden
+
+    exc = Forbidden("no", ref=3, board="b")
+    assert (exc.code, exc.reason, exc.ref, exc.board) == ("forbidden", "no", 3, "b")
+    assert repr(exc) == "Forbidden('no')"
+    assert len(set(ERROR_CODES)) == len(ERROR_CODES)

@@ -1,0 +1,78 @@
+"""The Python client's replica: optimistic edits, acks, resync, undo/redo."""
+
+from __future__ import annotations
+
+from schakel_client.replica import Replica
+from schakel_core.ops import Op
+from schakel_core.schema import MAX_OPS_PER_BATCH
+
+
+def op(field: str, value: object, counter: int, client: str = "me", obj: str = "a1") -> Op:
+    return Op(obj, "actor", field, value, counter, client)
+
+
+def test_local_edits_batch_ack_and_resend() -> None:
+    r = Replica("b")
+    r.local([op("label", "x", 1), op("pos", [0, 0], 2)])
+    assert r.view()["a1"]["label"] == "x"
+    assert r.pending == 2
+    assert r.take_batch(1) == [op("label", "x", 1), op("pos", [0, 0], 2)]
+    assert r.take_batch(2) is None
+    r.local([op("label", "y", 3)])
+    r.take_batch(2)
+    r.requeue_inflight()  # reconnect: both batches go again, in order
+    assert r.unsent == [op("label", "x", 1), op("pos", [0, 0], 2), op("label", "y", 3)]
+    r.take_batch(3)
+    r.acked(3)
+    assert r.pending == 0
+    r.local([op("label", "z", 4)])
+    r.take_batch(4)
+    assert r.refused(4) == [op("label", "z", 4)]
+
+
+def test_batches_respect_the_limit() -> None:
+    r = Replica("b")
+    r.local([op("influence", 1, i) for i in range(1, MAX_OPS_PER_BATCH + 2)])
+    first = r.take_batch(1)
+    assert first is not None and len(first) == MAX_OPS_PER_BATCH
+    assert len(r.unsent) == 1
+
+
+def test_sync_full_keeps_own_unacked_edits() -> None:
+    r = Replica("b")
+    r.local([op("label", "mine", 10)])
+    r.take_batch(1)
+    r.local([op("stance", "middle", 11)])
+    r.on_sync(5, True, [op("label", "theirs", 3, "other"), op("influence", 2, 4, "other")])
+    assert r.view()["a1"] == {"label": "mine", "stance": "middle", "influence": 2, "type": "actor"}
+    assert r.seq == 5 and r.synced
+    r.on_sync(7, False, [op("influence", 3, 12, "other")])
+    assert r.view()["a1"]["influence"] == 3
+
+
+def test_updates_apply_once_and_in_order() -> None:
+    r = Replica("b")
+    r.on_update(2, [op("label", "a", 1, "o"), op("label", "b", 2, "o")])
+    r.on_update(2, [op("label", "stale", 99, "o")])  # already seen
+    assert r.view()["a1"]["label"] == "b"
+    r.on_update(4, [op("label", "b", 2, "o"), op("label", "c", 3, "o"), op("label", "d", 4, "o")])
+    assert r.seq == 4
+    assert r.view()["a1"]["label"] == "d"
+
+
+def test_undo_redo_of_own_edits_while_others_edit() -> None:
+    r = Replica("b")
+    r.local([op("label", "x", 1)])  # creation: undo deletes
+    r.local([op("label", "y", 2)])
+    r.on_update(1, [op("stance", "pole_a", 3, "other")])  # someone else's edit stays
+    assert r.undo(10, "me") == [op("label", "x", 10)]
+    assert r.view()["a1"]["label"] == "x"
+    assert r.undo(11, "me") == [op("deleted", True, 11)]
+    assert r.view() == {}
+    assert r.undo(12, "me") == []
+    assert r.redo(12, "me") == [op("deleted", False, 12)]
+    assert r.view()["a1"] == {"label": "x", "stance": "pole_a", "deleted": False, "type": "actor"}
+    assert r.redo(13, "me") == [op("label", "y", 13)]
+    assert r.redo(14, "me") == []
+    r.local([op("influence", 2, 15)])
+    assert r.redo_stack == []

@@ -1,0 +1,151 @@
+"""Workshops: creation, joining into groups of four, moving, board access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from schakel_core.errors import Conflict, InvalidMessage, NotFound, TooLarge
+from schakel_core.programme import TEMPLATES, check_programme
+from schakel_core.workshop import (
+    GROUP_SIZE,
+    MAX_GROUPS,
+    Access,
+    Role,
+    Workshop,
+    new_join_code,
+    normalise_join_code,
+)
+
+
+def make(groups: int = 2, **kw: Any) -> Workshop:
+    return Workshop.create("Polarisatie in de wijk", groups, now=1000.0, **kw)
+
+
+def test_create_from_the_default_template() -> None:
+    ws = make()
+    assert ws.programme == TEMPLATES["default-nl"]
+    assert ws.programme is not TEMPLATES["default-nl"]
+    assert len(ws.join_code) == 6
+    assert ws.boards() == [f"{ws.id}:g1", f"{ws.id}:g2"]
+    assert make(template="default-en").programme[3]["title"].startswith("Round 3")
+    assert Workshop.from_dict(ws.to_dict()) == ws
+    assert "version" not in ws.public()
+    assert ws.public()["boards"] == ws.boards()
+
+
+@pytest.mark.parametrize(
+    ("args", "kw", "error"),
+    [
+        (("", 2), {}, InvalidMessage),
+        ((None, 2), {}, InvalidMessage),
+        (("x" * 201, 2), {}, TooLarge),
+        (("t", 0), {}, InvalidMessage),
+        (("t", MAX_GROUPS + 1), {}, InvalidMessage),
+        (("t", "2"), {}, InvalidMessage),
+        (("t", 2), {"template": "nope"}, InvalidMessage),
+        (("t", 2), {"date": 5}, InvalidMessage),
+        (("t", 2), {"programme": []}, InvalidMessage),
+    ],
+)
+def test_create_validates(
+    args: tuple[Any, Any], kw: dict[str, Any], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        Workshop.create(*args, now=0.0, **kw)
+
+
+def test_groups_of_four_fill_in_order_then_grow() -> None:
+    ws = make(groups=2)
+    groups = [ws.join(f"p{i}", now=1.0).group for i in range(2 * GROUP_SIZE + 1)]
+    assert groups == [1] * 4 + [2] * 4 + [3]
+    assert ws.groups == 3
+    assert len(ws.members(3)) == 1
+
+
+def test_join_validates_and_caps() -> None:
+    ws = make(groups=1)
+    with pytest.raises(InvalidMessage):
+        ws.join("  ", now=1.0)
+    with pytest.raises(TooLarge):
+        ws.join("x" * 41, now=1.0)
+    with pytest.raises(InvalidMessage):
+        ws.join("Ann", now=1.0, group=2)
+    assert ws.join(" Ann ", now=1.0, group=1).name == "Ann"
+    full = make(groups=MAX_GROUPS)
+    for i in range(MAX_GROUPS * GROUP_SIZE):
+        full.join(f"p{i}", now=1.0)
+    with pytest.raises(Conflict, match="every group is full"):
+        full.join("late", now=1.0)
+
+
+def test_move_participant() -> None:
+    ws = make()
+    p = ws.join("Ann", now=1.0)
+    version = ws.version
+    assert ws.move(p.id, 2).group == 2
+    assert ws.version == version + 1
+    with pytest.raises(NotFound):
+        ws.move("nobody", 1)
+    with pytest.raises(InvalidMessage):
+        ws.move(p.id, 3)
+
+
+def test_board_access() -> None:
+    ws = make()
+    ann = ws.join("Ann", now=1.0, group=1)
+    g1, g2 = ws.boards()
+    assert ws.board_access(Role.FACILITATOR, None, g2) == Access.WRITE
+    assert ws.board_access(Role.VIEWER, None, g1) == Access.READ
+    assert ws.board_access(Role.PARTICIPANT, ann.id, g1) == Access.WRITE
+    assert ws.board_access(Role.PARTICIPANT, ann.id, g2) == Access.NONE
+    assert ws.board_access(Role.PARTICIPANT, "ghost", g1) == Access.NONE
+    assert ws.board_access(Role.FACILITATOR, None, "other:g1") == Access.NONE
+    assert ws.readable_boards(Role.VIEWER, None) == [g1, g2]
+    assert ws.writable_boards(Role.VIEWER, None) == []
+    assert ws.writable_boards(Role.PARTICIPANT, ann.id) == [g1]
+
+
+def test_join_codes() -> None:
+    code = new_join_code()
+    assert len(code) == 6 and not set(code) & set("01IO")
+    assert normalise_join_code(" ab-c d2 ") == "ABCD2"
+
+
+def test_programme_validation() -> None:
+    ok = [{"title": "R", "parts": [{"title": "P", "minutes": 5, "mode": "pair", "x": 1}]}]
+    assert check_programme(ok) == [
+        {"title": "R", "parts": [{"title": "P", "minutes": 5, "mode": "pair"}], "questions": []}
+    ]
+    for bad in [
+        "x",
+        [],
+        ["x"],
+        [{"title": "R", "parts": []}],
+        [{"title": "R", "parts": ["x"]}],
+        [{"title": "R", "parts": [{"title": "P", "minutes": 0, "mode": "pair"}]}],
+        [{"title": "R", "parts": [{"title": "P", "minutes": 5, "mode": "solo"}]}],
+        [{"title": "", "parts": [{"title": "P", "minutes": 5, "mode": "pair"}]}],
+        [{"title": "R", "parts": [{"title": "P", "minutes": 5, "mode": "pair"}], "questions": "q"}],
+        [
+            {
+                "title": "R",
+                "parts": [{"title": "P", "minutes": 5, "mode": "pair"}],
+                "questions": [""],
+            }
+        ],
+    ]:
+        with pytest.raises(InvalidMessage):
+            check_programme(bad)
+    assert make(programme=ok).programme[0]["title"] == "R"
+
+
+def test_participants_are_capped() -> None:
+    from schakel_core.workshop import MAX_PARTICIPANTS
+
+    ws = make(groups=1)
+    for i in range(MAX_PARTICIPANTS):
+        ws.join(f"p{i}", now=1.0, group=1)  # the facilitator may overfill a group
+    with pytest.raises(Conflict, match="workshop is full"):
+        ws.join("late", now=1.0, group=1)

@@ -70,6 +70,8 @@ class Store(Protocol):
     """Storage of boards and workshops. All methods may raise StoreUnavailable."""
 
     kind: str
+    log_keep: int
+    """The log keeps at least this many recent ops per board for resume."""
 
     async def start(self) -> None:
         """Open connections and files; called once before use."""

@@ -7,7 +7,7 @@ calls ``apply`` once per tick with every batch of that tick). SQLite runs in WAL
 ``synchronous=FULL`` on a single worker thread, so the event loop never waits on disk
 and an acknowledged op survives a crash of the process or the machine.
 
-Compaction: every ``SNAPSHOT_EVERY`` stored ops of a board, its state is written as a
+Compaction: every ``2 * LOG_KEEP`` stored ops of a board, its state is written as a
 snapshot and older log rows are deleted, keeping ``LOG_KEEP`` ops for resume. A
 subscriber further behind than the kept log gets the full state instead.
 """
@@ -36,8 +36,7 @@ T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
-LOG_KEEP = 5000
-SNAPSHOT_EVERY = 10000
+LOG_KEEP = 5000  # ops kept per board for resume; a snapshot every 2 * LOG_KEEP ops
 DB_NAME = "schakel.sqlite3"
 
 _SCHEMA = """
@@ -58,10 +57,10 @@ class _Board:
 
     __slots__ = ("doc", "log", "seq", "since_snapshot")
 
-    def __init__(self) -> None:
+    def __init__(self, log_keep: int) -> None:
         self.doc = Document()
         self.seq = 0
-        self.log: deque[Op] = deque(maxlen=LOG_KEEP)  # ops numbered seq-len+1 .. seq
+        self.log: deque[Op] = deque(maxlen=log_keep)  # ops numbered seq-len+1 .. seq
         self.since_snapshot = 0
 
 
@@ -70,7 +69,14 @@ class EmbeddedStore:
 
     kind = "embedded"
 
-    def __init__(self, data_dir: str | Path | None, *, retention_s: float = 72 * 3600) -> None:
+    def __init__(
+        self,
+        data_dir: str | Path | None,
+        *,
+        retention_s: float = 72 * 3600,
+        log_keep: int = LOG_KEEP,
+    ) -> None:
+        self.log_keep = log_keep
         self._path = Path(data_dir) / DB_NAME if data_dir is not None else None
         self._retention_s = retention_s
         self._boards: dict[str, _Board] = {}
@@ -102,11 +108,11 @@ class EmbeddedStore:
             self._workshops[ws.id] = ws
             self._codes[ws.join_code] = ws.id
         for board, seq, state in db.execute("SELECT board, seq, state FROM snapshots"):
-            b = self._boards.setdefault(board, _Board())
+            b = self._boards.setdefault(board, _Board(self.log_keep))
             b.doc = Document(Op(*o) for o in codec.unpack(state)["ops"])
             b.seq = seq
         for board, seq, raw in db.execute("SELECT board, seq, op FROM ops ORDER BY board, seq"):
-            b = self._boards.setdefault(board, _Board())
+            b = self._boards.setdefault(board, _Board(self.log_keep))
             op = Op(*codec.unpack(raw)["o"])
             b.log.append(op)  # rows up to a snapshot's seq are kept for resume only
             if seq <= b.seq:
@@ -149,7 +155,7 @@ class EmbeddedStore:
     def _board(self, board: str) -> _Board:
         b = self._boards.get(board)
         if b is None:
-            b = self._boards[board] = _Board()
+            b = self._boards[board] = _Board(self.log_keep)
         return b
 
     async def apply(self, batches: Sequence[Batch]) -> list[Applied]:
@@ -170,9 +176,9 @@ class EmbeddedStore:
                 b.log.append(op)
                 rows.append((batch.board, b.seq, codec.pack({"o": list(op)})))
             b.since_snapshot += len(stored)
-            if b.since_snapshot >= SNAPSHOT_EVERY:
+            if b.since_snapshot >= 2 * self.log_keep:
                 snapshots.append((batch.board, b.seq, _pack_state(b.doc)))
-                trims.append((batch.board, b.seq - LOG_KEEP))
+                trims.append((batch.board, b.seq - self.log_keep))
                 b.since_snapshot = 0
             results.append(Applied(batch.board, b.seq, stored))
         if rows:

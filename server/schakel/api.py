@@ -137,7 +137,9 @@ async def delete_workshop(request: Request) -> Response:
     if _claims(request, wid).role != Role.FACILITATOR:
         raise Forbidden("only the facilitator may delete the workshop")
     await _workshop(request, wid)
-    await _service(request).store.delete_workshop(wid)
+    service = _service(request)
+    await service.store.delete_workshop(wid)
+    service.hub.workshops.deleted(wid)
     return Response(status_code=204)
 
 
@@ -147,9 +149,9 @@ async def move_participant(request: Request) -> Response:
         raise Forbidden("only the facilitator may move participants")
     body = await _body(request)
     pid = request.path_params["participant"]
-    p = await _service(request).store.update_workshop(
-        wid, lambda ws: ws.move(pid, body.get("group"))
-    )
+    service = _service(request)
+    p = await service.store.update_workshop(wid, lambda ws: ws.move(pid, body.get("group")))
+    service.hub.workshops.changed(await _workshop(request, wid))
     return JSONResponse(p.to_dict())
 
 
@@ -165,12 +167,13 @@ async def join(request: Request) -> Response:
     nickname = body.get("nickname")
     p = await service.store.update_workshop(wid, lambda ws: ws.join(nickname, now=time.time()))
     ws = await _workshop(request, wid)
+    service.hub.workshops.changed(ws)
     return JSONResponse(
         {
             "token": service.tokens.issue(Claims(wid, Role.PARTICIPANT, p.id)),
             "participant": p.to_dict(),
             "workshop": ws.public(),
-            "board": ws.group_board(p.group),
+            "board": ws.current_board(p.id),
         },
         201,
     )

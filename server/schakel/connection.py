@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -30,7 +30,8 @@ from schakel_core.errors import (
     TooLarge,
 )
 from schakel_core.schema import MAX_BOARDS_PER_CONNECTION
-from schakel_core.workshop import Access
+from schakel_core.session import apply_control
+from schakel_core.workshop import Access, Role, Workshop
 
 from .auth import Claims
 from .outbox import Outbox
@@ -73,6 +74,12 @@ class Connection:
         self.outbox.close()
         self.close_code, self.close_reason = CloseCode.TOO_SLOW, "resync"
 
+    def gone(self, reason: str) -> None:
+        """The workshop was deleted: say so and close."""
+        self.send(m.encode(m.Error("not_found", reason)))
+        self.outbox.close()
+        self.close_code, self.close_reason = CloseCode.GONE, "workshop deleted"
+
     async def _writer(self) -> None:
         while True:
             frames = await self.outbox.drain()
@@ -112,6 +119,8 @@ class Connection:
             self.close_code, self.close_reason = exc.close_code, exc.code
         finally:
             self.hub.drop(self)
+            if self.claims is not None:
+                self.hub.workshops.leave(self, self.claims.workshop)
             self.outbox.close()
             try:
                 await asyncio.wait_for(writer, timeout=5)
@@ -173,6 +182,7 @@ class Connection:
                 )
             )
         )
+        self.hub.workshops.join(self, ws)
         self.log.info("conn %s: hello %s as %s in %s", self.id, msg.client, claims.role, ws.id)
         return True
 
@@ -186,7 +196,8 @@ class Connection:
                         f"subscribe to {board} before sending ops", ref=ref, board=board
                     )
                 if not sub.writable:
-                    raise Forbidden(f"you may read {board} but not write it", ref=ref, board=board)
+                    reason = self.hub.workshops.lock_reason(self)
+                    raise Forbidden(reason, ref=ref, board=board)
                 if any(op.client != self.client for op in ops):
                     raise Forbidden("ops must carry your own client id", ref=ref, board=board)
                 if self.inflight >= self.service.settings.max_inflight_batches:
@@ -204,10 +215,30 @@ class Connection:
                 self.hub.unsubscribe(self, board)
             case m.Ping(n=n):
                 self.send(m.encode(m.Pong(n, time.time() * 1000)))
+            case m.Control(ref=ref, action=action, args=args):
+                await self._control(ref, action, args)
             case m.Hello():
                 raise HelloRequired("hello was already sent")
             case _:  # pragma: no cover - decode_client returns only the types above
                 raise AssertionError(msg)
+
+    async def _control(self, ref: int, action: str, args: dict[str, Any]) -> None:
+        assert self.claims is not None
+        if self.claims.role != Role.FACILITATOR:
+            raise Forbidden("only the facilitator controls the workshop", ref=ref)
+        now_ms = time.time() * 1000
+
+        def change(ws: Workshop) -> Workshop:
+            apply_control(ws, action, args, now_ms)
+            return ws
+
+        try:
+            ws = await self.service.store.update_workshop(self.claims.workshop, change)
+        except RequestError as exc:
+            exc.ref = ref
+            raise
+        self.send(m.encode(m.Done(ref)))
+        self.hub.workshops.changed(ws)
 
     async def _subscribe(self, board: str, since: int, ref: int | None) -> None:
         assert self.claims is not None

@@ -30,6 +30,7 @@ from schakel_core.messages import Ack, Leave, PresenceOut, Sync, encode, encode_
 from schakel_core.ops import Op
 
 from .stores.base import Batch, Store
+from .workshop_rooms import WorkshopRooms
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -80,6 +81,7 @@ class Hub:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.stats = {"batches": 0, "ops_stored": 0, "frames": 0, "ticks": 0}
+        self.workshops = WorkshopRooms(self, store)
         store.listen(self.deliver, self._remote_presence)
 
     # ------------------------------------------------------------ committer
@@ -298,6 +300,8 @@ class Hub:
             self.store.unwatch(board)
 
     def _remote_presence(self, board: str, frame: bytes) -> None:
+        if self.workshops.remote(board, frame):
+            return
         room = self.rooms.get(board)
         if room is None:
             return

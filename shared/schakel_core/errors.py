@@ -35,11 +35,11 @@ class CloseCode(IntEnum):
     """WebSocket close codes used by the hub (documented in PROTOCOL.md)."""
 
     NORMAL = 1000
-    GOING_AWAY = 1001
     UNSUPPORTED_DATA = 1003  # text frame
     MESSAGE_TOO_BIG = 1009  # frame over the size limit
     PROTOCOL_VIOLATION = 4400  # message before hello, second hello
     AUTH_FAILED = 4401  # hello with a bad token
+    GONE = 4404  # the workshop was deleted
     TOO_SLOW = 4408  # the send queue overflowed: resync on reconnect
 
 

@@ -1,9 +1,10 @@
 """Message types of the Schakel protocol: typed values with validation and encode/decode.
 
 Every message is one binary WebSocket frame holding one msgpack map whose ``t`` names the
-type. Client → hub: ``hello subscribe unsubscribe ops presence ping``. Hub → client:
-``welcome sync update ack presence leave error pong workshop``. PROTOCOL.md documents every
-field; :func:`decode_client` and :func:`decode_server` are the only ways in.
+type. Client → hub: ``hello subscribe unsubscribe ops presence ping control``.
+Hub → client: ``welcome sync update ack presence leave error pong workshop done``.
+PROTOCOL.md documents every field; :func:`decode_client` and :func:`decode_server` are the
+only ways in.
 """
 
 from __future__ import annotations
@@ -239,10 +240,34 @@ class Ping:
         return {"t": self.t, "n": self.n}
 
 
-ClientMessage: TypeAlias = Hello | Subscribe | Unsubscribe | Ops | Presence | Ping
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A facilitator's control of the workshop (timer, programme, lock, spotlight...)."""
+
+    ref: int
+    action: str
+    args: dict[str, Any] = field(default_factory=dict)
+    t = "control"
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Control:
+        ref = _int(m, "ref")
+        try:
+            action = _str(m, "action", 32)
+            args = _get(m, "args", dict, optional=True) or {}
+        except RequestError as exc:
+            exc.ref = ref
+            raise
+        return cls(ref=ref, action=action, args=args)
+
+    def to_map(self) -> dict[str, Any]:
+        return {"t": self.t, "ref": self.ref, "action": self.action, "args": self.args}
+
+
+ClientMessage: TypeAlias = Hello | Subscribe | Unsubscribe | Ops | Presence | Ping | Control
 
 _CLIENT_TYPES: dict[str, Any] = {
-    cls.t: cls for cls in (Hello, Subscribe, Unsubscribe, Ops, Presence, Ping)
+    cls.t: cls for cls in (Hello, Subscribe, Unsubscribe, Ops, Presence, Ping, Control)
 }
 
 
@@ -495,13 +520,28 @@ class WorkshopEvent:
         return cls(workshop=_get(m, "workshop", str), state=_get(m, "state", dict))
 
 
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A control request ``ref`` was carried out (the new state follows as ``workshop``)."""
+
+    ref: int
+    t = "done"
+
+    def to_map(self) -> dict[str, Any]:
+        return {"t": self.t, "ref": self.ref}
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> Done:
+        return cls(ref=_int(m, "ref"))
+
+
 ServerMessage: TypeAlias = (
-    Welcome | Sync | Update | Ack | PresenceOut | Leave | Error | Pong | WorkshopEvent
+    Welcome | Sync | Update | Ack | PresenceOut | Leave | Error | Pong | WorkshopEvent | Done
 )
 
 _SERVER_TYPES: dict[str, Any] = {
     cls.t: cls
-    for cls in (Welcome, Sync, Update, Ack, PresenceOut, Leave, Error, Pong, WorkshopEvent)
+    for cls in (Welcome, Sync, Update, Ack, PresenceOut, Leave, Error, Pong, WorkshopEvent, Done)
 }
 
 

@@ -3,7 +3,8 @@
 The default template is the programme of the ESS workshop deck "Lokale netwerken in
 tijden van polarisatie", in Dutch (``default-nl``) and English (``default-en``). A part's
 ``mode`` says who shares a board during it: ``group`` (four), ``pair``, ``individual``,
-or ``plenary`` (the facilitator's screen; boards are read-only).
+or ``plenary`` (feedback on the facilitator's screen; the facilitator may lock the boards).
+The introductions are talk in pairs with no drawing, so they keep the group boards open.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
     "default-nl": [
         _round(
             "Even voorstellen",
-            [_part("In tweetallen, twee minuten elk", 4, "pair")],
+            [_part("In tweetallen, twee minuten elk", 4, "group")],
             ["Wie ben je en waarom heb je je voor deze workshop ingeschreven?"],
         ),
         _round(
@@ -80,7 +81,7 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
     "default-en": [
         _round(
             "Introductions",
-            [_part("In pairs, two minutes each", 4, "pair")],
+            [_part("In pairs, two minutes each", 4, "group")],
             ["Who are you, and why did you sign up for this workshop?"],
         ),
         _round(

@@ -4,7 +4,9 @@ Pure data and rules. The store keeps a workshop as the msgpack of :meth:`Worksho
 and changes it with a compare-and-set loop around the functions here.
 
 Boards of a workshop are named ``<workshop>:g<n>`` for group ``n`` (1-based), plus
-``<workshop>:p<participant>`` for a participant's individual board.
+``<workshop>:p<participant>`` for a participant's individual board. Who may read and write
+which board depends on the role, and for participants on the current part's mode
+(see :meth:`Workshop.board_access`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from .errors import Conflict, InvalidMessage, NotFound, TooLarge
 from .programme import TEMPLATES, check_programme
+from .session import Session
 
 GROUP_SIZE = 4
 MAX_GROUPS = 50
@@ -73,6 +76,7 @@ class Workshop:
     programme: list[dict[str, Any]]
     date: str = ""
     participants: dict[str, Participant] = field(default_factory=dict)
+    session: Session = field(default_factory=Session)
     version: int = 0  # bumped by every change; the store's compare-and-set uses it
 
     @classmethod
@@ -101,7 +105,7 @@ class Workshop:
             programme = copy.deepcopy(TEMPLATES[template])
         else:
             programme = check_programme(programme)
-        return cls(
+        ws = cls(
             id=new_id(),
             title=title.strip(),
             join_code=new_join_code(),
@@ -110,28 +114,80 @@ class Workshop:
             programme=programme,
             date=date,
         )
+        ws.session.timer.reset(programme[0]["parts"][0]["minutes"])
+        return ws
 
     # ----------------------------------------------------------------- boards
 
     def group_board(self, group: int) -> str:
         return f"{self.id}:g{group}"
 
-    def boards(self) -> list[str]:
+    def personal_board(self, participant: str) -> str:
+        return f"{self.id}:p{participant}"
+
+    def group_boards(self) -> list[str]:
         return [self.group_board(g) for g in range(1, self.groups + 1)]
 
+    def boards(self) -> list[str]:
+        """Every board of the workshop: the groups', then each participant's own."""
+        return self.group_boards() + [self.personal_board(p) for p in self.participants]
+
+    @property
+    def mode(self) -> str:
+        """Who shares a board in the current part: group, pair, individual or plenary."""
+        s = self.session
+        mode: str = self.programme[s.round]["parts"][s.part]["mode"]
+        return mode
+
+    def pairs(self) -> list[list[str]]:
+        """Pairs within each group, in joining order; an odd one out makes a trio."""
+        out: list[list[str]] = []
+        for g in range(1, self.groups + 1):
+            ids = [p.id for p in sorted(self.members(g), key=lambda p: (p.joined, p.id))]
+            chunk = [ids[i : i + 2] for i in range(0, len(ids), 2)]
+            if len(chunk) > 1 and len(chunk[-1]) == 1:
+                odd = chunk.pop()
+                chunk[-1] += odd
+            out += chunk
+        return out
+
+    def partners(self, participant: str) -> list[str]:
+        for pair in self.pairs():
+            if participant in pair:
+                return [p for p in pair if p != participant]
+        return []
+
     def board_access(self, role: Role, participant: str | None, board: str) -> Access:
-        """What ``role`` (and ``participant``, for that role) may do on ``board``."""
+        """What ``role`` (and ``participant``, for that role) may do on ``board`` now.
+
+        Facilitator: write everything. Viewer (plenary): read group boards, and personal
+        boards the facilitator revealed or spotlights. Participant: write the board of the
+        current mode (its group's in group and plenary parts, its own in individual and
+        pair parts) unless the boards are locked; read its other board, its partners'
+        boards in a pair part, and the spotlight.
+        """
         if board not in self.boards():
             return Access.NONE
+        s = self.session
         match role:
             case Role.FACILITATOR:
                 return Access.WRITE
             case Role.VIEWER:
-                return Access.READ
+                if board in self.group_boards() or board in s.revealed or board == s.spotlight:
+                    return Access.READ
+                return Access.NONE
             case Role.PARTICIPANT:
                 p = self.participants.get(participant or "")
-                if p is not None and board == self.group_board(p.group):
-                    return Access.WRITE
+                if p is None:
+                    return Access.NONE
+                own_group, own = self.group_board(p.group), self.personal_board(p.id)
+                current = own_group if self.mode in ("group", "plenary") else own
+                if board == current:
+                    return Access.READ if s.locked else Access.WRITE
+                if board in (own_group, own) or board == s.spotlight:
+                    return Access.READ
+                if self.mode == "pair" and board in map(self.personal_board, self.partners(p.id)):
+                    return Access.READ
                 return Access.NONE
         raise AssertionError(role)  # pragma: no cover
 
@@ -140,6 +196,15 @@ class Workshop:
 
     def writable_boards(self, role: Role, participant: str | None) -> list[str]:
         return [b for b in self.boards() if self.board_access(role, participant, b) == Access.WRITE]
+
+    def current_board(self, participant: str) -> str | None:
+        """The board a participant draws on in the current part."""
+        p = self.participants.get(participant)
+        if p is None:
+            return None
+        if self.mode in ("group", "plenary"):
+            return self.group_board(p.group)
+        return self.personal_board(p.id)
 
     # ------------------------------------------------------------ participants
 
@@ -205,6 +270,7 @@ class Workshop:
             "programme": self.programme,
             "date": self.date,
             "participants": [p.to_dict() for p in self.participants.values()],
+            "session": self.session.to_dict(),
             "version": self.version,
         }
 
@@ -219,12 +285,27 @@ class Workshop:
             programme=d["programme"],
             date=d.get("date", ""),
             participants={p["id"]: Participant(**p) for p in d["participants"]},
+            session=Session.from_dict(d["session"]),
             version=d["version"],
         )
 
     def public(self) -> dict[str, Any]:
         """What every member of the workshop may see (no tokens, no secrets)."""
         d = self.to_dict()
-        d.pop("version")
         d["boards"] = self.boards()
+        d["group_boards"] = self.group_boards()
+        d["mode"] = self.mode
+        d["pairs"] = self.pairs()
+        return d
+
+    def view(self, role: Role, participant: str | None) -> dict[str, Any]:
+        """The workshop as one member sees it: public state plus their boards."""
+        d = self.public()
+        d["you"] = {
+            "role": role.value,
+            "participant": participant,
+            "board": self.current_board(participant) if participant else None,
+            "readable": self.readable_boards(role, participant),
+            "writable": self.writable_boards(role, participant),
+        }
         return d

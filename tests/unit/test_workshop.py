@@ -28,10 +28,11 @@ def test_create_from_the_default_template() -> None:
     assert ws.programme == TEMPLATES["default-nl"]
     assert ws.programme is not TEMPLATES["default-nl"]
     assert len(ws.join_code) == 6
-    assert ws.boards() == [f"{ws.id}:g1", f"{ws.id}:g2"]
+    assert ws.boards() == ws.group_boards() == [f"{ws.id}:g1", f"{ws.id}:g2"]
+    assert ws.mode == "group"
+    assert ws.session.timer.remaining(0) == 4 * 60_000
     assert make(template="default-en").programme[3]["title"].startswith("Round 3")
     assert Workshop.from_dict(ws.to_dict()) == ws
-    assert "version" not in ws.public()
     assert ws.public()["boards"] == ws.boards()
 
 
@@ -95,7 +96,7 @@ def test_move_participant() -> None:
 def test_board_access() -> None:
     ws = make()
     ann = ws.join("Ann", now=1.0, group=1)
-    g1, g2 = ws.boards()
+    g1, g2 = ws.group_boards()
     assert ws.board_access(Role.FACILITATOR, None, g2) == Access.WRITE
     assert ws.board_access(Role.VIEWER, None, g1) == Access.READ
     assert ws.board_access(Role.PARTICIPANT, ann.id, g1) == Access.WRITE
@@ -105,6 +106,9 @@ def test_board_access() -> None:
     assert ws.readable_boards(Role.VIEWER, None) == [g1, g2]
     assert ws.writable_boards(Role.VIEWER, None) == []
     assert ws.writable_boards(Role.PARTICIPANT, ann.id) == [g1]
+    assert ws.readable_boards(Role.PARTICIPANT, ann.id) == [g1, ws.personal_board(ann.id)]
+    assert ws.current_board(ann.id) == g1
+    assert ws.current_board("ghost") is None
 
 
 def test_join_codes() -> None:

@@ -65,6 +65,7 @@ class SchakelClient:
         self.presence: dict[str, dict[str, m.PresenceOut]] = {}
         self.errors: list[m.Error] = []
         self.welcome: m.Welcome | None = None
+        self.workshop: dict[str, Any] | None = None  # the latest ``workshop`` state
         self.counter = 0
         self.connected = asyncio.Event()
         self.connects = 0
@@ -77,6 +78,7 @@ class SchakelClient:
         self._send_scheduled = False
         self._subscribe_waiters: dict[str, asyncio.Future[Replica]] = {}
         self._subscribe_refs: dict[int, str] = {}
+        self._done: set[int] = set()
         self._tasks: set[asyncio.Future[None]] = set()
 
     # ------------------------------------------------------------ lifecycle
@@ -183,7 +185,11 @@ class SchakelClient:
                 self.presence.get(board, {}).pop(conn, None)
             case m.Error():
                 self._on_error(msg)
-            case m.Welcome() | m.Pong() | m.WorkshopEvent():
+            case m.WorkshopEvent(state=state):
+                self.workshop = state
+            case m.Done(ref=ref):
+                self._done.add(ref)
+            case m.Welcome() | m.Pong():
                 pass
         if self.on_message is not None:
             self.on_message(msg)
@@ -238,6 +244,19 @@ class SchakelClient:
         except ClientError:
             self.replicas.pop(board, None)
             raise
+
+    async def control(self, action: str, timeout: float = 10, **args: Any) -> None:
+        """A facilitator control; returns once done, raises ClientError if refused."""
+        ref = self._next_ref()
+        await self._send(m.Control(ref, action, args))
+
+        def answered() -> bool:
+            return ref in self._done or any(e.ref == ref for e in self.errors)
+
+        await self.wait_for(answered, timeout)
+        for err in self.errors:
+            if err.ref == ref:
+                raise ClientError(err.code, err.reason)
 
     def _next_ref(self) -> int:
         self._ref += 1

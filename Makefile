@@ -2,7 +2,7 @@
 #   make run    serve Schakel on the embedded store, web client built  (http://127.0.0.1:8000)
 #   make test   every test: lint and types, Python (unit, contract, e2e, Redis, browser), Vitest
 #   make check  ruff format --check, ruff, mypy strict
-#   make bench  benchmarks (figures and ratios; never part of the tests)
+#   make bench  benchmarks (figures and ratios; never part of the tests); BENCH_ARGS=--help
 #   make clean  remove build outputs and caches
 
 SHELL := /bin/bash
@@ -11,8 +11,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 WEB := client/web
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: run test check bench clean venv web system-deps schema test-py test-web
+.PHONY: run test check bench clean venv web system-deps schema test-core test-py test-web
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,16 +52,26 @@ check: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The pure core is held to near-full branch coverage by its own unit tests.
+test-core: venv
+	$(PY) -m pytest tests/unit --cov=schakel_core --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=98 $(PYTEST_ARGS)
+
 test-py: venv system-deps web
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --ignore=tests/unit $(PYTEST_ARGS)
 
 test-web: web
 	cd $(WEB) && npm test --silent
 
-test: check test-web test-py
+test: check test-core test-web test-py
 
-bench: venv web
-	$(PY) -m bench
+# The y-websocket server and the Yjs load generator of the benchmark (bench/yjs).
+BENCH_YJS := bench/yjs
+$(BENCH_YJS)/node_modules/.installed: $(BENCH_YJS)/package.json $(BENCH_YJS)/package-lock.json
+	cd $(BENCH_YJS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench: venv web $(BENCH_YJS)/node_modules/.installed
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(WEB)/dist artifacts .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

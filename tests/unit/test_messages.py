@@ -33,6 +33,8 @@ CLIENT_MESSAGES: list[m.ClientMessage] = [
     ),
     m.Presence("w:g1", {"cursor": None}),
     m.Ping(4),
+    m.Control(5, "extend", {"minutes": 5}),
+    m.Control(6, "start"),
 ]
 
 SERVER_MESSAGES: list[m.ServerMessage] = [
@@ -45,6 +47,7 @@ SERVER_MESSAGES: list[m.ServerMessage] = [
     m.Error("forbidden", "no", 3, "w:g1"),
     m.Pong(4, 12.5),
     m.WorkshopEvent("w", {"round": 1}),
+    m.Done(5),
 ]
 
 
@@ -95,6 +98,12 @@ def frame(value: Any) -> bytes:
 def test_invalid_client_messages(value: Any, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         m.decode_client(frame(value))
+
+
+def test_a_control_error_carries_the_ref() -> None:
+    with pytest.raises(InvalidMessage) as info:
+        m.decode_client(frame({"t": "control", "ref": 9, "action": 3}))
+    assert info.value.ref == 9
 
 
 def test_an_ops_error_carries_the_ref() -> None:

@@ -132,6 +132,17 @@ class Workshop:
         """Every board of the workshop: the groups', then each participant's own."""
         return self.group_boards() + [self.personal_board(p) for p in self.participants]
 
+    def board_kind(self, board: str) -> str | None:
+        """``group`` or ``personal`` for a board of this workshop, else None (O(1))."""
+        prefix, _, rest = board.partition(":")
+        if prefix != self.id or len(rest) < 2:
+            return None
+        if rest[0] == "g" and rest[1:].isdigit() and 1 <= int(rest[1:]) <= self.groups:
+            return "group" if rest[1] != "0" else None
+        if rest[0] == "p" and rest[1:] in self.participants:
+            return "personal"
+        return None
+
     @property
     def mode(self) -> str:
         """Who shares a board in the current part: group, pair, individual or plenary."""
@@ -166,14 +177,15 @@ class Workshop:
         pair parts) unless the boards are locked; read its other board, its partners'
         boards in a pair part, and the spotlight.
         """
-        if board not in self.boards():
+        kind = self.board_kind(board)
+        if kind is None:
             return Access.NONE
         s = self.session
         match role:
             case Role.FACILITATOR:
                 return Access.WRITE
             case Role.VIEWER:
-                if board in self.group_boards() or board in s.revealed or board == s.spotlight:
+                if kind == "group" or board in s.revealed or board == s.spotlight:
                     return Access.READ
                 return Access.NONE
             case Role.PARTICIPANT:

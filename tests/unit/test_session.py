@@ -119,7 +119,7 @@ def test_session_round_trips() -> None:
 def test_access_follows_the_mode() -> None:
     ws = make()
     ann, bo, cas, dee, eef = ws.participants
-    g1, g2 = ws.group_boards()
+    g1, _g2 = ws.group_boards()
     p = ws.personal_board
     assert ws.pairs() == [[ann, bo], [cas, dee], [eef]]
     # Group part: the group board is written, the own board only read.

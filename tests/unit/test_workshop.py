@@ -153,3 +153,13 @@ def test_participants_are_capped() -> None:
         ws.join(f"p{i}", now=1.0, group=1)  # the facilitator may overfill a group
     with pytest.raises(Conflict, match="workshop is full"):
         ws.join("late", now=1.0, group=1)
+
+
+def test_board_kinds() -> None:
+    ws = make(groups=2)
+    ann = ws.join("Ann", now=1.0)
+    assert ws.board_kind(ws.group_board(2)) == "group"
+    assert ws.board_kind(ws.personal_board(ann.id)) == "personal"
+    for bad in ("x:g1", f"{ws.id}:g3", f"{ws.id}:g0", f"{ws.id}:g01", f"{ws.id}:g", f"{ws.id}:px"):
+        assert ws.board_kind(bad) is None, bad
+    assert ws.board_kind(f"{ws.id}:q1") is None

@@ -7,13 +7,14 @@ and ``schakel serve`` run the same code with their own settings.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -23,6 +24,8 @@ from . import api
 from .config import Settings
 from .connection import Connection
 from .service import running_service
+
+logger = logging.getLogger(__name__)
 
 WS_PATH = "/ws"
 
@@ -70,4 +73,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.append(Mount("/", app=SinglePageApp(directory=web_dir, html=True), name="web"))
     else:
         routes.append(Route("/{path:path}", no_client, methods=["GET"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={Exception: internal_error}
+    )
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: logged with its traceback, answered as JSON, never shown."""
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": "internal", "reason": "something went wrong on the server"}, 500)

@@ -62,7 +62,8 @@ class Connection:
     # ----------------------------------------------------------- sending
 
     def send(self, frame: bytes) -> None:
-        if not self.outbox.put(frame) and self.outbox.overflowed:
+        already = self.outbox.overflowed
+        if not self.outbox.put(frame) and self.outbox.overflowed and not already:
             self.log.warning("conn %s: send queue overflowed; cutting it off to resync", self.id)
 
     def send_error(self, exc: SchakelError) -> None:
@@ -162,7 +163,12 @@ class Connection:
             raise
         except RequestError as exc:
             self.send_error(exc)
-            self.close_code, self.close_reason = CloseCode.AUTH_FAILED, exc.code
+            close = (
+                CloseCode.AUTH_FAILED
+                if isinstance(exc, AuthFailed)
+                else CloseCode.PROTOCOL_VIOLATION
+            )
+            self.close_code, self.close_reason = close, exc.code
             return False
         self.claims, self.client, self.name = claims, msg.client, msg.name
         if claims.participant is not None:

@@ -29,8 +29,12 @@ class Outbox:
         return len(self._frames)
 
     def put(self, frame: bytes) -> bool:
-        """Queue a frame that must arrive; False (and ``overflowed``) if the queue is full."""
-        if self.closed:
+        """Queue a frame that must arrive; False (and ``overflowed``) if the queue is full.
+
+        Once overflowed, nothing more is queued: the peer must resync, and a frame after
+        the dropped ones would reach it with a gap in the board's sequence numbers.
+        """
+        if self.closed or self.overflowed:
             return False
         if len(self._frames) >= self.limit:
             self.overflowed = True
@@ -43,7 +47,7 @@ class Outbox:
 
     def put_droppable(self, frame: bytes) -> bool:
         """Queue a frame that may be lost (presence); False if it was dropped."""
-        if self.closed or len(self._frames) >= self.droppable_limit:
+        if self.closed or self.overflowed or len(self._frames) >= self.droppable_limit:
             self.dropped += 1
             return False
         self._frames.append(frame)

@@ -22,10 +22,14 @@ def pack(value: Any) -> bytes:
     return data
 
 
-def unpack(data: bytes) -> dict[str, Any]:
-    """Decode one frame into a map with string keys, or raise Malformed."""
-    if len(data) > MAX_FRAME_BYTES:
-        raise FrameTooLarge(f"a frame holds at most {MAX_FRAME_BYTES} bytes")
+def unpack(data: bytes, limit: int | None = MAX_FRAME_BYTES) -> dict[str, Any]:
+    """Decode one frame into a map with string keys, or raise Malformed.
+
+    ``limit`` caps what a client may send; frames from the hub have no fixed cap (a full
+    ``sync`` carries a whole board), so clients decode them with ``limit=None``.
+    """
+    if limit is not None and len(data) > limit:
+        raise FrameTooLarge(f"a frame holds at most {limit} bytes")
     try:
         value = msgpack.unpackb(
             data,

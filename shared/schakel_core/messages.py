@@ -278,8 +278,24 @@ def decode_client(data: bytes) -> ClientMessage:
     cls = _CLIENT_TYPES.get(tag) if type(tag) is str else None
     if cls is None:
         raise UnknownMessage(f"unknown message type {tag!r}", ref=_safe_ref(m))
-    message: ClientMessage = cls.from_map(m)
+    try:
+        message: ClientMessage = cls.from_map(m)
+    except RequestError as exc:
+        # A refused request names its ref and board when it had valid ones, so that the
+        # sender can tell which subscribe or batch was refused.
+        if exc.ref is None:
+            exc.ref = _safe_ref(m)
+        if exc.board is None and "board" in m:
+            exc.board = _safe_board(m)
+        raise
     return message
+
+
+def _safe_board(m: dict[str, Any]) -> str | None:
+    try:
+        return check_id(m.get("board"), "board")
+    except RequestError:
+        return None
 
 
 def _safe_ref(m: dict[str, Any]) -> int | None:
@@ -546,8 +562,8 @@ _SERVER_TYPES: dict[str, Any] = {
 
 
 def decode_server(data: bytes) -> ServerMessage:
-    """Decode one hub frame (clients use this)."""
-    m = codec.unpack(data)
+    """Decode one hub frame (clients use this); hub frames have no size cap."""
+    m = codec.unpack(data, limit=None)
     tag = m.get("t")
     cls = _SERVER_TYPES.get(tag) if type(tag) is str else None
     if cls is None:

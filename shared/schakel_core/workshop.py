@@ -100,7 +100,7 @@ class Workshop:
         if type(date) is not str or len(date) > 40:
             raise InvalidMessage("date: a date as text, at most 40 characters")
         if programme is None:
-            if template not in TEMPLATES:
+            if type(template) is not str or template not in TEMPLATES:
                 raise InvalidMessage(f"template: one of {', '.join(TEMPLATES)}")
             programme = copy.deepcopy(TEMPLATES[template])
         else:

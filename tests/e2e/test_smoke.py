@@ -25,3 +25,20 @@ async def test_two_participants_converge(hub: Hub) -> None:
     async with httpx.AsyncClient(base_url=hub.http) as http:
         r = await http.get("/healthz")
         assert r.json() == {"status": "ok", "store": "embedded"}
+
+
+async def test_a_board_larger_than_a_client_frame_still_syncs(hub: Hub) -> None:
+    """Hub frames have no 256 KB cap: a full sync carries the whole board."""
+    ws = await create_workshop(hub.http)
+    a = await join(hub.http, ws["join_code"], "Ann")
+    board = a["board"]
+    stroke = [float(i % 997) + 0.25 for i in range(6000)]
+    async with SchakelClient(hub.ws, a["token"]) as ca:
+        await ca.subscribe(board)
+        for i in range(6):
+            ca.edit(board, f"i{i}", "ink", points=stroke, width=2.0)
+            await ca.settled()
+    async with SchakelClient(hub.ws, ws["facilitator_token"]) as late:
+        replica = await late.subscribe(board)
+        assert len(replica.view()) == 6
+        assert replica.view()["i5"]["points"] == stroke

@@ -28,6 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from schakel_core import messages as m
+from schakel_core.errors import RequestError
 from schakel_core.ops import Op
 
 from .replica import Replica
@@ -157,8 +158,15 @@ class SchakelClient:
             await ws.send(m.encode(m.Subscribe(replica.board, replica.seq)))
         self.connected.set()
         async for frame in ws:
-            if isinstance(frame, bytes):
-                self._handle(m.decode_server(frame))
+            if not isinstance(frame, bytes):
+                logger.error("client %s: the hub sent a text frame; ignored", self.client_id)
+                continue
+            try:
+                msg = m.decode_server(frame)
+            except RequestError as exc:
+                logger.error("client %s: undecodable frame from the hub: %s", self.client_id, exc)
+                continue
+            self._handle(msg)
 
     # ------------------------------------------------------------- receiving
 

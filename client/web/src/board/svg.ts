@@ -1,0 +1,20 @@
+/** Small helpers to build SVG: text always goes in as text nodes, never as markup. */
+export const SVG_NS = "http://www.w3.org/2000/svg";
+
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, parent?: Element): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  parent?.appendChild(e);
+  return e;
+}
+
+export function setAttrs(e: Element, attrs: Record<string, string | number | null>): void {
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null) e.removeAttribute(k);
+    else if (e.getAttribute(k) !== String(v)) e.setAttribute(k, String(v));
+  }
+}
+
+export function setText(e: Element, text: string): void {
+  if (e.textContent !== text) e.textContent = text;
+}

@@ -1,0 +1,47 @@
+/** The legend: roles, kinds of actor, stances and relation styles. */
+import { ACTOR_KINDS, RELATION_KINDS, ROLES, STANCES } from "../core/schema";
+import { NEUTRAL_LINE, RELATION_DASH, ROLE_COLOUR, SIGN_COLOUR, STANCE_COLOUR, kindPath } from "../board/style";
+import { h } from "./dom";
+import { t, type Key } from "./i18n";
+
+function mini(build: (s: SVGSVGElement) => void, w = 40, hgt = 28): SVGSVGElement {
+  const s = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  s.setAttribute("viewBox", `0 0 ${w} ${hgt}`);
+  s.setAttribute("width", String(w));
+  s.setAttribute("height", String(hgt));
+  s.setAttribute("aria-hidden", "true");
+  build(s);
+  return s;
+}
+
+function path(s: SVGSVGElement, attrs: Record<string, string>): void {
+  const p = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  for (const [k, v] of Object.entries(attrs)) p.setAttribute(k, v);
+  s.appendChild(p);
+}
+
+export function legendPanel(): HTMLElement {
+  const roles = h("ul", { class: "legend-list" }, ...ROLES.map((r) => h("li", {}, h("span", { class: "role-chip", style: `background:${ROLE_COLOUR[r]}` }, t(`role.${r}` as Key)), " ", t(`roledoc.${r}` as Key))));
+  const kinds = h("ul", { class: "legend-list" }, ...ACTOR_KINDS.map((k) => h("li", {}, mini((s) => path(s, { d: kindPath(k, 12), transform: "translate(20,14)", fill: "#7a7f87" })), t(`kind.${k}` as Key))));
+  const stances = h("ul", { class: "legend-list" }, ...["pole_a", "middle", "pole_b", "unknown"].filter((x) => STANCES.includes(x)).map((st) => h("li", {}, mini((s) => path(s, { d: kindPath("person", 12), transform: "translate(20,14)", fill: STANCE_COLOUR[st]! })), t(`stance.${st}` as Key))));
+  const rels = h(
+    "ul",
+    { class: "legend-list" },
+    ...RELATION_KINDS.map((k) => h("li", {}, mini((s) => path(s, { d: "M2,14H38", stroke: NEUTRAL_LINE, "stroke-width": "3", "stroke-dasharray": (RELATION_DASH[k] ?? "").replace(/\d+/g, (n) => String(Math.max(1, Math.round(+n / 2)))) })), t(`rkind.${k}` as Key))),
+    h("li", {}, mini((s) => path(s, { d: "M2,14H38", stroke: SIGN_COLOUR["+"]!, "stroke-width": "3" })), t("sign.+")),
+    h("li", {}, mini((s) => path(s, { d: "M2,14H38", stroke: SIGN_COLOUR["-"]!, "stroke-width": "3" })), t("sign.-")),
+  );
+  return h(
+    "div",
+    { class: "legend" },
+    h("h2", {}, t("legend.roles")),
+    roles,
+    h("h2", {}, t("legend.kinds")),
+    kinds,
+    h("p", { class: "hint" }, t("legend.size")),
+    h("h2", {}, t("legend.stances")),
+    stances,
+    h("h2", {}, t("legend.relations")),
+    rels,
+  );
+}

@@ -77,6 +77,9 @@ async def test_a_facilitator_runs_the_default_programme(
     assert len(code) == 6
     await expect(console.locator("#join-box svg.qr")).to_be_visible()
     token = console.url.split("#", 1)[1]
+    await console.reload()  # the console link survives a reload
+    await expect(console.locator("#status")).to_have_attribute("data-status", "connected")
+    await expect(console.locator("#join-code-big")).to_have_text(f"{code[:3]}-{code[3:]}")
     ws = await console.evaluate("() => window.schakelWorkshop.state().id")
     g1, g2 = f"{ws}:g1", f"{ws}:g2"
 
@@ -241,6 +244,16 @@ async def test_a_facilitator_runs_the_default_programme(
             assert await labels(ann) == ["Buurtsportcoach", "Moskeebestuur"]
             await ann.screenshot(path=str(screenshots / "tablet-pair.png"))
             await ann.click("#ws-view-close")
+            # The plenary sees what the facilitator reveals, and only that.
+            ann_board = f"{ws}:p{ann_id}"
+            await expect(plenary.locator(".p-tile")).to_have_count(2)
+            await console.click(f"#reveal-p{ann_id}")
+            await expect(
+                plenary.locator(f'.p-tile[data-board="{ann_board}"] .actor')
+            ).to_have_count(2)
+            await expect(plenary.locator(f'.p-tile[data-board="{ann_board}"]')).to_contain_text(
+                "Ann (eigen kaart)"
+            )
 
             # --- The timer shows the same remaining time on every page (hub clock).
             await console.click("#timer-start")
@@ -279,6 +292,7 @@ async def test_a_facilitator_runs_the_default_programme(
                 .locator("textarea")
                 .last.fill("Wie ontbreekt er op je kaart?")
             )
+            await console.screenshot(path=str(screenshots / "console-programme-editor.png"))
             await console.click("#editor-save")
             await expect(console.locator("#editor-status")).to_have_text("Programma opgeslagen")
             await expect(plenary.locator("#p-questions li")).to_have_count(5)
@@ -343,8 +357,8 @@ async def test_the_plenary_stays_live_with_fifty_boards(
     after = await plenary.evaluate("() => window.schakelPlenary.frames()")
     frames, renders, updates = (after[k] - before[k] for k in ("frames", "renders", "updates"))
     # Each map is drawn at most once per frame, however many updates it got meanwhile.
+    assert updates >= 50, (before, after)
     assert renders <= frames * 50, (before, after)
-    assert renders <= updates, (before, after)
     print(f"fifty boards: {updates} updates, {renders} renders in {frames} frames")
     await plenary.screenshot(path=str(screenshots / "plenary-grid-50.png"))
     assert not errors, errors

@@ -16,7 +16,7 @@ import { currentPart, currentRound, isLastPart, membersOf, type Programme, type 
 import { TimerView } from "../workshop/timer";
 import { BoardView } from "../workshop/view";
 import { ProgrammeEditor } from "./editor";
-import { forget, keep, kept, tokenFromHash } from "./store";
+import { forget, keep, kept, lastKept, tokenFromHash } from "./store";
 
 export class ConsolePage {
   readonly link: WorkshopLink;
@@ -250,7 +250,6 @@ export class ConsolePage {
       h("h3", {}, wt("programme.questions")),
       round?.questions.length ? h("ol", { class: "questions", id: "questions" }, ...round.questions.map((q) => h("li", {}, q))) : h("p", { class: "hint" }, wt("programme.noQuestions")),
       h("details", { class: "outline-box" }, h("summary", {}, wt("programme.heading")), outline),
-      this.editor ? this.editor.el : null,
     ));
     this.timer.tick();
   }
@@ -351,6 +350,7 @@ export class ConsolePage {
   private toggleEditor(): void {
     const s = this.state;
     if (this.editor || !s) {
+      this.editor?.el.remove();
       this.editor = null;
     } else {
       this.editor = new ProgrammeEditor(s.programme, async (p: Programme) => {
@@ -358,18 +358,23 @@ export class ConsolePage {
       }, () => this.toggleEditor());
     }
     this.renderTop();
-    if (s) this.renderSteer(s);
-    this.editor?.el.scrollIntoView({ block: "start" });
+    if (this.editor) {
+      // Full width under the three columns.
+      this.els.main.append(this.editor.el);
+      this.editor.el.scrollIntoView({ block: "start" });
+    }
   }
 }
 
 const nodes = (...xs: (Node | null)[]): Node[] => xs.filter((x): x is Node => x !== null);
 
 export function consolePage(root: HTMLElement, wsUrl: string, go: (path: string) => void): ConsolePage | null {
-  const token = tokenFromHash();
+  // The key is in the link (#token); a bare /facilitator reopens the last workshop here.
+  const token = tokenFromHash() ?? lastKept()?.token ?? null;
   if (!token) {
     go("/facilitator/new");
     return null;
   }
+  if (!location.hash) history.replaceState(null, "", `/facilitator#${token}`);
   return new ConsolePage(root, token, wsUrl, go);
 }

@@ -81,8 +81,8 @@ export class ProgrammeEditor {
     }
   }
 
-  private btn(label: string, e: Edit, cls = "small"): HTMLButtonElement {
-    const b = h("button", { class: cls, type: "button" }, label) as HTMLButtonElement;
+  private btn(label: string, e: Edit, cls = "small", aria?: string): HTMLButtonElement {
+    const b = h("button", { class: cls, type: "button", "aria-label": aria, title: aria }, label) as HTMLButtonElement;
     b.addEventListener("click", () => this.apply(e));
     return b;
   }
@@ -105,14 +105,14 @@ export class ProgrammeEditor {
           min,
           h("span", { class: "unit" }, "min"),
           mode,
-          this.btn("↑", { op: "movePart", round: ri, part: pi, to: pi - 1 }),
-          this.btn("✕", { op: "removePart", round: ri, part: pi }),
+          this.btn("↑", { op: "movePart", round: ri, part: pi, to: pi - 1 }, "small", wt("edit.up")),
+          this.btn("✕", { op: "removePart", round: ri, part: pi }, "small", wt("edit.remove")),
         );
       });
       const questions = r.questions.map((q, qi) => {
-        const qa = h("textarea", { rows: 2, maxlength: 500, "aria-label": wt("edit.question", { n: qi + 1 }) }, q);
+        const qa = h("textarea", { rows: 3, maxlength: 500, "aria-label": wt("edit.question", { n: qi + 1 }) }, q);
         qa.addEventListener("input", () => this.apply({ op: "setQuestion", round: ri, question: qi, text: qa.value }, false));
-        return h("li", { class: "editor-question" }, qa, this.btn("✕", { op: "removeQuestion", round: ri, question: qi }));
+        return h("li", { class: "editor-question" }, qa, this.btn("✕", { op: "removeQuestion", round: ri, question: qi }, "small", wt("edit.remove")));
       });
       return h(
         "li",
@@ -120,6 +120,7 @@ export class ProgrammeEditor {
         h("div", { class: "row" }, h("span", { class: "round-no" }, String(ri + 1)), title, this.btn(wt("edit.up"), { op: "moveRound", round: ri, to: ri - 1 }), this.btn(wt("edit.remove"), { op: "removeRound", round: ri })),
         h("ol", { class: "editor-parts" }, ...parts),
         this.btn(wt("edit.addPart"), { op: "addPart", round: ri, part: { title: wt("edit.newPart"), minutes: 10, mode: "group" } }),
+        h("h4", { class: "editor-sub" }, wt("programme.questions")),
         h("ol", { class: "editor-questions" }, ...questions),
         this.btn(wt("edit.addQuestion"), { op: "addQuestion", round: ri, text: "" }),
       );

@@ -210,7 +210,7 @@ export class PlenaryPage {
       const live = this.link.peers.get(board)?.size ?? 0;
       const el = tile.querySelector(".p-tile-live") as HTMLElement;
       el.dataset.live = String(live);
-      el.textContent = live ? wt("plenary.present", { n: live }) : "";
+      el.textContent = live === 1 ? wt("plenary.present1") : live ? wt("plenary.present", { n: live }) : "";
       const empty = !r || Object.values(r.doc.visible()).length === 0;
       tile.classList.toggle("empty", empty);
     }
@@ -255,10 +255,10 @@ export class PlenaryPage {
     const peers = this.peersOf(board);
     if (r) this.spotView.update(r.doc, peers);
     // Who belongs to this map, and who is drawing on it now.
-    const g = parseBoard(board).group;
-    const members = g !== undefined ? membersOf(s, g).map((p) => p.name) : [];
+    // (Only the map's own people: someone elsewhere following the beamer is not listed.)
+    const { group: g, participant: pid } = parseBoard(board);
+    const names = g !== undefined ? membersOf(s, g).map((p) => p.name) : s.participants.filter((p) => p.id === pid).map((p) => p.name);
     const here = new Set(peers.map((p) => p.name));
-    const names = [...new Set([...members, ...here])];
     const list = this.els.spot.querySelector("#p-people");
     list?.replaceChildren(...names.map((n) => h("li", { class: here.has(n) ? "here" : "" }, h("span", { class: "dot", "aria-hidden": "true" }), n)));
   }

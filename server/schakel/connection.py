@@ -27,6 +27,7 @@ from schakel_core.errors import (
     RateLimited,
     RequestError,
     SchakelError,
+    StoreUnavailable,
     TooLarge,
 )
 from schakel_core.schema import MAX_BOARDS_PER_CONNECTION
@@ -163,11 +164,11 @@ class Connection:
             raise
         except RequestError as exc:
             self.send_error(exc)
-            close = (
-                CloseCode.AUTH_FAILED
-                if isinstance(exc, AuthFailed)
-                else CloseCode.PROTOCOL_VIOLATION
-            )
+            close = CloseCode.PROTOCOL_VIOLATION
+            if isinstance(exc, AuthFailed):
+                close = CloseCode.AUTH_FAILED
+            elif isinstance(exc, StoreUnavailable):
+                close = CloseCode.TRY_AGAIN_LATER
             self.close_code, self.close_reason = close, exc.code
             return False
         self.claims, self.client, self.name = claims, msg.client, msg.name

@@ -98,7 +98,8 @@ class Hub:
     async def commit(self) -> None:
         """Store every pending batch in one call, deliver, flush, then acknowledge."""
         pending, self._pending = self._pending, []
-        acks: list[tuple[Connection, bytes]] = []
+        # One cumulative ack per connection and board per tick: the last batch's ref.
+        acks: dict[tuple[str, str], tuple[Connection, Ack]] = {}
         if pending:
             self.stats["ticks"] += 1
             try:
@@ -126,10 +127,12 @@ class Hub:
                 self.stats["ops_stored"] += len(r.stored)
                 if r.stored:
                     self.deliver(r.board, r.seq, r.stored)
-                acks.append((s.conn, encode(Ack(s.board, s.ref, r.seq, len(r.stored)))))
+                key = (s.conn.id, s.board)
+                before = acks[key][1].applied if key in acks else 0
+                acks[key] = (s.conn, Ack(s.board, s.ref, r.seq, before + len(r.stored)))
         self.flush()
-        for conn, frame in acks:
-            conn.send(frame)
+        for conn, ack in acks.values():
+            conn.send(encode(ack))
 
     def submit(self, conn: Connection, board: str, ref: int, ops: list[Op]) -> None:
         """Queue a validated, authorised batch for the next commit (no await)."""

@@ -3,27 +3,39 @@
 ``STORES`` names the implementations; :func:`open_stores` builds started stores of one
 kind that share one backing location (a second store on the same location is how the
 durability tests "restart"). ``DURABLE`` are the kinds whose data outlives the process.
+
+The Redis kinds (marked ``redis``) run on a ``redis-server`` started for the test in its
+``tmp_path``, and on a three-master Redis Cluster started once per session and emptied
+before each test.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from schakel.stores.base import Store
 from schakel.stores.embedded import EmbeddedStore
+from schakel.stores.redis import RedisStore
+from tests.support.redis_server import RedisCluster, redis_server
 
 StoreFactory = Callable[..., Awaitable[Store]]
 
-STORES = ["embedded-memory", "embedded-file"]
-DURABLE = ["embedded-file"]
+_REDIS = [
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("redis-cluster", marks=pytest.mark.redis),
+]
+STORES = ["embedded-memory", "embedded-file", *_REDIS]
+DURABLE = ["embedded-file", *_REDIS]
 
 
 @contextlib.asynccontextmanager
-async def open_stores(kind: str, tmp_path: Path) -> AsyncIterator[StoreFactory]:
+async def open_stores(
+    kind: str, tmp_path: Path, redis_url: str = ""
+) -> AsyncIterator[StoreFactory]:
     """A factory of started stores of ``kind`` on one location; all closed at the end."""
     opened: list[Store] = []
 
@@ -33,6 +45,8 @@ async def open_stores(kind: str, tmp_path: Path) -> AsyncIterator[StoreFactory]:
             store = EmbeddedStore(None, retention_s=retention_s)
         elif kind == "embedded-file":
             store = EmbeddedStore(tmp_path, retention_s=retention_s)
+        elif kind.startswith("redis"):
+            store = RedisStore(redis_url, retention_s=retention_s)
         else:  # pragma: no cover
             raise AssertionError(kind)
         await store.start()
@@ -46,18 +60,43 @@ async def open_stores(kind: str, tmp_path: Path) -> AsyncIterator[StoreFactory]:
             await store.close()  # closing twice is allowed
 
 
+@pytest.fixture(scope="session")
+def shared_redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    cluster = RedisCluster(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@contextlib.contextmanager
+def _backing(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The Redis URL a store kind needs ("" for the embedded kinds)."""
+    if kind == "redis":
+        with redis_server(tmp_path / "redis") as server:
+            yield server.url
+    elif kind == "redis-cluster":
+        cluster: RedisCluster = request.getfixturevalue("shared_redis_cluster")
+        cluster.flush()
+        yield cluster.url
+    else:
+        yield ""
+
+
 @pytest.fixture(params=STORES)
 async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
-    async with open_stores(request.param, tmp_path) as make:
-        yield make
+    with _backing(request.param, request, tmp_path) as url:
+        async with open_stores(request.param, tmp_path, url) as make:
+            yield make
 
 
 @pytest.fixture(params=DURABLE)
 async def make_durable_store(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[StoreFactory]:
-    async with open_stores(request.param, tmp_path) as make:
-        yield make
+    with _backing(request.param, request, tmp_path) as url:
+        async with open_stores(request.param, tmp_path, url) as make:
+            yield make
 
 
 @pytest.fixture

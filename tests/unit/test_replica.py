@@ -76,3 +76,15 @@ def test_undo_redo_of_own_edits_while_others_edit() -> None:
     assert r.redo(14, "me") == []
     r.local([op("influence", 2, 15)])
     assert r.redo_stack == []
+
+
+def test_acks_are_cumulative() -> None:
+    r = Replica("b")
+    for ref in (1, 2, 3):
+        r.local([op("influence", ref, ref)])
+        r.take_batch(ref)
+    r.acked(2)  # settles 1 and 2
+    assert list(r.inflight) == [3]
+    r.requeue_inflight()
+    r.acked(3)  # requeued meanwhile: it goes again, nothing is lost
+    assert r.pending == 1

@@ -146,6 +146,8 @@ class SchakelClient:
         await ws.send(m.encode(m.Hello(self.token, self.client_id, self.name)))
         first = m.decode_server(await ws.recv(decode=False))
         if isinstance(first, m.Error):
+            if first.code in RETRY_CODES:  # e.g. the store is away for a moment: retry
+                raise ConnectionClosed(None, None)
             self._fatal = ClientError(first.code, first.reason)
             return
         if not isinstance(first, m.Welcome):

@@ -78,7 +78,13 @@ class Replica:
         return batch
 
     def acked(self, ref: int) -> None:
-        self.inflight.pop(ref, None)
+        """An ack of ``ref`` covers every batch sent before it on this board (cumulative)."""
+        if ref not in self.inflight:
+            return  # requeued meanwhile: it will be sent again
+        for key in list(self.inflight):
+            del self.inflight[key]
+            if key == ref:
+                break
 
     def refused(self, ref: int) -> list[Op]:
         """The hub refused batch ``ref``; it will not be retried."""

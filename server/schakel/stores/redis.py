@@ -1,0 +1,763 @@
+"""The Redis store: stateless hubs sharing boards in Redis (standalone, replicated or Cluster).
+
+Key layout (``docs/redis.md`` has the full picture). Every key of one board carries the
+hash tag ``{b:<board>}``, so each script touches a single slot and the store runs on Redis
+Cluster unchanged::
+
+    schakel:{b:<board>}:state    hash  "<id>\\x00<field>" -> packed op (the register winner)
+    schakel:{b:<board>}:types    hash  "<id>" -> type of the object
+    schakel:{b:<board>}:seq      string, the board's head sequence number
+    schakel:{b:<board>}:log      stream, one entry per stored batch: id "<last seq>-0",
+                                 fields n (op count) and o (the packed ops, concatenated)
+    schakel:{b:<board>}:ch       pub/sub channel (not a key): updates and presence
+    schakel:{w:<workshop>}:ws    string, the packed workshop record
+    schakel:{w:<workshop>}:boards  set of the workshop's boards that hold data
+    schakel:{c:<join code>}:code string, the workshop id of a join code
+    schakel:secret               string, the token-signing secret shared by all hubs
+
+The merge runs in one Lua script per batch (:data:`APPLY_LUA`): it checks the whole batch
+(type conflicts, a clock reused for another value), merges the winners into ``state``,
+numbers them with ``seq``, appends them to ``log``, trims the log to ``LOG_KEEP`` ops (the
+``state`` hash is the always-current snapshot a late joiner reads in one call) and
+publishes the entry on the board's channel. The hub calls :meth:`RedisStore.apply` once
+per tick; all scripts of a tick go out in one pipeline.
+
+Feed: each hub subscribes to the channels of the boards its clients follow (and reads no
+other board). A message carries its entry's sequence number; the feed hands the hub ops
+without gaps: what does not follow what the hub has (a notification lost in an outage, or
+ops of other hubs numbered before this hub's own new ones) is read from the log instead,
+as after every (re)subscription and every ``CATCHUP_S``. Presence uses the same channels
+and is never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import msgpack
+from redis import exceptions as rexc
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+
+from schakel_core import codec
+from schakel_core.errors import Conflict, NotFound, StoreUnavailable
+from schakel_core.ops import Op
+from schakel_core.workshop import Workshop
+
+from .base import Applied, Batch, Loaded, PresenceListener, UpdateListener
+
+T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+LOG_KEEP = 5000  # ops kept in a board's log for resume; older subscribers get the state
+CATCHUP_S = 1.0  # how often the feed checks watched boards for missed notifications
+UNAVAILABLE = "store unavailable, retrying"
+
+# Errors that mean "Redis cannot be reached or cannot serve now": the caller may retry.
+_TRANSIENT: tuple[type[Exception], ...] = (
+    rexc.ConnectionError,  # includes BusyLoadingError (Redis loading its AOF)
+    rexc.TimeoutError,
+    rexc.ClusterError,  # ClusterDownError, MasterDownError
+    rexc.TryAgainError,
+    rexc.ReadOnlyError,  # a replica promoted late, or a failover in progress
+    OSError,
+)
+
+APPLY_LUA = r"""
+-- KEYS: state, types, seq, log.  ARGV: expire-at (ms), channel, origin, log_keep, op...
+-- Returns {seq, index...} (1-based indices of the stored ops) or {-1, reason, seq}.
+local function lt(a, b)  -- byte-wise a < b (Lua's own < uses the locale)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local function same(a, b)
+  if a == b then return true end
+  if type(a) ~= 'table' or type(b) ~= 'table' then return false end
+  for k, v in pairs(a) do if not same(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+local function num(x)  -- an integer as text, exact up to 2^53
+  return string.format('%.0f', x)
+end
+local function head()
+  return tonumber(redis.call('GET', KEYS[3]) or '0')
+end
+local first = 5
+local n = #ARGV - first + 1
+local ops, types, saved, clocks = {}, {}, {}, {}
+for i = 1, n do
+  local raw = ARGV[first + i - 1]
+  local op = cmsgpack.unpack(raw)
+  local id, typ, fld, cnt, cli = op[1], op[2], op[3], op[5], op[6]
+  local hkey = id .. '\0' .. fld
+  ops[i] = {raw = raw, op = op, hkey = hkey}
+  -- the stored type, then the batch's own
+  if types[id] == nil then
+    local known = redis.call('HGET', KEYS[2], id)
+    if known and known ~= typ then
+      return {-1, 'object ' .. id .. ' is a ' .. known .. ', not a ' .. typ, head()}
+    end
+    types[id] = {typ, known ~= false}
+  elseif types[id][1] ~= typ then
+    if types[id][2] then
+      return {-1, 'object ' .. id .. ' is a ' .. types[id][1] .. ', not a ' .. typ, head()}
+    end
+    return {-1, 'the batch gives object ' .. id .. ' two types', head()}
+  end
+  -- a clock reused for another value: against the stored register, then in the batch
+  local s = saved[hkey]
+  if s == nil then
+    local raw_s = redis.call('HGET', KEYS[1], hkey)
+    if raw_s then
+      local so = cmsgpack.unpack(raw_s)
+      s = {cnt = so[5], cli = so[6], raw = raw_s, op = so}
+    else
+      s = false
+    end
+    saved[hkey] = s
+  end
+  if s and s.cnt == cnt and s.cli == cli and s.raw ~= raw and not same(s.op[4], op[4]) then
+    return {-1, 'clock ' .. num(cnt) .. '/' .. cli .. ' already wrote another value', head()}
+  end
+  local ck = hkey .. '\0' .. num(cnt) .. '\0' .. cli
+  local prev = clocks[ck]
+  if prev == nil then
+    clocks[ck] = op
+  elseif not same(prev[4], op[4]) then
+    return {-1, 'the batch uses clock ' .. num(cnt) .. '/' .. cli .. ' twice', head()}
+  end
+end
+-- merge: per field the highest (counter, client) wins
+local stored, changed, parts, regs = {}, {}, {}, {}
+for hkey, s in pairs(saved) do regs[hkey] = s end
+for i = 1, n do
+  local o = ops[i]
+  local cnt, cli = o.op[5], o.op[6]
+  local reg = regs[o.hkey]
+  if (not reg) or reg.cnt < cnt or (reg.cnt == cnt and lt(reg.cli, cli)) then
+    regs[o.hkey] = {cnt = cnt, cli = cli, raw = o.raw, op = o.op}
+    changed[o.hkey] = true
+    stored[#stored + 1] = i
+    parts[#parts + 1] = o.raw
+    local t = types[o.op[1]]
+    if not t[2] then
+      redis.call('HSET', KEYS[2], o.op[1], t[1])
+      t[2] = true
+    end
+  end
+end
+if #stored == 0 then
+  return {head()}
+end
+local hset = {}
+for hkey in pairs(changed) do
+  hset[#hset + 1] = hkey
+  hset[#hset + 1] = regs[hkey].raw
+end
+redis.call('HSET', KEYS[1], unpack(hset))
+local seq = redis.call('INCRBY', KEYS[3], #stored)
+local blob = table.concat(parts)
+redis.call('XADD', KEYS[4], num(seq) .. '-0', 'n', #stored, 'o', blob)
+local keep = tonumber(ARGV[4])
+if seq > keep then
+  redis.call('XTRIM', KEYS[4], 'MINID', num(seq - keep + 1) .. '-0')
+end
+for k = 1, 4 do redis.call('PEXPIREAT', KEYS[k], ARGV[1]) end
+redis.call('PUBLISH', ARGV[2], 'u|' .. ARGV[3] .. '|' .. num(seq) .. '|' .. blob)
+local out = {seq}
+for k = 1, #stored do out[k + 1] = stored[k] end
+return out
+"""
+
+LOAD_LUA = r"""
+-- KEYS: state, seq, log.  ARGV: since, log_keep.
+-- Returns {seq, 0, entry id, ops, ...} (the log reaches back) or {seq, 1, op...} (state).
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+local since = tonumber(ARGV[1])
+if since > 0 and since <= seq and since >= seq - tonumber(ARGV[2]) then
+  if since == seq then return {seq, 0} end
+  local entries = redis.call('XRANGE', KEYS[3], string.format('%.0f', since + 1) .. '-0', '+')
+  if #entries > 0 then
+    local id = tonumber(string.match(entries[1][1], '^(%d+)'))
+    local f = entries[1][2]
+    local count = 0
+    for k = 1, #f, 2 do if f[k] == 'n' then count = tonumber(f[k + 1]) end end
+    if id - count + 1 <= since + 1 then
+      local out = {seq, 0}
+      for _, e in ipairs(entries) do
+        local ef = e[2]
+        for k = 1, #ef, 2 do
+          if ef[k] == 'o' then
+            out[#out + 1] = string.match(e[1], '^(%d+)')
+            out[#out + 1] = ef[k + 1]
+          end
+        end
+      end
+      return out
+    end
+  end
+end
+local out = {seq, 1}
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do out[#out + 1] = v end
+return out
+"""
+
+CAS_LUA = r"""
+-- KEYS: key.  ARGV: expected value, new value.  Keeps the key's TTL.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+"""
+
+
+# ------------------------------------------------------------------ key names
+
+
+def board_keys(board: str) -> list[str]:
+    """state, types, seq, log: the keys of one board (one hash tag, one slot)."""
+    tag = f"schakel:{{b:{board}}}"
+    return [f"{tag}:state", f"{tag}:types", f"{tag}:seq", f"{tag}:log"]
+
+
+def board_channel(board: str) -> str:
+    return f"schakel:{{b:{board}}}:ch"
+
+
+def workshop_key(workshop_id: str) -> str:
+    return f"schakel:{{w:{workshop_id}}}:ws"
+
+
+def workshop_boards_key(workshop_id: str) -> str:
+    return f"schakel:{{w:{workshop_id}}}:boards"
+
+
+def join_code_key(code: str) -> str:
+    return f"schakel:{{c:{code}}}:code"
+
+
+SECRET_KEY = "schakel:secret"
+
+
+def _workshop_of(board: str) -> str:
+    return board.split(":", 1)[0]
+
+
+def _unpack_ops(blob: bytes) -> list[Op]:
+    """The concatenated packed ops of a log entry (or one packed op) as Ops."""
+    unpacker = msgpack.Unpacker(raw=False, use_list=True, strict_map_key=True)
+    unpacker.feed(blob)
+    return [Op(*item) for item in unpacker]
+
+
+def _op_key(op: Op) -> tuple[str, str]:
+    return (op.id, op.field)
+
+
+class _Script:
+    """A Lua script run by EVALSHA, falling back to EVAL when Redis lost its cache."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+
+_APPLY = _Script(APPLY_LUA)
+_LOAD = _Script(LOAD_LUA)
+_CAS = _Script(CAS_LUA)
+
+
+class RedisStore:
+    """Store implementation shared by any number of hubs through one Redis deployment.
+
+    ``url`` is a redis:// (or rediss://) URL of a standalone Redis, a primary, or any node
+    of a Redis Cluster (detected at :meth:`start`).
+    """
+
+    kind = "redis"
+
+    def __init__(
+        self, url: str, *, retention_s: float = 72 * 3600, log_keep: int = LOG_KEEP
+    ) -> None:
+        self.log_keep = log_keep
+        self._url = url
+        self._retention_s = retention_s
+        self._redis: Redis | RedisCluster | None = None
+        self.cluster = False
+        self._sub_urls: list[str] = [url]
+        self._origin = secrets.token_hex(4)
+        self._on_update: UpdateListener = lambda board, seq, ops: None
+        self._on_presence: PresenceListener = lambda board, frame: None
+        # watched boards: the highest seq known to have reached the hub, None until the
+        # hub's first load of the board (updates before it would reach an empty room)
+        self._watched: dict[str, int | None] = {}
+        self._channels: dict[bytes, str] = {}
+        self._confirmed: set[str] = set()  # boards whose channel subscription is live
+        self._catchup: set[str] = set()  # boards to check soon
+        self._feed_task: asyncio.Task[None] | None = None
+        self._deadlines: dict[str, float] = {}  # workshop id -> expiry (epoch seconds)
+        self._indexed: set[str] = set()  # boards already listed in their workshop's set
+        self._closing = False
+
+    # ------------------------------------------------------------- lifecycle
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "decode_responses": False,
+            "socket_timeout": 5.0,
+            "socket_connect_timeout": 2.0,
+            "health_check_interval": 10,
+        }
+
+    async def start(self) -> None:
+        probe = Redis.from_url(self._url, **self._client_options())
+        try:
+            async with self._errors():
+                info = await probe.info("cluster")
+        finally:
+            await probe.aclose()
+        self.cluster = bool(info.get("cluster_enabled"))
+        if self.cluster:
+            cluster = RedisCluster.from_url(self._url, **self._client_options())
+            try:
+                async with self._errors():
+                    await cluster.initialize()
+            except BaseException:
+                await cluster.aclose()
+                raise
+            parts = urlsplit(self._url)
+            self._sub_urls = [
+                parts._replace(netloc=_netloc(parts.netloc, n.host, int(n.port))).geturl()
+                for n in cluster.get_nodes()
+            ]
+            self._redis = cluster
+        else:
+            self._redis = Redis.from_url(
+                self._url,
+                retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), 3),
+                retry_on_error=[rexc.ConnectionError, rexc.TimeoutError],
+                **self._client_options(),
+            )
+            async with self._errors():
+                await self._redis.ping()
+        self._feed_task = asyncio.create_task(self._feed(), name="schakel-redis-feed")
+        logger.info(
+            "redis store at %s (%s)", _safe_url(self._url), "cluster" if self.cluster else "single"
+        )
+
+    async def close(self) -> None:
+        self._closing = True
+        task, self._feed_task = self._feed_task, None
+        while task is not None and not task.done():
+            # redis-py can swallow a cancellation that lands inside its connect or read;
+            # cancel again until the feed has really stopped
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.1)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            logger.warning("the redis feed had stopped", exc_info=task.exception())
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    async def ping(self) -> None:
+        async with self._errors():
+            await self._r.ping()
+
+    @property
+    def _r(self) -> Redis | RedisCluster:
+        if self._redis is None:
+            raise StoreUnavailable("the redis store is not open")
+        return self._redis
+
+    @contextlib.asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        """Turn Redis being away into StoreUnavailable, which clients retry."""
+        try:
+            yield
+        except _TRANSIENT as exc:
+            logger.debug("redis unavailable: %r", exc)
+            raise StoreUnavailable(UNAVAILABLE) from exc
+
+    async def _commands(
+        self, commands: Sequence[tuple[Any, ...]], *, raise_on_error: bool = True
+    ) -> list[Any]:
+        """Send commands together: one pipeline on a single Redis; on a cluster (whose
+        pipelines refuse scripts and PUBLISH) side by side, one round trip in all."""
+        async with self._errors():
+            if self.cluster:
+                results: list[Any] = list(
+                    await asyncio.gather(
+                        *(self._r.execute_command(*c) for c in commands),
+                        return_exceptions=True,
+                    )
+                )
+            else:
+                pipe = self._r.pipeline(transaction=False)
+                for c in commands:
+                    pipe.execute_command(*c)
+                results = await pipe.execute(raise_on_error=False)
+            for r in results:
+                if isinstance(r, _TRANSIENT) or (raise_on_error and isinstance(r, BaseException)):
+                    raise r
+        return results
+
+    async def _scripts(self, calls: Sequence[tuple[_Script, list[str], list[Any]]]) -> list[Any]:
+        """Run scripts in one pipeline (each call atomic); EVAL the ones Redis forgot."""
+        if not calls:
+            return []
+        results = await self._commands(
+            [("EVALSHA", s.sha, len(k), *k, *a) for s, k, a in calls], raise_on_error=False
+        )
+        async with self._errors():
+            for i, r in enumerate(results):
+                if isinstance(r, rexc.NoScriptError):  # Redis restarted or failed over
+                    script, keys, args = calls[i]
+                    results[i] = await self._r.eval(script.source, len(keys), *keys, *args)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        return results
+
+    # ---------------------------------------------------------------- boards
+
+    def _expire_at_ms(self, board: str) -> int:
+        deadline = self._deadlines.get(_workshop_of(board))
+        if deadline is None:
+            deadline = time.time() + self._retention_s
+        return int(deadline * 1000)
+
+    async def apply(self, batches: Sequence[Batch]) -> list[Applied]:
+        calls: list[tuple[_Script, list[str], list[Any]]] = []
+        for batch in batches:
+            args: list[Any] = [
+                self._expire_at_ms(batch.board),
+                board_channel(batch.board),
+                self._origin,
+                self.log_keep,
+            ]
+            args += [codec.pack(list(op)) for op in batch.ops]
+            calls.append((_APPLY, board_keys(batch.board), args))
+        results = await self._scripts(calls)
+        # (before the feed bookkeeping below: nothing may await between it and the return,
+        # or the feed could hand the hub ops that follow ones it has not yet delivered)
+        await self._index([b.board for b, r in zip(batches, results, strict=True) if r[0] > 0])
+        out: list[Applied] = []
+        heads: dict[str, int] = {}  # per watched board: the seq this call brought it to
+        gaps: set[str] = set()
+        for batch, res in zip(batches, results, strict=True):
+            if res[0] == -1:
+                reason = res[1].decode() if isinstance(res[1], bytes) else str(res[1])
+                out.append(
+                    Applied(batch.board, int(res[2]), error=Conflict(reason, board=batch.board))
+                )
+                continue
+            seq = int(res[0])
+            stored = [batch.ops[int(i) - 1] for i in res[1:]]
+            out.append(Applied(batch.board, seq, stored))
+            seen = heads.get(batch.board, self._watched.get(batch.board))
+            if stored and seen is not None:
+                if seq - len(stored) > seen:
+                    gaps.add(batch.board)
+                heads[batch.board] = seq
+        if gaps:
+            # Another hub stored ops in between that this hub has not been fed yet: feed
+            # them first, so that the hub can deliver its own ops without a gap.
+            await self._catch_up(sorted(gaps))
+        for board, seq in heads.items():
+            seen = self._watched.get(board)
+            if seen is not None and seq > seen:
+                self._watched[board] = seq
+        return out
+
+    async def _index(self, boards: list[str]) -> None:
+        """List new boards in their workshop's set, so that deleting it finds them all."""
+        new = {b for b in boards if b not in self._indexed}
+        if not new:
+            return
+        try:
+            commands: list[tuple[Any, ...]] = []
+            for board in new:
+                key = workshop_boards_key(_workshop_of(board))
+                commands.append(("SADD", key, board))
+                commands.append(("PEXPIREAT", key, self._expire_at_ms(board)))
+            await self._commands(commands)
+        except StoreUnavailable:
+            return  # the ops are stored; listing them is retried with the next batch
+        self._indexed |= new
+
+    async def load(self, board: str, since: int) -> Loaded:
+        keys = board_keys(board)
+        (res,) = await self._scripts([(_LOAD, [keys[0], keys[2], keys[3]], [since, self.log_keep])])
+        seq, full = int(res[0]), bool(res[1])
+        if full:
+            ops = sorted((Op(*codec_unpack_op(raw)) for raw in res[2:]), key=_op_key)
+        else:
+            ops = []
+            for i in range(2, len(res), 2):
+                last, entry = int(res[i]), _unpack_ops(res[i + 1])
+                first = last - len(entry) + 1
+                ops.extend(entry[max(0, since + 1 - first) :])
+        loaded = Loaded(seq, full, ops)
+        if board in self._watched and self._watched[board] is None:
+            self._watched[board] = seq  # the room starts from here: feed it from now on
+            self._catchup.add(board)
+        return loaded
+
+    async def delete_board(self, board: str) -> None:
+        async with self._errors():
+            await self._r.delete(*board_keys(board))
+
+    # ------------------------------------------------------------- workshops
+
+    def _note(self, ws: Workshop) -> float:
+        deadline = ws.created + self._retention_s
+        self._deadlines[ws.id] = deadline
+        return deadline
+
+    async def create_workshop(self, workshop: Workshop) -> None:
+        deadline_ms = int(self._note(workshop) * 1000)
+        data = codec.pack(workshop.to_dict())
+        async with self._errors():
+            code_key = join_code_key(workshop.join_code)
+            if not await self._r.set(code_key, workshop.id, nx=True, pxat=deadline_ms):
+                raise Conflict("workshop id or join code already taken; try again")
+            if not await self._r.set(workshop_key(workshop.id), data, nx=True, pxat=deadline_ms):
+                await self._r.delete(code_key)
+                raise Conflict("workshop id or join code already taken; try again")
+
+    async def _read_workshop(self, workshop_id: str) -> tuple[bytes, Workshop] | None:
+        async with self._errors():
+            raw = await self._r.get(workshop_key(workshop_id))
+        if raw is None:
+            return None
+        raw = _b(raw)
+        ws = Workshop.from_dict(codec.unpack(raw))
+        self._note(ws)
+        return raw, ws
+
+    async def get_workshop(self, workshop_id: str) -> Workshop | None:
+        got = await self._read_workshop(workshop_id)
+        return None if got is None else got[1]
+
+    async def find_join_code(self, code: str) -> str | None:
+        async with self._errors():
+            wid = await self._r.get(join_code_key(code))
+        return None if wid is None else _b(wid).decode()
+
+    async def update_workshop(self, workshop_id: str, change: Callable[[Workshop], T]) -> T:
+        while True:
+            got = await self._read_workshop(workshop_id)
+            if got is None:
+                raise NotFound(f"no workshop {workshop_id!r}")
+            raw, ws = got
+            result = change(ws)
+            new = codec.pack(ws.to_dict())
+            (ok,) = await self._scripts([(_CAS, [workshop_key(workshop_id)], [raw, new])])
+            if ok:
+                return result
+            # another hub changed it meanwhile: read again and redo the change
+
+    async def delete_workshop(self, workshop_id: str) -> None:
+        got = await self._read_workshop(workshop_id)
+        async with self._errors():
+            boards = {
+                _b(b).decode() for b in await self._r.smembers(workshop_boards_key(workshop_id))
+            }
+            if got is not None:
+                boards.update(got[1].boards())
+        commands: list[tuple[Any, ...]] = [("DEL", *board_keys(b)) for b in sorted(boards)]
+        if got is not None:
+            commands.append(("DEL", join_code_key(got[1].join_code)))
+        commands.append(("DEL", workshop_boards_key(workshop_id)))
+        commands.append(("DEL", workshop_key(workshop_id)))
+        await self._commands(commands)
+        self._deadlines.pop(workshop_id, None)
+        self._indexed -= boards
+
+    async def expire(self) -> int:
+        """Redis expires every key itself (each carries its workshop's deadline)."""
+        return 0
+
+    async def shared_secret(self, make: Callable[[], str]) -> str:
+        async with self._errors():
+            await self._r.set(SECRET_KEY, make(), nx=True)
+            value = await self._r.get(SECRET_KEY)
+        assert value is not None
+        return _b(value).decode()
+
+    # ---------------------------------------------------------- cross-hub
+
+    def listen(self, on_update: UpdateListener, on_presence: PresenceListener) -> None:
+        self._on_update, self._on_presence = on_update, on_presence
+
+    def watch(self, board: str) -> None:
+        self._watched[board] = None
+        self._channels[board_channel(board).encode()] = board
+
+    def unwatch(self, board: str) -> None:
+        self._watched.pop(board, None)
+        self._channels.pop(board_channel(board).encode(), None)
+        self._catchup.discard(board)
+
+    async def publish_presence(self, frames: Sequence[tuple[str, bytes]]) -> None:
+        """Presence is ephemeral: when Redis is away it is dropped, not retried."""
+        head = b"p|" + self._origin.encode() + b"|"
+        try:
+            await self._commands(
+                [("PUBLISH", board_channel(board), head + frame) for board, frame in frames]
+            )
+        except StoreUnavailable:
+            logger.debug("presence of %d boards dropped: redis unavailable", len(frames))
+
+    # ---------------------------------------------------------------- feed
+
+    async def _feed(self) -> None:
+        """Follow the watched boards' channels; reconnect and catch up after outages."""
+        attempt = 0
+        while not self._closing:
+            url = self._sub_urls[attempt % len(self._sub_urls)]
+            client = Redis.from_url(url, **self._client_options())
+            pubsub = client.pubsub()
+            began = time.monotonic()
+            try:
+                await self._follow(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the feed must outlive any outage
+                logger.debug("redis feed interrupted: %r", exc)
+                if time.monotonic() - began > 10:
+                    attempt = 0  # it ran well for a while: back off from the start
+                attempt += 1  # (and on a cluster, try the next node)
+                await asyncio.sleep(min(0.05 * attempt, 0.5))
+            finally:
+                self._confirmed.clear()
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+
+    async def _follow(self, pubsub: PubSub) -> None:
+        subscribed: set[bytes] = set()
+        next_catchup = time.monotonic() + CATCHUP_S
+        await pubsub.connect()  # type: ignore[no-untyped-call]  # raises if Redis is away
+        while True:
+            wanted = set(self._channels)
+            if wanted - subscribed:
+                await pubsub.subscribe(*(wanted - subscribed))
+            if subscribed - wanted:
+                await pubsub.unsubscribe(*(subscribed - wanted))
+            subscribed = wanted
+            msg = await pubsub.get_message(timeout=0.05)
+            while msg is not None:
+                self._on_message(msg)
+                msg = await pubsub.get_message(timeout=0)
+            now = time.monotonic()
+            if now >= next_catchup:
+                next_catchup = now + CATCHUP_S
+                self._catchup.update(self._confirmed)
+            due = [b for b in self._catchup if b in self._confirmed]
+            if due:
+                self._catchup.difference_update(due)
+                await self._catch_up(due)
+
+    def _on_message(self, msg: dict[str, Any]) -> None:
+        kind, channel = msg["type"], msg["channel"]
+        board = self._channels.get(channel)
+        if board is None:
+            return
+        if kind == "subscribe":
+            self._confirmed.add(board)
+            self._catchup.add(board)  # what was stored before the subscription took
+            return
+        if kind != "message":
+            return
+        data: bytes = msg["data"]
+        tag, origin, rest = data[:1], data[2:10], data[11:]
+        if origin == self._origin.encode():
+            return  # this hub delivered it already
+        if tag == b"p":
+            self._on_presence(board, rest)
+        elif tag == b"u":
+            seen = self._watched.get(board)
+            if seen is None:
+                return  # the room is still loading; the catch-up after it feeds it
+            seq_text, _, blob = rest.partition(b"|")
+            seq = int(seq_text)
+            if seq <= seen:
+                return
+            ops = _unpack_ops(blob)
+            if seq - len(ops) + 1 > seen + 1:
+                self._catchup.add(board)  # a notification went missing: read the log
+                return
+            self._watched[board] = seq
+            self._on_update(board, seq, ops)
+
+    async def _catch_up(self, boards: list[str]) -> None:
+        """Feed each board's log entries after what the hub has, in one round trip. If
+        the log no longer reaches back, feed its last entry: the hub sees the gap and
+        resyncs its subscribers from the state."""
+        live = [(b, s) for b in boards if (s := self._watched.get(b)) is not None]
+        if not live:
+            return
+        try:
+            found = await self._commands(
+                [("XRANGE", board_keys(b)[3], f"{s + 1}-0", "+") for b, s in live]
+            )
+        except StoreUnavailable:
+            self._catchup.update(b for b, _ in live)
+            return
+        for (board, _), entries in zip(live, found, strict=True):
+            since = self._watched.get(board)  # it may have moved on meanwhile
+            if since is None or not entries:
+                continue
+            ops: list[Op] = []
+            first = last = 0
+            part: list[Op] = []
+            for entry_id, fields in entries:
+                last = int(_b(entry_id).split(b"-")[0])
+                part = _unpack_ops(fields[b"o"])
+                if not ops:
+                    first = last - len(part) + 1
+                ops.extend(part)
+            if last <= since:
+                continue
+            ops = part if first > since + 1 else ops[since + 1 - first :]
+            self._watched[board] = last
+            self._on_update(board, last, ops)
+
+
+def _b(value: bytes | str) -> bytes:
+    """Replies are bytes (decode_responses=False); the client's types allow str too."""
+    return value.encode() if isinstance(value, str) else value
+
+
+def codec_unpack_op(raw: bytes) -> list[Any]:
+    value: list[Any] = msgpack.unpackb(raw, raw=False, use_list=True, strict_map_key=True)
+    return value
+
+
+def _netloc(netloc: str, host: str, port: int) -> str:
+    auth = netloc.rpartition("@")[0]
+    return f"{auth}@{host}:{port}" if auth else f"{host}:{port}"
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for logs."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"

@@ -149,3 +149,20 @@ describe("replica and the hub", () => {
     expect(r.seq).toBe(4);
   });
 });
+
+describe("acks", () => {
+  it("an ack covers every batch sent before it; a requeued batch is sent again", () => {
+    const r = new Replica("b");
+    const next = clock();
+    for (const ref of [1, 2, 3]) {
+      edit(r, next, "me", `a${ref}`, { label: `x${ref}` });
+      r.takeBatch(ref);
+    }
+    r.acked(2);
+    expect([...r.inflight.keys()]).toEqual([3]);
+    r.requeueInflight();
+    r.acked(3);
+    expect(r.inflight.size).toBe(0);
+    expect(r.unsent.length).toBe(1);
+  });
+});

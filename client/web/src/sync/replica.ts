@@ -120,8 +120,13 @@ export class Replica {
     return batch;
   }
 
+  /** An ack of `ref` covers every batch sent before it on this board (cumulative). */
   acked(ref: number): void {
-    this.inflight.delete(ref);
+    if (!this.inflight.has(ref)) return; // requeued meanwhile: it will be sent again
+    for (const key of [...this.inflight.keys()]) {
+      this.inflight.delete(key);
+      if (key === ref) break;
+    }
   }
 
   refused(ref: number): Op[] {

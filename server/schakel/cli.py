@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import dataclasses
 import logging
 import sys
@@ -76,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=settings.log_level,
         ws_max_size=schema.MAX_FRAME_BYTES,
         timeout_graceful_shutdown=10,
+        ws=os.environ.get("SCHAKEL_WS_IMPL", "auto"),
     )
     return 0
 

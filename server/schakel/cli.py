@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import dataclasses
 import logging
 import sys
@@ -27,6 +26,12 @@ OPTIONS: list[tuple[str, str, type, str]] = [
     ("public_url", "PUBLIC_URL", str, "base URL for join links (default: the request's)"),
     ("web_dir", "WEB_DIR", str, "folder of the built web client"),
     ("log_level", "LOG_LEVEL", str, "debug, info, warning or error"),
+    (
+        "ws_impl",
+        "WS_IMPL",
+        str,
+        "uvicorn's WebSocket implementation: auto, websockets, websockets-sansio",
+    ),
 ]
 
 
@@ -77,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=settings.log_level,
         ws_max_size=schema.MAX_FRAME_BYTES,
         timeout_graceful_shutdown=10,
-        ws=os.environ.get("SCHAKEL_WS_IMPL", "auto"),
+        ws=settings.ws_impl,
     )
     return 0
 

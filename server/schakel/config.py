@@ -33,6 +33,7 @@ class Settings:
     public_url: str = ""
     web_dir: str = str(DEFAULT_WEB_DIR)
     log_level: str = "info"
+    ws_impl: str = "auto"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -55,4 +56,5 @@ class Settings:
             public_url=config("PUBLIC_URL", default=d.public_url),
             web_dir=config("WEB_DIR", default=d.web_dir),
             log_level=config("LOG_LEVEL", default=d.log_level),
+            ws_impl=config("WS_IMPL", default=d.ws_impl),
         )

@@ -95,6 +95,9 @@ async def test_a_facilitator_runs_the_default_programme(
     )
     await expect(plenary.locator(".p-tile")).to_have_count(2)
 
+    # Keyboard focus in the console survives people joining (its cards are re-rendered).
+    await console.focus("#next-part")
+
     # --- Eight participants join; groups of four form as they arrive.
     tablets = await open_context(browser, locale="nl-NL", **TABLET)
     tablets2 = await open_context(browser, locale="nl-NL", **TABLET)
@@ -106,6 +109,7 @@ async def test_a_facilitator_runs_the_default_programme(
             await expect(console.locator("#groups-count")).to_contain_text("8 deelnemers")
             await expect(console.locator('.group[data-group="1"] .members li')).to_have_count(4)
             await expect(console.locator('.group[data-group="2"] .members li')).to_have_count(4)
+            assert await console.evaluate("() => document.activeElement.id") == "next-part"
             for name in ("Ann", "Bo", "Cas", "Dirk"):
                 await expect(console.locator('.group[data-group="1"] .members')).to_contain_text(
                     name
@@ -156,6 +160,8 @@ async def test_a_facilitator_runs_the_default_programme(
                 await expect(page.locator(".timer").first).to_have_attribute(
                     "data-phase", "running"
                 )
+            # Start became Pause: the focus went with it.
+            await expect(console.locator("#timer-pause")).to_be_focused()
             await console.click("#timer-plus1")
             await expect(console.locator(".timer-text")).to_contain_text("10:")
             await console.screenshot(path=str(screenshots / "console.png"))

@@ -6,7 +6,7 @@
  */
 import { getStroke } from "perfect-freehand";
 import type { Document } from "../core/document";
-import { NEUTRAL_LINE, RELATION_DASH, ROLE_COLOUR, SIGN_COLOUR, STANCE_COLOUR, actorRadius, kindPath, peerColour } from "./style";
+import { NEUTRAL_LINE, ROLE_COLOUR, ROLE_TEXT, SIGN_COLOUR, STANCE_COLOUR, actorRadius, kindPath, peerColour, relationDash } from "./style";
 import { setAttrs, setText, svg } from "./svg";
 
 export interface ViewBox {
@@ -80,18 +80,23 @@ export function inkPath(points: number[], width: number): string {
   return d + "Z";
 }
 
+/** Renderers made so far on this page: each prefixes its SVG ids with its own number. */
+let renderers = 0;
+
 export class BoardRenderer {
   readonly root: SVGGElement;
   readonly layers: Record<"ink" | "relations" | "actors" | "notes" | "presence" | "overlay", SVGGElement>;
   view: ViewBox = { x: 0, y: 0, s: 1 };
   private nodes = new Map<string, SVGGElement | SVGPathElement>();
   private inkCache = new WeakMap<object, string>();
+  /** Prefix of this renderer's ids: a page with many boards (the plenary grid) has no duplicates. */
+  readonly idPrefix = `board${++renderers}-`;
 
   constructor(readonly svgEl: SVGSVGElement, readonly opts: { readOnly?: boolean } = {}) {
     svgEl.classList.add("board-svg");
     const defs = svg("defs", {}, svgEl);
     for (const [name, colour] of [["plus", SIGN_COLOUR["+"]!], ["minus", SIGN_COLOUR["-"]!], ["neutral", NEUTRAL_LINE]] as const) {
-      const m = svg("marker", { id: `arrow-${name}`, viewBox: "0 0 10 10", refX: 8, refY: 5, markerWidth: 5, markerHeight: 5, orient: "auto-start-reverse", markerUnits: "strokeWidth" }, defs);
+      const m = svg("marker", { id: this.markerId(name), viewBox: "0 0 10 10", refX: 8, refY: 5, markerWidth: 5, markerHeight: 5, orient: "auto-start-reverse", markerUnits: "strokeWidth" }, defs);
       svg("path", { d: "M0,0L10,5L0,10Z", fill: colour }, m);
     }
     this.root = svg("g", { class: "viewport" }, svgEl);
@@ -104,6 +109,11 @@ export class BoardRenderer {
       overlay: svg("g", { class: "layer-overlay" }, this.root),
     };
     this.applyView();
+  }
+
+  /** The id of this renderer's arrowhead marker "plus", "minus" or "neutral". */
+  markerId(name: "plus" | "minus" | "neutral"): string {
+    return `${this.idPrefix}arrow-${name}`;
   }
 
   // ------------------------------------------------------------------ viewport
@@ -283,7 +293,7 @@ export class BoardRenderer {
         for (const i of row) {
           const tg = svg("g", { class: "role", transform: `translate(${cx.toFixed(1)},${rowY + ri * 26})`, "data-role": tags[i]! }, roles);
           svg("rect", { width: widths[i]!.toFixed(1), height: 22, rx: 11, fill: ROLE_COLOUR[tags[i]!] ?? "#555" }, tg);
-          const tx = svg("text", { x: (widths[i]! / 2).toFixed(1), y: 16, "text-anchor": "middle" }, tg);
+          const tx = svg("text", { x: (widths[i]! / 2).toFixed(1), y: 16, "text-anchor": "middle", fill: ROLE_TEXT[tags[i]!] ?? "#FFFFFF" }, tg);
           tx.textContent = texts[i]!;
           cx += widths[i]! + gap;
         }
@@ -343,16 +353,18 @@ export class BoardRenderer {
     const marker = sign === "+" ? "plus" : sign === "-" ? "minus" : "neutral";
     const dir = str(o.direction, "none");
     const strength = typeof o.strength === "number" ? o.strength : 2;
+    const width = 1 + strength * 1.6;
+    const arrow = `url(#${this.markerId(marker)})`;
     const [hit, line, lg] = Array.from(g.children) as [SVGLineElement, SVGLineElement, SVGGElement];
     const coords = { x1: a[0]!.toFixed(1), y1: a[1]!.toFixed(1), x2: b[0]!.toFixed(1), y2: b[1]!.toFixed(1) };
     setAttrs(hit, coords);
     setAttrs(line, {
       ...coords,
       stroke: colour,
-      "stroke-width": 1 + strength * 1.6,
-      "stroke-dasharray": RELATION_DASH[str(o.kind)] || null,
-      "marker-end": dir === "forward" || dir === "both" ? `url(#arrow-${marker})` : null,
-      "marker-start": dir === "backward" || dir === "both" ? `url(#arrow-${marker})` : null,
+      "stroke-width": width,
+      "stroke-dasharray": relationDash(str(o.kind), width),
+      "marker-end": dir === "forward" || dir === "both" ? arrow : null,
+      "marker-start": dir === "backward" || dir === "both" ? arrow : null,
       "data-kind": str(o.kind),
     });
     g.classList.toggle("selected", selected);

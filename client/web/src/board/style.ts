@@ -1,37 +1,69 @@
-/** Visual vocabulary of the map: stance colours, role colours, kind shapes, relation styles. */
+/**
+ * Visual vocabulary of the map: stance colours, role colours, kind shapes, relation styles.
+ * One palette for tablet, console and beamer, based on Okabe–Ito (distinguishable with
+ * every common colour-vision deficiency); colour is never the only cue where it matters
+ * (signs carry +/−, relation kinds their dash pattern, roles their name).
+ */
+export const OKABE_ITO = {
+  black: "#000000",
+  orange: "#E69F00",
+  skyBlue: "#56B4E9",
+  bluishGreen: "#009E73",
+  yellow: "#F0E442",
+  blue: "#0072B2",
+  vermillion: "#D55E00",
+  reddishPurple: "#CC79A7",
+} as const;
+const GREY = "#5F6368";
+const LIGHT_GREY = "#BBBBBB";
+
+/** Pole A blue, pole B vermillion, the middle purple (between the two), unknown dark grey. */
 export const STANCE_COLOUR: Record<string, string> = {
-  pole_a: "#2f6fb3",
-  middle: "#6f8f3a",
-  pole_b: "#c0632a",
-  unknown: "#7a7f87",
+  pole_a: OKABE_ITO.blue,
+  middle: OKABE_ITO.reddishPurple,
+  pole_b: OKABE_ITO.vermillion,
+  unknown: GREY,
 };
 
 export const ROLE_COLOUR: Record<string, string> = {
-  pusher: "#b3261e",
-  joiner: "#8e4db3",
-  silent: "#5f6368",
-  bridge_builder: "#1b7f5b",
-  scapegoat: "#7a4a1a",
-  schakel: "#0b6e99",
-  mover: "#b36b00",
+  pusher: OKABE_ITO.vermillion,
+  joiner: OKABE_ITO.orange,
+  silent: LIGHT_GREY,
+  bridge_builder: OKABE_ITO.bluishGreen,
+  scapegoat: OKABE_ITO.reddishPurple,
+  schakel: OKABE_ITO.blue,
+  mover: OKABE_ITO.yellow,
 };
 
-export const SIGN_COLOUR: Record<string, string> = { "+": "#1b7f3b", "-": "#b3261e" };
+/** Text on a role's pill: black, or white on blue (contrast at least 4.5:1 on each). */
+export const ROLE_TEXT: Record<string, string> = Object.fromEntries(Object.keys(ROLE_COLOUR).map((r) => [r, r === "schakel" ? "#FFFFFF" : "#000000"]));
+
+export const SIGN_COLOUR: Record<string, string> = { "+": OKABE_ITO.blue, "-": OKABE_ITO.vermillion };
 export const NEUTRAL_LINE = "#4a4f57";
 
-/** Dash pattern per relation kind (board units). */
-export const RELATION_DASH: Record<string, string> = {
-  alliance: "",
-  tension: "10 7",
-  access: "2 7",
-  influence: "",
-  conflict: "14 5 3 5",
-  other: "6 6",
+/**
+ * Dash pattern per relation kind, in multiples of the line's width (lines have round caps,
+ * which add half a width to each end of a dash: every gap is more than one width, so the
+ * pattern survives at every strength). 0 is a dot.
+ */
+export const RELATION_DASH: Record<string, readonly number[]> = {
+  alliance: [], // solid
+  tension: [2.5, 2.5], // medium dashes
+  access: [0, 2.2], // dots
+  influence: [6, 2.5], // long dashes
+  conflict: [4, 2.2, 0, 2.2], // dash dot
+  other: [4, 2.2, 0, 2.2, 0, 2.2], // dash dot dot
 };
 
-export const PALETTE = ["#2f6fb3", "#c0632a", "#6f8f3a", "#8e4db3", "#b3261e", "#0b6e99", "#b36b00", "#5f6368"];
+/** The stroke-dasharray of a relation kind drawn `width` wide (round caps); null: solid. */
+export function relationDash(kind: string, width: number): string | null {
+  const d = RELATION_DASH[kind];
+  return d?.length ? d.map((n) => +(n * width).toFixed(2)).join(" ") : null;
+}
+
+export const PALETTE = [OKABE_ITO.blue, OKABE_ITO.vermillion, OKABE_ITO.reddishPurple, OKABE_ITO.bluishGreen, OKABE_ITO.orange, OKABE_ITO.skyBlue, GREY, OKABE_ITO.black];
 export const NOTE_PALETTE = ["#fff4a8", "#ffd6a5", "#caffbf", "#a0e7ff", "#ffc6ff"];
-export const INK_PALETTE = ["#222222", "#2f6fb3", "#b3261e", "#1b7f3b"];
+export const INK_PALETTE = ["#222222", OKABE_ITO.blue, OKABE_ITO.vermillion, OKABE_ITO.bluishGreen];
 
 export const PEER_COLOURS = ["#d81b60", "#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#6d4c41", "#3949ab"];
 

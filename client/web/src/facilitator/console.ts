@@ -5,7 +5,7 @@
  * the hub as a `control` message; the hub checks that this token is the facilitator's.
  */
 import "../workshop/workshop.css";
-import { h } from "../ui/dom";
+import { h, keepingFocus } from "../ui/dom";
 import { lang, setLang, t } from "../ui/i18n";
 import { clientId } from "../ui/session";
 import { boardName, partLine } from "../workshop/bar";
@@ -84,10 +84,12 @@ export class ConsolePage {
 
   private button(label: string, id: string, action: string, args: Record<string, unknown> = {}, cls = ""): HTMLButtonElement {
     const b = h("button", { id, class: cls, type: "button" }, label) as HTMLButtonElement;
+    // Busy while the hub answers: aria-disabled, not disabled (a disabled button drops focus).
     b.addEventListener("click", async () => {
-      b.disabled = true;
+      if (b.getAttribute("aria-disabled") === "true") return;
+      b.setAttribute("aria-disabled", "true");
       await this.control(action, args);
-      b.disabled = false;
+      b.removeAttribute("aria-disabled");
     });
     return b;
   }
@@ -119,7 +121,7 @@ export class ConsolePage {
     this.els.status.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), reason);
     const k = s ? kept(s.id) : null;
     const plenary = k?.viewer_url ?? `${location.origin}/plenary#${this.token}`;
-    const langBtn = h("button", { class: "textbtn", lang: lang() === "nl" ? "en" : "nl" }, t("lang.switch"));
+    const langBtn = h("button", { class: "textbtn", id: "lang-switch", type: "button", lang: lang() === "nl" ? "en" : "nl" }, t("lang.switch"));
     langBtn.addEventListener("click", () => {
       setLang(lang() === "nl" ? "en" : "nl");
       this.groupsKey = "";
@@ -131,7 +133,7 @@ export class ConsolePage {
     joinBtn.addEventListener("click", () => this.showJoin(true));
     const edit = h("button", { id: "edit-programme", type: "button", "aria-expanded": String(!!this.editor) }, this.editor ? wt("edit.close") : wt("edit.open"));
     edit.addEventListener("click", () => this.toggleEditor());
-    this.els.top.replaceChildren(
+    keepingFocus(this.els.top, () => this.els.top.replaceChildren(
       h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }), h("h1", { id: "console-title" }, s?.title ?? wt("console.title")), s?.date ? h("span", { class: "date" }, s.date) : null),
       this.els.status,
       h(
@@ -142,7 +144,7 @@ export class ConsolePage {
         edit,
         langBtn,
       ),
-    );
+    ));
   }
 
   private joinUrl(s: WorkshopState): string {
@@ -202,6 +204,7 @@ export class ConsolePage {
     const tm = s.session.timer;
     const started = tm.running || tm.remaining_ms !== tm.duration_ms;
     const startPause = tm.running ? this.button(wt("timer.pause"), "timer-pause", "pause", {}, "big") : this.button(started ? wt("timer.resume") : wt("timer.start"), "timer-start", "start", {}, "primary big");
+    startPause.dataset.focus = "timer-toggle"; // start and pause are one control for focus
     const lastPart = isLastPart(s);
     const nextIsRound = round ? s.session.part >= round.parts.length - 1 : false;
     const next = this.button(lastPart ? wt("steer.last") : nextIsRound ? wt("steer.nextRound") : wt("steer.next"), "next-part", "next", {}, "big");
@@ -238,7 +241,10 @@ export class ConsolePage {
         ),
       ),
     );
-    this.els.steer.replaceChildren(...nodes(
+    // Rebuilt on every change (someone joins, the timer ticks over): focus and the open
+    // programme outline stay where they were.
+    const outlineOpen = this.els.steer.querySelector<HTMLDetailsElement>(".outline-box")?.open ?? false;
+    keepingFocus(this.els.steer, () => this.els.steer.replaceChildren(...nodes(
       h("h2", { id: "steer-h", class: "sr-only" }, wt("programme.heading")),
       h("p", { class: "kicker" }, `${wt("programme.now")} · ${wt("programme.part", { n: s.session.part + 1, of: round?.parts.length ?? 1 })}`),
       h("h3", { class: "round-title", id: "round-title" }, round?.title ?? ""),
@@ -249,8 +255,8 @@ export class ConsolePage {
       beamer,
       h("h3", {}, wt("programme.questions")),
       round?.questions.length ? h("ol", { class: "questions", id: "questions" }, ...round.questions.map((q) => h("li", {}, q))) : h("p", { class: "hint" }, wt("programme.noQuestions")),
-      h("details", { class: "outline-box" }, h("summary", {}, wt("programme.heading")), outline),
-    ));
+      h("details", { class: "outline-box", open: outlineOpen }, h("summary", {}, wt("programme.heading")), outline),
+    )));
     this.timer.tick();
   }
 
@@ -287,7 +293,7 @@ export class ConsolePage {
                 "ul",
                 { class: "members" },
                 ...members.map((p) => {
-                  const sel = h("select", { "aria-label": wt("groups.moveTo", { name: p.name }), "data-participant": p.id }, ...Array.from({ length: s.groups }, (_, i) => h("option", { value: i + 1, selected: i + 1 === g }, wt("groups.group", { n: i + 1 }))));
+                  const sel = h("select", { "aria-label": wt("groups.moveTo", { name: p.name }), "data-participant": p.id, "data-focus": `move-${p.id}` }, ...Array.from({ length: s.groups }, (_, i) => h("option", { value: i + 1, selected: i + 1 === g }, wt("groups.group", { n: i + 1 }))));
                   sel.addEventListener("change", () => void this.control("move", { participant: p.id, group: Number(sel.value) }));
                   return h("li", { "data-participant": p.id }, h("span", { class: "name" }, p.name), sel);
                 }),
@@ -319,13 +325,13 @@ export class ConsolePage {
           ),
         )
       : null;
-    this.els.groups.replaceChildren(...nodes(
+    keepingFocus(this.els.groups, () => this.els.groups.replaceChildren(...nodes(
       h("div", { class: "groups-head" }, h("h2", { id: "groups-h" }, wt("groups.heading")), h("span", { class: "hint", id: "groups-count" }, wt("groups.count", { n: s.participants.length, g: s.groups }))),
       s.participants.length ? null : h("p", { class: "waiting" }, wt("groups.waiting")),
       h("ol", { class: "group-list", id: "group-list" }, ...groups),
       personal,
       this.deleteButton(s),
-    ));
+    )));
     for (const [board, v] of this.thumbs) {
       if (!s.group_boards.includes(board)) {
         v.dispose();

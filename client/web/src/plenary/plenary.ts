@@ -8,7 +8,7 @@
  */
 import "../workshop/workshop.css";
 import type { PeerMark } from "../board/render";
-import { RELATION_DASH } from "../board/style";
+import { NEUTRAL_LINE, ROLE_COLOUR, ROLE_TEXT, SIGN_COLOUR, relationDash } from "../board/style";
 import { ROLES, RELATION_KINDS } from "../core/schema";
 import { h } from "../ui/dom";
 import { t, type Key } from "../ui/i18n";
@@ -21,18 +21,6 @@ import { currentPart, currentRound, membersOf, parseBoard, plenaryBoards, type W
 import { TimerView } from "../workshop/timer";
 import { BoardView, frames } from "../workshop/view";
 import { gridColumns, step } from "./layout";
-
-/** Okabe–Ito: distinguishable with every common colour-vision deficiency. */
-export const PLENARY_ROLE_COLOUR: Record<string, [string, string]> = {
-  pusher: ["#D55E00", "#000000"],
-  joiner: ["#E69F00", "#000000"],
-  silent: ["#BBBBBB", "#000000"],
-  bridge_builder: ["#009E73", "#000000"],
-  scapegoat: ["#CC79A7", "#000000"],
-  schakel: ["#0072B2", "#FFFFFF"],
-  mover: ["#F0E442", "#000000"],
-};
-export const PLENARY_SIGN_COLOUR = { "+": "#0072B2", "-": "#D55E00" };
 
 const MAX_BOARDS = 64;
 
@@ -265,15 +253,17 @@ export class PlenaryPage {
 
   private legend(): HTMLElement {
     const ns = "http://www.w3.org/2000/svg";
-    const line = (dash: string, colour: string) => {
+    // The same colours and dashes as the maps (board/style.ts).
+    const line = (dash: string | null, colour: string) => {
       const s = document.createElementNS(ns, "svg");
       s.setAttribute("viewBox", "0 0 60 16");
       s.setAttribute("aria-hidden", "true");
       const p = document.createElementNS(ns, "path");
-      p.setAttribute("d", "M2,8H58");
+      p.setAttribute("d", "M4,8H56");
       p.setAttribute("stroke", colour);
       p.setAttribute("stroke-width", "4");
-      if (dash) p.setAttribute("stroke-dasharray", dash.replace(/\d+/g, (n) => String(Math.max(2, Math.round(+n / 1.5)))));
+      p.setAttribute("stroke-linecap", "round");
+      if (dash) p.setAttribute("stroke-dasharray", dash);
       s.appendChild(p);
       return s;
     };
@@ -281,14 +271,14 @@ export class PlenaryPage {
       "div",
       { class: "p-legend", id: "p-legend" },
       h("h3", {}, wt("plenary.roles")),
-      h("ul", { class: "p-roles" }, ...ROLES.map((r) => h("li", {}, h("span", { class: "p-chip", "data-role": r }, t(`role.${r}` as Key))))),
+      h("ul", { class: "p-roles" }, ...ROLES.map((r) => h("li", {}, h("span", { class: "p-chip", "data-role": r, style: `background:${ROLE_COLOUR[r]};color:${ROLE_TEXT[r]}` }, t(`role.${r}` as Key))))),
       h("h3", {}, wt("plenary.relations")),
       h(
         "ul",
         { class: "p-rels" },
-        ...RELATION_KINDS.map((k) => h("li", {}, line(RELATION_DASH[k] ?? "", "#222"), t(`rkind.${k}` as Key))),
-        h("li", {}, line("", PLENARY_SIGN_COLOUR["+"]), t("sign.+")),
-        h("li", {}, line("", PLENARY_SIGN_COLOUR["-"]), t("sign.-")),
+        ...RELATION_KINDS.map((k) => h("li", {}, line(relationDash(k, 4), NEUTRAL_LINE), t(`rkind.${k}` as Key))),
+        h("li", {}, line(null, SIGN_COLOUR["+"]!), t("sign.+")),
+        h("li", {}, line(null, SIGN_COLOUR["-"]!), t("sign.-")),
       ),
     );
   }

@@ -17,6 +17,25 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
+/**
+ * Rebuild what `container` shows with `build`, keeping keyboard focus: when a control in it
+ * had focus, the new control with the same key (its data-focus, else its id) gets it back.
+ */
+export function keepingFocus(container: HTMLElement, build: () => void): void {
+  const before = document.activeElement;
+  const key = before instanceof HTMLElement && before !== container && container.contains(before) ? focusKey(before) : "";
+  build();
+  if (!key || document.activeElement === before) return;
+  for (const el of container.querySelectorAll<HTMLElement>("[data-focus], [id]")) {
+    if (focusKey(el) === key) {
+      el.focus({ preventScroll: true });
+      return;
+    }
+  }
+}
+
+const focusKey = (el: HTMLElement): string => el.dataset.focus || el.id;
+
 const ICONS: Record<string, string> = {
   select: "M6 3l12 9-5.5 1.2L15 20l-2.6 1.2-2.6-6.6L6 18z",
   actor: "M12 4a8 8 0 100 16 8 8 0 000-16zm-1 4h2v3h3v2h-3v3h-2v-3H8v-2h3z",

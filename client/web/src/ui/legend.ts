@@ -1,6 +1,6 @@
 /** The legend: roles, kinds of actor, stances and relation styles. */
 import { ACTOR_KINDS, RELATION_KINDS, ROLES, STANCES } from "../core/schema";
-import { NEUTRAL_LINE, RELATION_DASH, ROLE_COLOUR, SIGN_COLOUR, STANCE_COLOUR, kindPath } from "../board/style";
+import { NEUTRAL_LINE, ROLE_COLOUR, ROLE_TEXT, SIGN_COLOUR, STANCE_COLOUR, kindPath, relationDash } from "../board/style";
 import { h } from "./dom";
 import { t, type Key } from "./i18n";
 
@@ -21,15 +21,16 @@ function path(s: SVGSVGElement, attrs: Record<string, string>): void {
 }
 
 export function legendPanel(): HTMLElement {
-  const roles = h("ul", { class: "legend-list" }, ...ROLES.map((r) => h("li", {}, h("span", { class: "role-chip", style: `background:${ROLE_COLOUR[r]}` }, t(`role.${r}` as Key)), " ", t(`roledoc.${r}` as Key))));
-  const kinds = h("ul", { class: "legend-list" }, ...ACTOR_KINDS.map((k) => h("li", {}, mini((s) => path(s, { d: kindPath(k, 12), transform: "translate(20,14)", fill: "#7a7f87" })), t(`kind.${k}` as Key))));
+  const roles = h("ul", { class: "legend-list" }, ...ROLES.map((r) => h("li", {}, h("span", { class: "role-chip", style: `background:${ROLE_COLOUR[r]};color:${ROLE_TEXT[r]}` }, t(`role.${r}` as Key)), " ", t(`roledoc.${r}` as Key))));
+  const kinds = h("ul", { class: "legend-list" }, ...ACTOR_KINDS.map((k) => h("li", {}, mini((s) => path(s, { d: kindPath(k, 12), transform: "translate(20,14)", fill: STANCE_COLOUR.unknown! })), t(`kind.${k}` as Key))));
   const stances = h("ul", { class: "legend-list" }, ...["pole_a", "middle", "pole_b", "unknown"].filter((x) => STANCES.includes(x)).map((st) => h("li", {}, mini((s) => path(s, { d: kindPath("person", 12), transform: "translate(20,14)", fill: STANCE_COLOUR[st]! })), t(`stance.${st}` as Key))));
   const rels = h(
     "ul",
     { class: "legend-list" },
-    ...RELATION_KINDS.map((k) => h("li", {}, mini((s) => path(s, { d: "M2,14H38", stroke: NEUTRAL_LINE, "stroke-width": "3", "stroke-dasharray": (RELATION_DASH[k] ?? "").replace(/\d+/g, (n) => String(Math.max(1, Math.round(+n / 2)))) })), t(`rkind.${k}` as Key))),
-    h("li", {}, mini((s) => path(s, { d: "M2,14H38", stroke: SIGN_COLOUR["+"]!, "stroke-width": "3" })), t("sign.+")),
-    h("li", {}, mini((s) => path(s, { d: "M2,14H38", stroke: SIGN_COLOUR["-"]!, "stroke-width": "3" })), t("sign.-")),
+    // The same dash patterns as on the map (round caps, scaled to the line's width).
+    ...RELATION_KINDS.map((k) => h("li", {}, mini((s) => path(s, { d: "M3,14H53", stroke: NEUTRAL_LINE, "stroke-width": "3", "stroke-linecap": "round", ...(relationDash(k, 3) ? { "stroke-dasharray": relationDash(k, 3)! } : {}) }), 56), t(`rkind.${k}` as Key))),
+    h("li", {}, mini((s) => path(s, { d: "M3,14H53", stroke: SIGN_COLOUR["+"]!, "stroke-width": "3", "stroke-linecap": "round" }), 56), t("sign.+")),
+    h("li", {}, mini((s) => path(s, { d: "M3,14H53", stroke: SIGN_COLOUR["-"]!, "stroke-width": "3", "stroke-linecap": "round" }), 56), t("sign.-")),
   );
   return h(
     "div",

@@ -24,7 +24,8 @@ export type ClientMessage =
   | { t: "unsubscribe"; board: string }
   | { t: "ops"; board: string; ref: number; ops: Op[] }
   | { t: "presence"; board: string; data: PresenceData }
-  | { t: "ping"; n: number };
+  | { t: "ping"; n: number }
+  | { t: "control"; ref: number; action: string; args: Record<string, unknown> };
 
 export interface Welcome {
   t: "welcome";
@@ -247,3 +248,4 @@ export const subscribe = (b: string, since: number, ref: number | null): ClientM
 export const opsMsg = (b: string, ref: number, ops: Op[]): ClientMessage => ({ t: "ops", board: b, ref, ops });
 export const presenceMsg = (b: string, data: PresenceData): ClientMessage => ({ t: "presence", board: b, data });
 export const ping = (n: number): ClientMessage => ({ t: "ping", n });
+export const control = (ref: number, action: string, args: Record<string, unknown>): ClientMessage => ({ t: "control", ref, action, args });

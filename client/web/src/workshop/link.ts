@@ -5,8 +5,7 @@
  * Reuses the core codec and the Replica of sync/; reconnects with backoff and resumes
  * every board from its last seq, like sync/connection.ts does for one board.
  */
-import { pack, unpack } from "../core/codec";
-import { decodeServer, encodeMessage, hello, ping, subscribe, type ClientMessage, type PresenceData, type ServerMessage } from "../core/messages";
+import { control, decodeServer, encodeMessage, hello, ping, subscribe, type ClientMessage, type PresenceData, type ServerMessage } from "../core/messages";
 import { Replica } from "../sync/replica";
 import { HubClock } from "./clock";
 import { isNewer, parseState, type WorkshopState } from "./state";
@@ -113,7 +112,7 @@ export class WorkshopLink {
         return;
       }
       this.pending.set(ref, { resolve, reject });
-      this.ws.send(pack({ t: "control", ref, action, args }));
+      this.send(control(ref, action, args));
     });
   }
 
@@ -147,14 +146,7 @@ export class WorkshopLink {
       try {
         msg = decodeServer(new Uint8Array(ev.data));
       } catch {
-        // An older core without `done` among its message types: read it here.
-        try {
-          const m = unpack(new Uint8Array(ev.data));
-          if (m.t === "done" && typeof m.ref === "number") this.done(m.ref);
-        } catch {
-          /* not msgpack: ignore */
-        }
-        return;
+        return; // not a frame this client understands: ignore it
       }
       this.handle(msg);
     };

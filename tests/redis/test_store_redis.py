@@ -12,8 +12,8 @@ import pytest
 from redis.crc import key_slot
 
 from schakel.stores.base import Batch, Loaded
-from schakel.stores.redis import (
-    RedisStore,
+from schakel.stores.redis import RedisStore
+from schakel.stores.redis_layout import (
     board_channel,
     board_keys,
     join_code_key,

@@ -80,7 +80,6 @@ class Hub:
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.stats = {"batches": 0, "ops_stored": 0, "frames": 0, "ticks": 0}
         self.workshops = WorkshopRooms(self, store)
         store.listen(self.deliver, self._remote_presence)
 
@@ -101,7 +100,6 @@ class Hub:
         # One cumulative ack per connection and board per tick: the last batch's ref.
         acks: dict[tuple[str, str], tuple[Connection, Ack]] = {}
         if pending:
-            self.stats["ticks"] += 1
             try:
                 results = await self.store.apply([Batch(s.board, s.ops) for s in pending])
             except StoreUnavailable as exc:
@@ -123,8 +121,6 @@ class Hub:
                     r.error.ref, r.error.board = s.ref, s.board
                     s.conn.send_error(r.error)
                     continue
-                self.stats["batches"] += 1
-                self.stats["ops_stored"] += len(r.stored)
                 if r.stored:
                     self.deliver(r.board, r.seq, r.stored)
                 key = (s.conn.id, s.board)
@@ -184,7 +180,6 @@ class Hub:
     def _flush_ops(self, room: Room, seq: int, ops: list[Op]) -> None:
         first = seq - len(ops) + 1
         frame = codec.pack(encode_update_map(room.board, seq, ops))
-        self.stats["frames"] += 1
         for sub in room.subs.values():
             if sub.syncing:
                 sub.held.append((seq, ops))

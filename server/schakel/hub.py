@@ -29,7 +29,7 @@ from schakel_core.errors import RequestError, StoreUnavailable
 from schakel_core.messages import Ack, Leave, PresenceOut, Sync, encode, encode_update_map
 from schakel_core.ops import Op
 
-from .stores.base import Batch, Store
+from .stores.base import Applied, Batch, Store
 from .workshop_rooms import WorkshopRooms
 
 if TYPE_CHECKING:
@@ -103,18 +103,10 @@ class Hub:
             try:
                 results = await self.store.apply([Batch(s.board, s.ops) for s in pending])
             except StoreUnavailable as exc:
-                for s in pending:
-                    s.conn.inflight -= 1
-                    s.conn.send_error(StoreUnavailable(exc.reason, ref=s.ref, board=s.board))
-                results = []
+                results = self._refuse(pending, exc.reason)
             except Exception:
                 logger.exception("the store failed on %d batches", len(pending))
-                for s in pending:
-                    s.conn.inflight -= 1
-                    s.conn.send_error(
-                        StoreUnavailable("the store failed; retry", ref=s.ref, board=s.board)
-                    )
-                results = []
+                results = self._refuse(pending, "the store failed; retry")
             for s, r in zip(pending, results, strict=False):
                 s.conn.inflight -= 1
                 if r.error is not None:
@@ -129,6 +121,14 @@ class Hub:
         self.flush()
         for conn, ack in acks.values():
             conn.send(encode(ack))
+
+    @staticmethod
+    def _refuse(pending: list[_Submitted], reason: str) -> list[Applied]:
+        """Nothing of this tick was stored: every sender hears so and may retry."""
+        for s in pending:
+            s.conn.inflight -= 1
+            s.conn.send_error(StoreUnavailable(reason, ref=s.ref, board=s.board))
+        return []
 
     def submit(self, conn: Connection, board: str, ref: int, ops: list[Op]) -> None:
         """Queue a validated, authorised batch for the next commit (no await)."""

@@ -26,7 +26,7 @@ from schakel_core.ops import Op
 from schakel_core.schema import MAX_FRAME_BYTES, MAX_OPS_PER_BATCH
 from tests.e2e.raw import Raw
 from tests.support.server import Hub, create_workshop, join, running_hub
-from tests.support.server import test_settings as settings_for
+from tests.support.server import hub_settings as settings_for
 
 VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
 BAD_VECTORS = [

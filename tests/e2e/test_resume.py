@@ -11,7 +11,7 @@ from schakel_core import messages as m
 from schakel_core.document import Document
 from tests.e2e.raw import Raw
 from tests.support.server import create_workshop, join, running_hub
-from tests.support.server import test_settings as settings_for
+from tests.support.server import hub_settings as settings_for
 
 
 async def test_resume_gets_exactly_the_missed_ops(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from schakel_core.document import Document
 from schakel_core.errors import CloseCode
 from tests.e2e.raw import Raw
 from tests.support.server import create_workshop, join, running_hub
-from tests.support.server import test_settings as settings_for
+from tests.support.server import hub_settings as settings_for
 
 QUEUE = 8  # frames a connection may have waiting in the hub
 

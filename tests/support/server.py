@@ -59,7 +59,7 @@ class Hub:
         return self.app.state.service
 
 
-def test_settings(tmp_path: Path | None, **overrides: Any) -> Settings:
+def hub_settings(tmp_path: Path | None, **overrides: Any) -> Settings:
     base = Settings(
         port=free_port(),
         data_dir=str(tmp_path) if tmp_path is not None else "",

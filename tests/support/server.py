@@ -38,13 +38,10 @@ def free_port() -> int:
         return port
 
 
-@dataclass
-class Hub:
-    """A hub under test: its URLs and, when in-loop, the running app."""
+class _OnLoopback:
+    """The URLs of a hub listening on 127.0.0.1:``port``."""
 
     port: int
-    app: Any = None
-    server: Any = None
 
     @property
     def http(self) -> str:
@@ -53,6 +50,15 @@ class Hub:
     @property
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
+
+
+@dataclass
+class Hub(_OnLoopback):
+    """A hub under test: its URLs and, when in-loop, the running app."""
+
+    port: int
+    app: Any = None
+    server: Any = None
 
     @property
     def service(self) -> Any:
@@ -95,7 +101,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
 
 
 @dataclass
-class HubProcess:
+class HubProcess(_OnLoopback):
     """``schakel serve`` as a child process (for restarts, kills and multi-hub tests)."""
 
     data_dir: Path
@@ -104,14 +110,6 @@ class HubProcess:
     env: Mapping[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self, timeout: float = 20) -> HubProcess:
         args = [sys.executable, "-m", "schakel", "serve", "--port", str(self.port)]

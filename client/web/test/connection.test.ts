@@ -1,47 +1,9 @@
 // The offline queue and the connection: edits survive a dropped socket and a reload,
 // are sent again on reconnect from the last seq, and leave the queue once acknowledged.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { pack } from "../src/core/codec";
-import { decodeClient, type ClientMessage } from "../src/core/messages";
 import { BoardConnection } from "../src/sync/connection";
 import { MemoryKV, OfflineStore } from "../src/sync/offline";
-
-class FakeSocket {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  binaryType = "blob";
-  sent: ClientMessage[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((ev: { data: ArrayBuffer }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: Uint8Array): void {
-    this.sent.push(decodeClient(data));
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  // --- the hub's side
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-  deliver(msg: Record<string, unknown>): void {
-    const bytes = pack(msg);
-    this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
-  }
-  drop(): void {
-    this.readyState = 3;
-    this.onclose?.({ code: 1006, reason: "" });
-  }
-  last<T extends ClientMessage["t"]>(t: T): Extract<ClientMessage, { t: T }> {
-    const found = this.sent.filter((m) => m.t === t);
-    return found[found.length - 1] as Extract<ClientMessage, { t: T }>;
-  }
-}
+import { FakeSocket } from "./fake-socket";
 
 const BOARD = "w1:g1";
 
@@ -74,14 +36,14 @@ describe("connection", () => {
   it("hello, subscribe, batch, ack", () => {
     const { conn, sock } = connect(new OfflineStore(new MemoryKV()));
     sock().open();
-    expect(sock().last("hello")).toMatchObject({ token: "tok", client: "web-test", name: "Ann", v: 1 });
+    expect(sock().lastSent("hello")).toMatchObject({ token: "tok", client: "web-test", name: "Ann", v: 1 });
     welcome(sock());
-    expect(sock().last("subscribe")).toMatchObject({ board: BOARD, since: 0 });
+    expect(sock().lastSent("subscribe")).toMatchObject({ board: BOARD, since: 0 });
     sock().deliver({ t: "sync", board: BOARD, seq: 3, full: true, ops: [["a1", "actor", "label", "x", 7, "other"]], ref: 1 });
     expect(conn.status).toBe("connected");
     conn.edit("a2", "actor", { label: "Imam", pos: [1, 2] });
     vi.advanceTimersByTime(1);
-    const batch = sock().last("ops");
+    const batch = sock().lastSent("ops");
     // Lamport: above every counter seen; own client id on every op.
     expect(batch.ops).toEqual([
       ["a2", "actor", "label", "Imam", 8, "web-test"],
@@ -117,10 +79,10 @@ describe("connection", () => {
     second.sock().open();
     welcome(second.sock());
     // Resumes from the last seq it saw.
-    expect(second.sock().last("subscribe")).toMatchObject({ since: 4 });
+    expect(second.sock().lastSent("subscribe")).toMatchObject({ since: 4 });
     second.sock().deliver({ t: "sync", board: BOARD, seq: 6, full: false, ops: [["a4", "actor", "label", "meanwhile", 9, "other"]], ref: 2 });
     vi.advanceTimersByTime(1);
-    const batch = second.sock().last("ops");
+    const batch = second.sock().lastSent("ops");
     expect(batch.ops.map((o) => o[3])).toEqual(["sent, not acked", "made offline"]);
     // A new edit after the reload gets a counter above everything seen.
     const [op] = second.conn.edit("a5", "actor", { label: "after" });
@@ -143,7 +105,7 @@ describe("connection", () => {
     expect(FakeSocket.all.length).toBe(before + 1);
     sock().open();
     welcome(sock());
-    expect(sock().last("subscribe")).toMatchObject({ since: 1 });
+    expect(sock().lastSent("subscribe")).toMatchObject({ since: 1 });
     conn.close();
   });
 
@@ -154,10 +116,10 @@ describe("connection", () => {
     sock().deliver({ t: "sync", board: BOARD, seq: 2, full: true, ops: [], ref: 1 });
     conn.edit("a1", "actor", { label: "x" });
     vi.advanceTimersByTime(1);
-    const batch = sock().last("ops");
+    const batch = sock().lastSent("ops");
     sock().deliver({ t: "error", code: "invalid_op", reason: "no", ref: batch.ref, board: BOARD });
     expect(conn.pending).toBe(0);
-    expect(sock().last("subscribe")).toMatchObject({ since: 0 });
+    expect(sock().lastSent("subscribe")).toMatchObject({ since: 0 });
     sock().deliver({ t: "sync", board: BOARD, seq: 2, full: true, ops: [], ref: 3 });
     expect(conn.replica.doc.visible()).toEqual({});
     conn.close();

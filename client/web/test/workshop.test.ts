@@ -2,7 +2,7 @@
 // programme editing, the workshop state, the plenary layout, frame coalescing, and the
 // workshop connection (controls answered by done/error, boards followed by readability).
 import { describe, expect, it } from "vitest";
-import { pack, unpack } from "../src/core/codec";
+import { FakeSocket } from "./fake-socket";
 import { gridColumns, step } from "../src/plenary/layout";
 import { HubClock, formatClock, remainingMs, timerPhase } from "../src/workshop/clock";
 import { ControlError, WorkshopLink } from "../src/workshop/link";
@@ -223,34 +223,6 @@ describe("plenary layout and frames", () => {
     expect(queued.length).toBe(1);
   });
 });
-
-class FakeSocket {
-  static last: FakeSocket | null = null;
-  readyState = 0;
-  binaryType = "blob";
-  sent: Record<string, unknown>[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((ev: { data: ArrayBuffer }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.last = this;
-  }
-  send(data: Uint8Array): void {
-    this.sent.push(unpack(data));
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-  deliver(msg: Record<string, unknown>): void {
-    const bytes = pack(msg);
-    this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
-  }
-}
 
 describe("workshop connection", () => {
   function connected(): { link: WorkshopLink; sock: FakeSocket } {

@@ -150,8 +150,10 @@ async def move_participant(request: Request) -> Response:
     body = await _body(request)
     pid = request.path_params["participant"]
     service = _service(request)
-    p = await service.store.update_workshop(wid, lambda ws: ws.move(pid, body.get("group")))
-    service.hub.workshops.changed(await _workshop(request, wid))
+    p, ws = await service.store.update_workshop(
+        wid, lambda ws: (ws.move(pid, body.get("group")), ws)
+    )
+    service.hub.workshops.changed(ws)
     return JSONResponse(p.to_dict())
 
 
@@ -165,8 +167,9 @@ async def join(request: Request) -> Response:
     if wid is None:
         raise NotFound("no workshop has this join code; check it with the facilitator")
     nickname = body.get("nickname")
-    p = await service.store.update_workshop(wid, lambda ws: ws.join(nickname, now=time.time()))
-    ws = await _workshop(request, wid)
+    p, ws = await service.store.update_workshop(
+        wid, lambda ws: (ws.join(nickname, now=time.time()), ws)
+    )
     service.hub.workshops.changed(ws)
     return JSONResponse(
         {

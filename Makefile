@@ -52,9 +52,9 @@ check: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# The pure core is held to near-full branch coverage by its own unit tests.
+# The pure core and the analysis are held to near-full branch coverage by their unit tests.
 test-core: venv
-	$(PY) -m pytest tests/unit --cov=schakel_core --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=98 $(PYTEST_ARGS)
+	$(PY) -m pytest tests/unit --cov=schakel_core --cov=schakel_analysis --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=98 $(PYTEST_ARGS)
 
 test-py: venv system-deps web
 	$(PY) -m pytest --ignore=tests/unit $(PYTEST_ARGS)

@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 from starlette.websockets import WebSocket
 
-from . import api
+from . import api, reading
 from .config import Settings
 from .connection import Connection
 from .service import running_service
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     web_dir = Path(settings.web_dir)
     routes: list[Route | WebSocketRoute | Mount] = [
         *api.routes,
+        *reading.routes,
         WebSocketRoute(WS_PATH, websocket_endpoint),
     ]
     if (web_dir / "index.html").is_file():

@@ -26,6 +26,7 @@ OPTIONS: list[tuple[str, str, type, str]] = [
     ("public_url", "PUBLIC_URL", str, "base URL for join links (default: the request's)"),
     ("web_dir", "WEB_DIR", str, "folder of the built web client"),
     ("log_level", "LOG_LEVEL", str, "debug, info, warning or error"),
+    ("workers", "WORKERS", int, "worker processes for analysis and exports (0: a thread)"),
     (
         "ws_impl",
         "WS_IMPL",

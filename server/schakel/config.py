@@ -34,6 +34,7 @@ class Settings:
     web_dir: str = str(DEFAULT_WEB_DIR)
     log_level: str = "info"
     ws_impl: str = "auto"
+    workers: int = 1
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,4 +58,5 @@ class Settings:
             web_dir=config("WEB_DIR", default=d.web_dir),
             log_level=config("LOG_LEVEL", default=d.log_level),
             ws_impl=config("WS_IMPL", default=d.ws_impl),
+            workers=config("WORKERS", cast=int, default=d.workers),
         )

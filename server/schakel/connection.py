@@ -235,17 +235,21 @@ class Connection:
             raise Forbidden("only the facilitator controls the workshop", ref=ref)
         now_ms = time.time() * 1000
 
-        def change(ws: Workshop) -> Workshop:
+        def change(ws: Workshop) -> tuple[tuple[int, int], Workshop]:
+            before = (ws.session.round, ws.session.part)
             apply_control(ws, action, args, now_ms)
-            return ws
+            return before, ws
 
         try:
-            ws = await self.service.store.update_workshop(self.claims.workshop, change)
+            before, ws = await self.service.store.update_workshop(self.claims.workshop, change)
         except RequestError as exc:
             exc.ref = ref
             raise
         self.send(m.encode(m.Done(ref)))
         self.hub.workshops.changed(ws)
+        if before != (ws.session.round, ws.session.part):
+            # A part of the programme ended: keep every map's figures for the report.
+            self.hub.spawn(self.service.analyses.snapshot(ws, *before))
 
     async def _subscribe(self, board: str, since: int, ref: int | None) -> None:
         assert self.claims is not None

@@ -65,10 +65,14 @@ class Room:
 
 @dataclass(slots=True)
 class _Submitted:
-    conn: Connection
+    """A batch waiting for the next commit: from a connection (acked on its socket), or
+    from the hub itself (an import; ``done`` resolves with the outcome)."""
+
+    conn: Connection | None
     board: str
     ref: int
     ops: list[Op]
+    done: asyncio.Future[Applied] | None = None
 
 
 class Hub:
@@ -108,6 +112,9 @@ class Hub:
                 logger.exception("the store failed on %d batches", len(pending))
                 results = self._refuse(pending, "the store failed; retry")
             for s, r in zip(pending, results, strict=False):
+                if s.conn is None:
+                    self._settle(s, r)
+                    continue
                 s.conn.inflight -= 1
                 if r.error is not None:
                     r.error.ref, r.error.board = s.ref, s.board
@@ -122,12 +129,27 @@ class Hub:
         for conn, ack in acks.values():
             conn.send(encode(ack))
 
+    def _settle(self, s: _Submitted, r: Applied) -> None:
+        """The outcome of the hub's own batch: deliver what it stored, tell the writer."""
+        if r.error is None and r.stored:
+            self.deliver(r.board, r.seq, r.stored)
+        if s.done is not None and not s.done.done():
+            if r.error is not None:
+                s.done.set_exception(r.error)
+            else:
+                s.done.set_result(r)
+
     @staticmethod
     def _refuse(pending: list[_Submitted], reason: str) -> list[Applied]:
         """Nothing of this tick was stored: every sender hears so and may retry."""
         for s in pending:
+            error = StoreUnavailable(reason, ref=s.ref, board=s.board)
+            if s.conn is None:
+                if s.done is not None and not s.done.done():
+                    s.done.set_exception(error)
+                continue
             s.conn.inflight -= 1
-            s.conn.send_error(StoreUnavailable(reason, ref=s.ref, board=s.board))
+            s.conn.send_error(error)
         return []
 
     def submit(self, conn: Connection, board: str, ref: int, ops: list[Op]) -> None:
@@ -135,6 +157,14 @@ class Hub:
         conn.inflight += 1
         self._pending.append(_Submitted(conn, board, ref, ops))
         self._wake.set()
+
+    async def write(self, board: str, ops: list[Op]) -> Applied:
+        """Store a batch the hub itself makes (an import) through the same commit as every
+        client's, so subscribers see it like any edit; raises the batch's error."""
+        done: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Submitted(None, board, 0, ops, done))
+        self._wake.set()
+        return await done
 
     # ------------------------------------------------------------- fan-out
 
@@ -308,6 +338,10 @@ class Hub:
                 sub.conn.outbox.put_droppable(frame)
 
     # ------------------------------------------------------------- helpers
+
+    def spawn(self, coro: Awaitable[None]) -> None:
+        """Run a background task that the hub cancels at shutdown; failures are logged."""
+        self._spawn(coro)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)

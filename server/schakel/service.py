@@ -1,4 +1,4 @@
-"""The running service: settings, store, hub and tokens, built and torn down together.
+"""The running service: settings, store, hub, tokens and workers, built and torn down together.
 
 :func:`running_service` is the lifespan of the app: it opens the store, makes or reads the
 token secret, starts the hub's committer and the expiry sweep, and on the way out stops
@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from schakel_core import schema
 
+from .analyses import Analyses
 from .auth import Tokens
 from .config import Settings
 from .hub import Hub
 from .stores.base import Store, open_store
+from .workers import Workers
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ class Service:
     store: Store
     hub: Hub
     tokens: Tokens
+    workers: Workers
+    analyses: Analyses
 
     def limits(self) -> dict[str, int]:
         return {
@@ -68,7 +72,8 @@ async def running_service(settings: Settings) -> AsyncIterator[Service]:
     try:
         tokens = Tokens(await _secret(settings, store), settings.token_ttl_hours * 3600)
         hub = Hub(store, tick_s=settings.tick_ms / 1000)
-        service = Service(settings, store, hub, tokens)
+        workers = Workers(settings.workers)
+        service = Service(settings, store, hub, tokens, workers, Analyses(store, workers))
         tasks = [asyncio.create_task(hub.run()), asyncio.create_task(_sweep(store))]
         try:
             yield service
@@ -78,5 +83,6 @@ async def running_service(settings: Settings) -> AsyncIterator[Service]:
             await asyncio.gather(*tasks, return_exceptions=True)
             await hub.commit()  # what was submitted before shutdown is stored and acked
             await hub.close()
+            workers.close()
     finally:
         await store.close()

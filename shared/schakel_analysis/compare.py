@@ -194,8 +194,9 @@ def shared_actors(
         for p in members:
             spellings[p.label] = spellings.get(p.label, 0) + 1
             keys[normalise_label(p.label)] = keys.get(normalise_label(p.label), 0) + 1
-        # The most common form, then its most common spelling (capitalised first).
-        key = max(keys.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        # The most common form (on a tie the longer: a typo drops letters more often than
+        # it adds them), then its most common spelling (capitalised first).
+        key = max(keys.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
         name = max(
             (lab for lab in spellings if normalise_label(lab) == key),
             key=lambda lab: (spellings[lab], lab[:1].isupper(), lab),

@@ -19,7 +19,9 @@ Hierarchy::
         ├── NotFound                  an unknown workshop, board or join code
         ├── Conflict                  the request contradicts the state (e.g. type of an id)
         ├── StoreUnavailable          the store could not be reached; retry later
-        └── RateLimited               too many requests; slow down
+        ├── RateLimited               too many requests; slow down
+        └── Unavailable               a part of the hub cannot serve this now (HTTP only:
+                                      e.g. the PDF renderer's system library is missing)
 
 Codes are stable strings (``error.code``) listed in ``shared/PROTOCOL.md``; the close
 codes of protocol violations are in :class:`CloseCode`.
@@ -134,6 +136,10 @@ class RateLimited(RequestError):
     code = "rate_limited"
 
 
+class Unavailable(RequestError):
+    code = "unavailable"
+
+
 ERROR_CODES: tuple[str, ...] = tuple(
     cls.code
     for cls in (
@@ -152,5 +158,6 @@ ERROR_CODES: tuple[str, ...] = tuple(
         Conflict,
         StoreUnavailable,
         RateLimited,
+        Unavailable,
     )
 )

@@ -187,3 +187,28 @@ async def test_ping_and_secret(store: Store) -> None:
     await store.ping()
     first = await store.shared_secret(lambda: "made-first-0000000000")
     assert await store.shared_secret(lambda: "made-second-000000000") == first
+
+
+async def test_history_is_kept_in_order_and_erased_with_the_workshop(store: Store) -> None:
+    ws = Workshop.create("Over time", 1, now=time.time())
+    await store.create_workshop(ws)
+    assert await store.history(ws.id) == []
+    entries = [f"part {i}".encode() for i in range(3)]
+    for entry in entries:
+        await store.add_history(ws.id, entry)
+    assert await store.history(ws.id) == entries
+    with pytest.raises(NotFound):
+        await store.add_history("nope", b"x")
+    assert await store.history("nope") == []
+    await store.delete_workshop(ws.id)
+    assert await store.history(ws.id) == []
+
+
+async def test_history_survives_a_restart(make_durable_store: StoreFactory) -> None:
+    first = await make_durable_store()
+    ws = Workshop.create("Kept", 1, now=time.time())
+    await first.create_workshop(ws)
+    await first.add_history(ws.id, b"round 1")
+    await first.close()
+    second = await make_durable_store()
+    assert await second.history(ws.id) == [b"round 1"]

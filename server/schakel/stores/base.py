@@ -117,6 +117,13 @@ class Store(Protocol):
         """Erase workshops past their retention (if the backend does not expire them by
         itself); return how many went."""
 
+    async def add_history(self, workshop_id: str, entry: bytes) -> None:
+        """Keep one packed snapshot of the workshop's figures (at the end of a part);
+        erased with the workshop."""
+
+    async def history(self, workshop_id: str) -> list[bytes]:
+        """The workshop's snapshots, oldest first (empty for an unknown workshop)."""
+
     async def shared_secret(self, make: Callable[[], str]) -> str:
         """The token-signing secret shared by every hub on this store, made once by
         ``make`` when there is none yet."""

@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS workshops (
     id TEXT PRIMARY KEY, join_code TEXT NOT NULL UNIQUE, data BLOB NOT NULL,
     expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS history (
+    workshop TEXT NOT NULL, n INTEGER NOT NULL, entry BLOB NOT NULL,
+    PRIMARY KEY (workshop, n)) WITHOUT ROWID;
 """
 
 
@@ -103,6 +106,7 @@ class EmbeddedStore:
         self._db = db
         now = time.time()
         db.execute("DELETE FROM workshops WHERE expires < ?", (now,))
+        db.execute("DELETE FROM history WHERE workshop NOT IN (SELECT id FROM workshops)")
         for (data,) in db.execute("SELECT data FROM workshops"):
             ws = Workshop.from_dict(codec.unpack(data))
             self._workshops[ws.id] = ws
@@ -268,6 +272,7 @@ class EmbeddedStore:
                 self._write,
                 [
                     ("DELETE FROM workshops WHERE id = ?", [(workshop_id,)]),
+                    ("DELETE FROM history WHERE workshop = ?", [(workshop_id,)]),
                     ("DELETE FROM ops WHERE board LIKE ?", [(prefix,)]),
                     ("DELETE FROM snapshots WHERE board LIKE ?", [(prefix,)]),
                 ],
@@ -280,6 +285,38 @@ class EmbeddedStore:
         for wid in old:
             await self.delete_workshop(wid)
         return len(old)
+
+    async def add_history(self, workshop_id: str, entry: bytes) -> None:
+        async with self._ws_lock:
+            if self._live(workshop_id) is None:
+                raise NotFound(f"no workshop {workshop_id!r}")
+
+            def append() -> None:
+                db = self._db
+                if db is None:
+                    raise StoreUnavailable("the embedded store is closed")
+                with db:
+                    (n,) = db.execute(
+                        "SELECT COALESCE(MAX(n), 0) + 1 FROM history WHERE workshop = ?",
+                        (workshop_id,),
+                    ).fetchone()
+                    db.execute("INSERT INTO history VALUES (?, ?, ?)", (workshop_id, n, entry))
+
+            await self._run(append)
+
+    async def history(self, workshop_id: str) -> list[bytes]:
+        def read() -> list[bytes]:
+            db = self._db
+            if db is None:
+                raise StoreUnavailable("the embedded store is closed")
+            rows = db.execute(
+                "SELECT entry FROM history WHERE workshop = ? ORDER BY n", (workshop_id,)
+            )
+            return [bytes(r[0]) for r in rows]
+
+        if self._live(workshop_id) is None:
+            return []
+        return await self._run(read)
 
     # ---------------------------------------------------------- cross-hub
     # One process holds every board: nothing to feed, nobody to publish to.

@@ -12,6 +12,7 @@ Cluster unchanged::
     schakel:{b:<board>}:ch       pub/sub channel (not a key): updates and presence
     schakel:{w:<workshop>}:ws    string, the packed workshop record
     schakel:{w:<workshop>}:boards  set of the workshop's boards that hold data
+    schakel:{w:<workshop>}:history list of packed snapshots of the figures, one per part
     schakel:{c:<join code>}:code string, the workshop id of a join code
     schakel:secret               string, the token-signing secret shared by all hubs
 
@@ -65,6 +66,7 @@ from .redis_layout import (
     board_keys,
     join_code_key,
     workshop_boards_key,
+    workshop_history_key,
     workshop_key,
     workshop_of,
 )
@@ -414,6 +416,7 @@ class RedisStore:
         if got is not None:
             commands.append(("DEL", join_code_key(got[1].join_code)))
         commands.append(("DEL", workshop_boards_key(workshop_id)))
+        commands.append(("DEL", workshop_history_key(workshop_id)))
         commands.append(("DEL", workshop_key(workshop_id)))
         await self._commands(commands)
         self._deadlines.pop(workshop_id, None)
@@ -422,6 +425,19 @@ class RedisStore:
     async def expire(self) -> int:
         """Redis expires every key itself (each carries its workshop's deadline)."""
         return 0
+
+    async def add_history(self, workshop_id: str, entry: bytes) -> None:
+        got = await self._read_workshop(workshop_id)
+        if got is None:
+            raise NotFound(f"no workshop {workshop_id!r}")
+        key = workshop_history_key(workshop_id)
+        deadline_ms = int(self._note(got[1]) * 1000)
+        await self._commands([("RPUSH", key, entry), ("PEXPIREAT", key, deadline_ms)])
+
+    async def history(self, workshop_id: str) -> list[bytes]:
+        async with self._errors():
+            items = await self._r.lrange(workshop_history_key(workshop_id), 0, -1)
+        return [_b(i) for i in items]
 
     async def shared_secret(self, make: Callable[[], str]) -> str:
         async with self._errors():

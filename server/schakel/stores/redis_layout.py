@@ -184,6 +184,10 @@ def workshop_boards_key(workshop_id: str) -> str:
     return f"schakel:{{w:{workshop_id}}}:boards"
 
 
+def workshop_history_key(workshop_id: str) -> str:
+    return f"schakel:{{w:{workshop_id}}}:history"
+
+
 def join_code_key(code: str) -> str:
     return f"schakel:{{c:{code}}}:code"
 

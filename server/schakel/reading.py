@@ -1,0 +1,238 @@
+"""Reading the map over HTTP: the analysis, the exports, the report, and importing a board.
+
+Access follows the boards' own rules (``Workshop.board_access``), with one more for files:
+
+=========================================  ===========  ======  ===========================
+endpoint                                   facilitator  viewer  participant
+=========================================  ===========  ======  ===========================
+``GET /api/boards/{b}/analysis``           any board    what it may read  what it may read
+``GET /api/boards/{b}/export/{format}``    any board    no      its own boards (group, own)
+``GET /api/workshops/{w}/analysis``        yes          yes     no
+``GET /api/workshops/{w}/export/{format}`` yes          no      no
+``POST /api/workshops/{w}/import``         yes          no      no
+=========================================  ===========  ======  ===========================
+
+A participant's own boards are its group's board and its personal board: the maps it drew.
+Everything CPU-heavy (analysis, drawing, PDF, ZIP) runs in the hub's worker processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from schakel_core.document import Document
+from schakel_core.errors import Conflict, Forbidden, InvalidMessage, NotFound, TooLarge
+from schakel_core.workshop import MAX_GROUPS, Access, Role, Workshop
+
+from .analyses import BoardState
+from .api import _claims, _guarded, _service, _workshop
+from .auth import Claims
+from .boards import board_label, file_stem, is_own_board, members_of
+from .exports.boardfile import MAX_IMPORT_BYTES, import_client, import_ops, parse_import
+from .exports.files import BOARD_FORMATS, WORKSHOP_FORMATS, board_file, workshop_file
+from .exports.report import BoardData, ReportData
+
+LANGS = ("nl", "en")
+IMPORT_TYPES = ("application/json", "application/xml", "text/xml", "application/graphml+xml")
+
+_import_locks: dict[str, asyncio.Lock] = {}
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang", "nl")
+    if lang not in LANGS:
+        raise InvalidMessage(f"lang: one of {', '.join(LANGS)}")
+    return lang
+
+
+def _board_of(request: Request) -> tuple[str, str]:
+    board = request.path_params["board"]
+    return board, board.split(":", 1)[0]
+
+
+def _download(data: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def _board_data(request: Request, ws: Workshop, board: str, analysis: bool) -> BoardData:
+    service = _service(request)
+    st: BoardState = await service.analyses.state(board)
+    label = board_label(ws, board)
+    result = await service.analyses.board_dict(board, label) if analysis else {}
+    return BoardData(board, label, members_of(ws, board), st.objects, result)
+
+
+async def board_analysis(request: Request) -> Response:
+    board, wid = _board_of(request)
+    claims = _claims(request, wid)
+    ws = await _workshop(request, wid)
+    if ws.board_access(claims.role, claims.participant, board) == Access.NONE:
+        raise Forbidden(f"you may not read board {board}", board=board)
+    data = await _service(request).analyses.board(board, board_label(ws, board))
+    return Response(data, media_type="application/json")
+
+
+def _may_export(claims: Claims, ws: Workshop, board: str) -> bool:
+    if ws.board_kind(board) is None:
+        return False
+    if claims.role == Role.FACILITATOR:
+        return True
+    return claims.role == Role.PARTICIPANT and is_own_board(ws, claims.participant, board)
+
+
+async def board_export(request: Request) -> Response:
+    board, wid = _board_of(request)
+    fmt = request.path_params["format"]
+    if fmt not in BOARD_FORMATS:
+        raise NotFound(f"no export format {fmt!r}; known: {', '.join(BOARD_FORMATS)}")
+    lang = _lang(request)
+    claims = _claims(request, wid)
+    ws = await _workshop(request, wid)
+    if not _may_export(claims, ws, board):
+        raise Forbidden(f"you may not export board {board}", board=board)
+    data = await _board_data(request, ws, board, analysis=fmt == "analysis.json")
+    file = await _service(request).workers.run(board_file, fmt, data, lang)
+    return _download(file.data, file.media_type, f"{file_stem(ws, board)}.{fmt}")
+
+
+async def _report_data(request: Request, ws: Workshop, lang: str) -> ReportData:
+    service = _service(request)
+    states = await service.analyses.states(ws)
+    boards = [
+        BoardData(
+            st.board,
+            board_label(ws, st.board),
+            members_of(ws, st.board),
+            st.objects,
+            await service.analyses.board_dict(st.board, board_label(ws, st.board)),
+        )
+        for st in states
+    ]
+    shared = await service.analyses.shared(ws, states)
+    history = await service.analyses.history(ws.id)
+    return ReportData(ws.to_dict(), boards, shared, history, lang)
+
+
+async def workshop_analysis(request: Request) -> Response:
+    wid = request.path_params["workshop"]
+    claims = _claims(request, wid)
+    if claims.role == Role.PARTICIPANT:
+        raise Forbidden("the workshop's analysis is for the facilitator and the plenary screen")
+    ws = await _workshop(request, wid)
+    return JSONResponse(await _service(request).analyses.workshop(ws))
+
+
+async def workshop_export(request: Request) -> Response:
+    wid = request.path_params["workshop"]
+    fmt = request.path_params["format"]
+    if fmt not in WORKSHOP_FORMATS:
+        raise NotFound(f"no export format {fmt!r}; known: {', '.join(WORKSHOP_FORMATS)}")
+    lang = _lang(request)
+    if _claims(request, wid).role != Role.FACILITATOR:
+        raise Forbidden("only the facilitator may export the workshop")
+    ws = await _workshop(request, wid)
+    data = await _report_data(request, ws, lang)
+    stems = {b.board: file_stem(ws, b.board) for b in data.boards}
+    file = await _service(request).workers.run(workshop_file, fmt, data, stems)
+    name = file_stem_of_workshop(ws)
+    if fmt == "report.html" and request.query_params.get("download") != "1":
+        # Opened in the browser: the report is one self-contained page, no script.
+        return Response(
+            file.data,
+            media_type=file.media_type,
+            headers={"content-security-policy": REPORT_CSP},
+        )
+    return _download(file.data, file.media_type, f"{name}.{fmt}")
+
+
+REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+def file_stem_of_workshop(ws: Workshop) -> str:
+    out = "".join(c if c.isascii() and c.isalnum() else "-" for c in ws.title.lower())
+    return "-".join(p for p in out.split("-") if p)[:60] or "workshop"
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"an imported file holds at most {limit // (1024 * 1024)} MB")
+    return body
+
+
+def _is_empty(doc: Document) -> bool:
+    return all(o["type"] == "meta" for o in doc.visible().values())
+
+
+async def _target_board(request: Request, ws: Workshop, board: str | None) -> str:
+    """The board to import into: the one asked for (it must be empty), else the first
+    empty group board, else a new group's board."""
+    service = _service(request)
+    if board is not None:
+        if ws.board_kind(board) is None:
+            raise NotFound(f"no board {board!r} in this workshop")
+        _, ops = await service.analyses.read(board)
+        if not _is_empty(Document(ops)):
+            raise Conflict(f"board {board} already holds a map; import into an empty board")
+        return board
+    for candidate in ws.group_boards():
+        _, ops = await service.analyses.read(candidate)
+        if _is_empty(Document(ops)):
+            return candidate
+
+    def add_group(w: Workshop) -> Workshop:
+        if w.groups >= MAX_GROUPS:
+            raise Conflict(f"every group board holds a map and there are {MAX_GROUPS} groups")
+        w.groups += 1
+        w.version += 1
+        return w
+
+    changed = await service.store.update_workshop(ws.id, add_group)
+    service.hub.workshops.changed(changed)
+    return changed.group_board(changed.groups)
+
+
+async def import_board(request: Request) -> Response:
+    wid = request.path_params["workshop"]
+    if _claims(request, wid).role != Role.FACILITATOR:
+        raise Forbidden("only the facilitator may import a board")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in IMPORT_TYPES:
+        raise InvalidMessage(
+            f"send the file as {' or '.join(IMPORT_TYPES[:2])} (a Schakel board or GraphML)"
+        )
+    imported = parse_import(await _read_body(request, MAX_IMPORT_BYTES))
+    ws = await _workshop(request, wid)
+    service = _service(request)
+    lock = _import_locks.setdefault(wid, asyncio.Lock())
+    async with lock:
+        board = await _target_board(request, ws, request.query_params.get("board"))
+        _, ops = await service.analyses.read(board)
+        new_ops = import_ops(imported, Document(ops), import_client())
+        applied = await service.hub.write(board, new_ops)
+    if not lock.locked():
+        _import_locks.pop(wid, None)
+    counts: dict[str, Any] = {t: imported.count(t) for t in ("actor", "relation", "note", "ink")}
+    return JSONResponse(
+        {"board": board, "seq": applied.seq, "objects": counts, "source": imported.source}, 201
+    )
+
+
+routes = [
+    Route("/api/boards/{board}/analysis", _guarded(board_analysis), methods=["GET"]),
+    Route("/api/boards/{board}/export/{format}", _guarded(board_export), methods=["GET"]),
+    Route("/api/workshops/{workshop}/analysis", _guarded(workshop_analysis), methods=["GET"]),
+    Route("/api/workshops/{workshop}/export/{format}", _guarded(workshop_export), methods=["GET"]),
+    Route("/api/workshops/{workshop}/import", _guarded(import_board), methods=["POST"]),
+]

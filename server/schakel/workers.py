@@ -1,0 +1,66 @@
+"""Worker processes for CPU-heavy work: the analysis, drawings, PDFs and ZIPs.
+
+The hub's event loop must never run anything CPU-heavy: every board's fan-out waits while
+it does. So these jobs run in a small pool of separate processes, started on first use
+with the ``spawn`` method (safe beside the loop's threads) and *niced*, so that on a
+machine the hub shares with its workers the hub keeps the CPU when both want it.
+``SCHAKEL_WORKERS`` sets the pool's size (default 1; 0 runs jobs in a thread of the hub
+process instead, for debugging only: that thread competes with the loop for the GIL).
+A worker that dies is replaced, and the job is tried once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+WORKER_NICE = 10
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICE)
+
+
+class Workers:
+    def __init__(self, processes: int = 1) -> None:
+        self.processes = processes
+        self._executor: Executor | None = None
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            if self.processes > 0:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_lower_priority,
+                )
+            else:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="schakel-worker")
+        return self._executor
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` in a worker; its arguments and result cross by pickle."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool(), fn, *args)
+        except BrokenProcessPool:
+            logger.warning("a worker process died; starting a new pool")
+            self.close()
+            return await loop.run_in_executor(self._pool(), fn, *args)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None

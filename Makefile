@@ -3,6 +3,7 @@
 #   make test   every test: lint and types, Python (unit, contract, e2e, Redis, browser), Vitest
 #   make check  ruff format --check, ruff, mypy strict
 #   make bench  benchmarks (figures and ratios; never part of the tests); BENCH_ARGS=--help
+#   make bench-analysis  the analysis benchmark alone
 #   make clean  remove build outputs and caches
 
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ WEB := client/web
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test check bench clean venv web system-deps schema test-core test-py test-web
+.PHONY: run test check bench bench-analysis clean venv web runtime-deps system-deps schema test-core test-py test-web
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,8 +32,23 @@ $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 web: $(WEB)/node_modules/.installed
 	cd $(WEB) && npm run build --silent
 
-# Debian packages the tests need: redis-server, and chromium for the browser tests.
-system-deps:
+# Debian packages the hub needs to run: Cairo and Pango (PNG/PDF exports, the report's
+# PDF) and a font for them. Installed only when missing.
+RUNTIME_LIBS := libcairo.so.2:libcairo2 libpango-1.0.so.0:libpango-1.0-0 \
+	libpangoft2-1.0.so.0:libpangoft2-1.0-0
+runtime-deps:
+	@missing=""; \
+	for pair in $(RUNTIME_LIBS); do \
+	  ldconfig -p | grep -q "$${pair%%:*}" || missing="$$missing $${pair##*:}"; \
+	done; \
+	test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Debian packages the tests need besides: redis-server, and chromium for the browser tests.
+system-deps: runtime-deps
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -41,7 +57,7 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-run: venv web
+run: venv web runtime-deps
 	$(VENV)/bin/schakel serve
 
 schema: venv
@@ -70,8 +86,13 @@ $(BENCH_YJS)/node_modules/.installed: $(BENCH_YJS)/package.json $(BENCH_YJS)/pac
 	cd $(BENCH_YJS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-bench: venv web $(BENCH_YJS)/node_modules/.installed
+bench: venv web runtime-deps $(BENCH_YJS)/node_modules/.installed
 	$(PY) -m bench $(BENCH_ARGS)
+	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.analysis
+
+# Only the analysis benchmark (reading the map): pure, through a hub, the loop meanwhile.
+bench-analysis: venv runtime-deps
+	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.analysis
 
 clean:
 	rm -rf $(WEB)/dist artifacts .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

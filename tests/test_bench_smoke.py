@@ -26,3 +26,9 @@ def test_every_op_reaches_every_peer_and_the_plenary(server: str, rate: float) -
     assert r["complete"]
     if server.startswith("schakel"):
         assert r["latency_ack_ms"]["p50"] is not None  # acks came back
+
+
+def test_the_analysis_benchmark_runs() -> None:
+    from bench.analysis import main
+
+    assert main(["--runs", "1", "--no-hub"]) == 0

@@ -34,7 +34,8 @@ from schakel_core.errors import RequestError
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
 
-from .boards import board_label, content_boards
+from .boards import board_label, content_boards, members_of
+from .exports.report import BoardData, ReportData
 from .stores.base import Store
 from .workers import Workers
 
@@ -151,6 +152,18 @@ class Analyses:
         """The actors several boards share (fuzzy matching runs in a worker)."""
         labels = {st.board: board_label(ws, st.board) for st in states}
         return await self.workers.run(_shared, [(st.board, st.objects) for st in states], labels)
+
+    async def report_data(self, ws: Workshop, lang: str) -> ReportData:
+        """Everything the report and the workshop's exports show, as plain data."""
+        states = await self.states(ws)
+        boards = []
+        for st in states:
+            label = board_label(ws, st.board)
+            analysis = await self.board_dict(st.board, label)
+            members = members_of(ws, st.board)
+            boards.append(BoardData(st.board, label, members, st.objects, analysis))
+        shared = await self.shared(ws, states)
+        return ReportData(ws.to_dict(), boards, shared, await self.history(ws.id), lang)
 
     async def history(self, workshop_id: str) -> list[dict[str, Any]]:
         return [codec.unpack(raw, limit=None) for raw in await self.store.history(workshop_id)]

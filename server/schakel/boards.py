@@ -29,16 +29,22 @@ def content_boards(ws: Workshop) -> list[str]:
     return ws.boards()
 
 
-def file_stem(ws: Workshop, board: str) -> str:
+def file_stem(ws: Workshop, board: str, lang: str = "nl") -> str:
     """A file name for a board's exports, ASCII only and unique in the workshop:
     ``groep-2``, ``kaart-van-ann-5e1c`` (a personal board carries its participant id)."""
-    label = board_label(ws, board)["nl"].lower()
+    label = board_label(ws, board)[lang].lower()
     out = "".join(c if c.isascii() and c.isalnum() else "-" for c in label)
     stem = "-".join(part for part in out.split("-") if part) or "board"
     _, _, local = board.partition(":")
     if local.startswith("p"):
         stem += "-" + "".join(c for c in local[1:] if c.isascii() and c.isalnum())
     return stem
+
+
+def workshop_stem(ws: Workshop) -> str:
+    """A file name for the workshop's exports, from its title; ASCII only."""
+    out = "".join(c if c.isascii() and c.isalnum() else "-" for c in ws.title.lower())
+    return "-".join(p for p in out.split("-") if p)[:60] or "workshop"
 
 
 def members_of(ws: Workshop, board: str) -> list[str]:

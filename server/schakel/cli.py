@@ -57,6 +57,32 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
             help=f"{text} (env SCHAKEL_{env}; now {default!r})",
         )
     sub.add_parser("schema", help="print the board schema as JSON (shared/schema.json)")
+    export = sub.add_parser(
+        "export",
+        help="write a workshop's report, analysis and maps to a folder",
+        description="Write a workshop's results, read from the store itself (the embedded "
+        "store's folder, read-only, or Redis): the report, the analysis and every board in "
+        "the chosen formats. WORKSHOP is the workshop's id or its join code.",
+    )
+    from .takeout import FORMATS
+
+    export.add_argument("workshop", help="the workshop's id or join code")
+    export.add_argument(
+        "--format",
+        action="append",
+        choices=FORMATS,
+        help="what to write (repeat for several; default all): "
+        "report, report-pdf, analysis, zip, or a board format",
+    )
+    export.add_argument("--out", default=".", help="folder to write into (default: here)")
+    export.add_argument("--lang", choices=("nl", "en"), default="nl", help="language of the files")
+    for attr in ("data_dir", "redis_url"):
+        env = attr.upper()
+        export.add_argument(
+            "--" + attr.replace("_", "-"),
+            default=getattr(defaults, attr),
+            help=f"as for serve (env SCHAKEL_{env}; now {getattr(defaults, attr)!r})",
+        )
     return parser
 
 
@@ -66,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "schema":
         sys.stdout.write(schema.dumps())
         return 0
+    if args.command == "export":
+        return _export(args)
     settings = dataclasses.replace(defaults, **{attr: getattr(args, attr) for attr, *_ in OPTIONS})
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -85,6 +113,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout_graceful_shutdown=10,
         ws=settings.ws_impl,
     )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from schakel_core.errors import RequestError
+    from schakel_core.workshop import Workshop
+
+    from .exports.report import ReportData
+    from .stores.base import open_store
+    from .takeout import gather, write
+
+    async def read() -> tuple[Workshop, ReportData]:
+        store = open_store(redis_url=args.redis_url, data_dir=args.data_dir, read_only=True)
+        await store.start()
+        try:
+            return await gather(store, args.workshop, args.lang)
+        finally:
+            await store.close()
+
+    try:
+        ws, data = asyncio.run(read())
+        files = write(ws, data, args.format or ["all"], Path(args.out))
+    except RequestError as exc:
+        print(f"schakel export: {exc.reason}", file=sys.stderr)
+        return 1
+    print(f"{len(files)} files in {Path(args.out).resolve()}")
     return 0
 
 

@@ -32,10 +32,10 @@ from schakel_core.workshop import MAX_GROUPS, Access, Role, Workshop
 from .analyses import BoardState
 from .api import _claims, _guarded, _service, _workshop
 from .auth import Claims
-from .boards import board_label, file_stem, is_own_board, members_of
+from .boards import board_label, file_stem, is_own_board, members_of, workshop_stem
 from .exports.boardfile import MAX_IMPORT_BYTES, import_client, import_ops, parse_import
 from .exports.files import BOARD_FORMATS, WORKSHOP_FORMATS, board_file, workshop_file
-from .exports.report import BoardData, ReportData
+from .exports.report import BoardData
 
 LANGS = ("nl", "en")
 IMPORT_TYPES = ("application/json", "application/xml", "text/xml", "application/graphml+xml")
@@ -101,25 +101,7 @@ async def board_export(request: Request) -> Response:
         raise Forbidden(f"you may not export board {board}", board=board)
     data = await _board_data(request, ws, board, analysis=fmt == "analysis.json")
     file = await _service(request).workers.run(board_file, fmt, data, lang)
-    return _download(file.data, file.media_type, f"{file_stem(ws, board)}.{fmt}")
-
-
-async def _report_data(request: Request, ws: Workshop, lang: str) -> ReportData:
-    service = _service(request)
-    states = await service.analyses.states(ws)
-    boards = [
-        BoardData(
-            st.board,
-            board_label(ws, st.board),
-            members_of(ws, st.board),
-            st.objects,
-            await service.analyses.board_dict(st.board, board_label(ws, st.board)),
-        )
-        for st in states
-    ]
-    shared = await service.analyses.shared(ws, states)
-    history = await service.analyses.history(ws.id)
-    return ReportData(ws.to_dict(), boards, shared, history, lang)
+    return _download(file.data, file.media_type, f"{file_stem(ws, board, lang)}.{fmt}")
 
 
 async def workshop_analysis(request: Request) -> Response:
@@ -140,10 +122,10 @@ async def workshop_export(request: Request) -> Response:
     if _claims(request, wid).role != Role.FACILITATOR:
         raise Forbidden("only the facilitator may export the workshop")
     ws = await _workshop(request, wid)
-    data = await _report_data(request, ws, lang)
-    stems = {b.board: file_stem(ws, b.board) for b in data.boards}
+    data = await _service(request).analyses.report_data(ws, lang)
+    stems = {b.board: file_stem(ws, b.board, lang) for b in data.boards}
     file = await _service(request).workers.run(workshop_file, fmt, data, stems)
-    name = file_stem_of_workshop(ws)
+    name = workshop_stem(ws)
     if fmt == "report.html" and request.query_params.get("download") != "1":
         # Opened in the browser: the report is one self-contained page, no script.
         return Response(
@@ -155,11 +137,6 @@ async def workshop_export(request: Request) -> Response:
 
 
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
-
-
-def file_stem_of_workshop(ws: Workshop) -> str:
-    out = "".join(c if c.isascii() and c.isalnum() else "-" for c in ws.title.lower())
-    return "-".join(p for p in out.split("-") if p)[:60] or "workshop"
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -2,8 +2,9 @@
 
 The hub's event loop must never run anything CPU-heavy: every board's fan-out waits while
 it does. So these jobs run in a small pool of separate processes, started on first use
-with the ``spawn`` method (safe beside the loop's threads) and *niced*, so that on a
-machine the hub shares with its workers the hub keeps the CPU when both want it.
+with the ``spawn`` method (safe beside the loop's threads), *niced*, so that on a machine
+the hub shares with its workers the hub keeps the CPU when both want it, and with one
+BLAS thread each.
 ``SCHAKEL_WORKERS`` sets the pool's size (default 1; 0 runs jobs in a thread of the hub
 process instead, for debugging only: that thread competes with the loop for the GIL).
 A worker that dies is replaced, and the job is tried once more.
@@ -28,7 +29,11 @@ logger = logging.getLogger(__name__)
 WORKER_NICE = 10
 
 
-def _lower_priority() -> None:
+def _prepare_worker() -> None:
+    """In a new worker, before it imports numpy: one BLAS thread (the machine's cores are
+    the hub's and the other workers'), and a lower priority than the hub."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICE)
 
@@ -44,7 +49,7 @@ class Workers:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_lower_priority,
+                    initializer=_prepare_worker,
                 )
             else:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="schakel-worker")
@@ -57,10 +62,11 @@ class Workers:
             return await loop.run_in_executor(self._pool(), fn, *args)
         except BrokenProcessPool:
             logger.warning("a worker process died; starting a new pool")
-            self.close()
+            self.close(wait=False)
             return await loop.run_in_executor(self._pool(), fn, *args)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the workers (at shutdown: waiting for a job that is running)."""
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown(wait=wait, cancel_futures=True)
             self._executor = None

@@ -66,7 +66,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
         if min(cur) > limit:
             return limit + 1
         prev = cur
-    return prev[-1]
+    return min(prev[-1], limit + 1)
 
 
 def same_actor(a: str, b: str) -> bool:
@@ -218,6 +218,7 @@ def shared_actors(
 
 
 def to_dicts(shared: list[SharedActor]) -> list[dict[str, Any]]:
-    import dataclasses
+    from .board import plain
 
-    return [dataclasses.asdict(s) for s in shared]
+    out: list[dict[str, Any]] = plain(shared)
+    return out

@@ -187,4 +187,4 @@ def workshop_zip(data: ReportData, stems: dict[str, str], progress: Any = None) 
 
 def zip_entries(data: ReportData) -> int:
     """How many files :func:`workshop_zip` writes (for a progress bar)."""
-    return 4 + 9 * len(data.boards)
+    return 4 + 10 * len(data.boards)

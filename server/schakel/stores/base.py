@@ -148,8 +148,11 @@ def open_store(
     redis_url: str = "",
     data_dir: str | None = None,
     retention_s: float = 72 * 3600,
+    read_only: bool = False,
 ) -> Store:
     """Choose the store from configuration: Redis when a URL is given, else embedded.
+    ``read_only`` (for ``schakel export`` beside a running hub): the embedded store opens
+    its database read-only and writes nothing; Redis is only read by such a caller anyway.
 
     Backends are imported lazily so that the embedded store needs no Redis client.
     """
@@ -159,4 +162,4 @@ def open_store(
         return RedisStore(redis_url, retention_s=retention_s)
     from .embedded import EmbeddedStore
 
-    return EmbeddedStore(data_dir, retention_s=retention_s)
+    return EmbeddedStore(data_dir, retention_s=retention_s, read_only=read_only)

@@ -78,8 +78,10 @@ class EmbeddedStore:
         *,
         retention_s: float = 72 * 3600,
         log_keep: int = LOG_KEEP,
+        read_only: bool = False,
     ) -> None:
         self.log_keep = log_keep
+        self._read_only = read_only
         self._path = Path(data_dir) / DB_NAME if data_dir is not None else None
         self._retention_s = retention_s
         self._boards: dict[str, _Board] = {}
@@ -97,23 +99,30 @@ class EmbeddedStore:
     def _open(self) -> None:
         if self._path is None:
             db = sqlite3.connect(":memory:", check_same_thread=False)
+        elif self._read_only:
+            if not self._path.is_file():
+                raise StoreUnavailable(f"no Schakel database at {self._path}")
+            db = sqlite3.connect(
+                f"{self._path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
         else:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self._path, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.executescript(_SCHEMA)
-        self._db = db
         now = time.time()
-        db.execute("DELETE FROM workshops WHERE expires < ?", (now,))
-        db.execute("DELETE FROM history WHERE workshop NOT IN (SELECT id FROM workshops)")
-        for (data,) in db.execute("SELECT data FROM workshops"):
-            ws = Workshop.from_dict(codec.unpack(data))
+        if not self._read_only:
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            db.execute("DELETE FROM workshops WHERE expires < ?", (now,))
+            db.execute("DELETE FROM history WHERE workshop NOT IN (SELECT id FROM workshops)")
+        self._db = db
+        for (data,) in db.execute("SELECT data FROM workshops WHERE expires >= ?", (now,)):
+            ws = Workshop.from_dict(codec.unpack(data, limit=None))
             self._workshops[ws.id] = ws
             self._codes[ws.join_code] = ws.id
         for board, seq, state in db.execute("SELECT board, seq, state FROM snapshots"):
             b = self._boards.setdefault(board, _Board(self.log_keep))
-            b.doc = Document(Op(*o) for o in codec.unpack(state)["ops"])
+            b.doc = Document(Op(*o) for o in codec.unpack(state, limit=None)["ops"])
             b.seq = seq
         for board, seq, raw in db.execute("SELECT board, seq, op FROM ops ORDER BY board, seq"):
             b = self._boards.setdefault(board, _Board(self.log_keep))
@@ -124,7 +133,8 @@ class EmbeddedStore:
             b.doc.apply(op)
             b.seq = seq
             b.since_snapshot += 1
-        db.commit()
+        if not self._read_only:
+            db.commit()
         logger.info(
             "embedded store open at %s: %d workshops, %d boards",
             self._path or "memory",

@@ -146,6 +146,7 @@ class Monitor:
         self.commands: Counter[str] = Counter()
         self.reads: Counter[str] = Counter()  # GET of a workshop record, per key
         self._ended: set[int] = set()
+        self._all_ended = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._ready = [asyncio.Event() for _ in nodes]
 
@@ -165,6 +166,8 @@ class Monitor:
             return
         if self.END in text:
             self._ended.add(i)
+            if len(self._ended) == len(self.nodes):
+                self._all_ended.set()
             return
         name = text.split(" ", 1)[0].upper()
         self.commands[name] += 1
@@ -177,9 +180,7 @@ class Monitor:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Monitor]:
-        self._tasks = [
-            asyncio.create_task(self._follow(i, n)) for i, n in enumerate(self.nodes)
-        ]
+        self._tasks = [asyncio.create_task(self._follow(i, n)) for i, n in enumerate(self.nodes)]
         try:
             for ready in self._ready:
                 await ready.wait()
@@ -189,8 +190,7 @@ class Monitor:
                 with node.client() as c:
                     c.echo(self.END)
             async with asyncio.timeout(10):
-                while len(self._ended) < len(self.nodes):
-                    await asyncio.sleep(0.01)
+                await self._all_ended.wait()
         finally:
             for task in self._tasks:
                 task.cancel()

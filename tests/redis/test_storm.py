@@ -18,9 +18,7 @@ pytestmark = pytest.mark.redis
 PEOPLE = 300
 
 
-async def _storm_on(
-    hub: Any, nodes: Sequence[RedisServer], workshops: int, label: str
-) -> None:
+async def _storm_on(hub: Any, nodes: Sequence[RedisServer], workshops: int, label: str) -> None:
     people = await seats(hub.http, workshops, PEOPLE)
     async with Monitor(nodes).running() as mon:
         outcomes = await storm(hub.ws, people)
@@ -29,10 +27,10 @@ async def _storm_on(
     assert sum(o.welcome for o in outcomes) == PEOPLE, summary(outcomes)
     assert sum(o.sync for o in outcomes) == PEOPLE, summary(outcomes)
     assert all(o.errors == [] and o.close is None for o in outcomes), summary(outcomes)
-    # The record of each workshop is read a few times (coalesced, then kept), not per
-    # hello and again per subscribe.
+    # The record of each workshop is read a few times (coalesced, then kept, then once
+    # more when the hub's feed of its events starts), not per hello and per subscribe.
     assert len(mon.reads) == workshops
-    assert max(mon.reads.values()) <= 3, mon.reads
+    assert max(mon.reads.values()) <= 5, mon.reads
 
 
 @pytest.mark.parametrize("workshops", [1, 5])

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from redis import exceptions as rexc
@@ -19,10 +20,13 @@ from schakel.stores import failures
 from schakel.stores.base import Batch
 from schakel.stores.redis import RedisStore, is_outage
 from schakel.stores.redis_layout import workshop_key
-from schakel_core.errors import StoreUnavailable
+from schakel_core import messages as m
+from schakel_core.errors import CloseCode, StoreUnavailable
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
+from tests.e2e.raw import Raw
 from tests.support.redis_server import RedisServer
+from tests.support.server import create_workshop
 
 pytestmark = pytest.mark.redis
 
@@ -89,6 +93,21 @@ async def test_a_redis_error_is_not_an_outage(make: MakeStore, redis_srv: RedisS
         await store.get_workshop("w0000001")
     assert store.failures.counts[failures.ERROR] == 1
     assert store.failures.counts[failures.UNAVAILABLE] == 0
+
+
+async def test_a_hello_meeting_a_redis_error_is_closed_1011_not_1013(
+    redis_srv: RedisServer, start_hubs: Callable[..., Any]
+) -> None:
+    [hub] = await start_hubs(redis_srv.url, 1)
+    info = await create_workshop(hub.http)
+    with redis_srv.client() as c:  # the record becomes unreadable (a fault, not an outage)
+        key = workshop_key(info["workshop"]["id"])
+        c.delete(key)
+        c.hset(key, "x", "y")
+    raw = await Raw.open(hub.ws)
+    await raw.send(m.Hello(info["viewer_token"], "plenary", ""))
+    code, frames = await raw.closed()
+    assert (code, frames) == (CloseCode.INTERNAL_ERROR, [])
 
 
 def test_what_counts_as_an_outage() -> None:

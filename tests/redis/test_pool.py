@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from redis import exceptions as rexc
 
 from schakel.stores import failures
 from schakel.stores.base import Batch
-from schakel.stores.redis import RedisStore, is_outage
+from schakel.stores.redis import is_outage
 from schakel.stores.redis_layout import workshop_key
 from schakel_core import messages as m
 from schakel_core.errors import CloseCode, StoreUnavailable
@@ -28,26 +28,9 @@ from tests.e2e.raw import Raw
 from tests.support.redis_server import RedisServer
 from tests.support.server import create_workshop
 
+from .conftest import MakeStore
+
 pytestmark = pytest.mark.redis
-
-MakeStore = Callable[..., Awaitable[RedisStore]]
-
-
-@pytest.fixture
-async def make(redis_srv: RedisServer) -> AsyncIterator[MakeStore]:
-    opened: list[RedisStore] = []
-
-    async def make_store(**options: object) -> RedisStore:
-        store = RedisStore(redis_srv.url, **options)  # type: ignore[arg-type]
-        await store.start()
-        opened.append(store)
-        return store
-
-    try:
-        yield make_store
-    finally:
-        for store in opened:
-            await store.close()
 
 
 def store_connections(redis_srv: RedisServer) -> int:

@@ -68,7 +68,8 @@ async def test_hub_failover_moves_every_client_at_once(
             print(
                 f"hub failover: {len(ws.clients)} clients moved to hub B, all resynced"
                 f" {all_back:.2f} s after the kill; all replicas equal {equal:.2f} s after the"
-                f" kill ({took:.2f} s after the edits stopped, 0.3 s after it);"
+                f" kill ({took:.2f} s after the last resync; the edits stopped 0.3 s after the"
+                f" kill);"
                 f" {sum(len(o) for o in acked_at_kill.values())} ops acked at the kill and"
                 f" {total} in all, lost 0; {refused} hellos closed 1013, {retries} reconnects"
                 f" beyond the first"

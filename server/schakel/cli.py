@@ -18,6 +18,18 @@ OPTIONS: list[tuple[str, str, type, str]] = [
     ("port", "PORT", int, "port to listen on"),
     ("data_dir", "DATA_DIR", str, "folder of the embedded store's database"),
     ("redis_url", "REDIS_URL", str, "use Redis at this URL instead of the embedded store"),
+    (
+        "redis_pool_size",
+        "REDIS_POOL_SIZE",
+        int,
+        "most Redis connections in use at once (the feed has one more)",
+    ),
+    (
+        "redis_pool_timeout_s",
+        "REDIS_POOL_TIMEOUT_S",
+        float,
+        "seconds a request waits for a free Redis connection",
+    ),
     ("tick_ms", "TICK_MS", float, "fan-out batching window in milliseconds"),
     ("token_ttl_hours", "TOKEN_TTL_HOURS", float, "lifetime of tokens"),
     ("retention_hours", "RETENTION_HOURS", float, "workshops are erased after this long"),

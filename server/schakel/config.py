@@ -14,6 +14,8 @@ from pathlib import Path
 from starlette.config import Config
 from starlette.datastructures import Secret
 
+from .stores.redis_pool import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_S
+
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "client" / "web" / "dist"
 
 
@@ -23,6 +25,8 @@ class Settings:
     port: int = 8000
     data_dir: str = "data"
     redis_url: str = ""
+    redis_pool_size: int = DEFAULT_POOL_SIZE
+    redis_pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S
     secret: Secret = field(default_factory=lambda: Secret(""))
     tick_ms: float = 5.0
     token_ttl_hours: float = 24.0
@@ -45,6 +49,10 @@ class Settings:
             port=config("PORT", cast=int, default=d.port),
             data_dir=config("DATA_DIR", default=d.data_dir),
             redis_url=config("REDIS_URL", default=d.redis_url),
+            redis_pool_size=config("REDIS_POOL_SIZE", cast=int, default=d.redis_pool_size),
+            redis_pool_timeout_s=config(
+                "REDIS_POOL_TIMEOUT_S", cast=float, default=d.redis_pool_timeout_s
+            ),
             secret=Secret(config("SECRET", default="")),
             tick_ms=config("TICK_MS", cast=float, default=d.tick_ms),
             token_ttl_hours=config("TOKEN_TTL_HOURS", cast=float, default=d.token_ttl_hours),

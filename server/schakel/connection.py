@@ -82,6 +82,11 @@ class Connection:
         self.outbox.close()
         self.close_code, self.close_reason = CloseCode.GONE, "workshop deleted"
 
+    def fail(self, reason: str) -> None:
+        """The hub failed on one of this connection's requests: close it (it reconnects)."""
+        self.outbox.close()
+        self.close_code, self.close_reason = CloseCode.INTERNAL_ERROR, reason
+
     async def _writer(self) -> None:
         while True:
             frames = await self.outbox.drain()
@@ -119,6 +124,11 @@ class Connection:
             self.log.info("conn %s: protocol violation: %s", self.id, exc.reason)
             self.send_error(exc)
             self.close_code, self.close_reason = exc.close_code, exc.code
+        except Exception:
+            # A bug, or the store failing in a way that is not an outage: the client gets
+            # a close it reconnects after (1011), never a stack trace, never 1013.
+            self.log.exception("conn %s: failed", self.id)
+            self.fail("internal error")
         finally:
             self.hub.drop(self)
             if self.claims is not None:
@@ -157,7 +167,7 @@ class Connection:
             if not isinstance(msg, m.Hello):
                 raise HelloRequired("the first message must be hello")
             claims = self.service.tokens.verify(msg.token)
-            ws = await self.service.store.get_workshop(claims.workshop)
+            ws = await self.hub.workshops.record(claims.workshop)
             if ws is None:
                 raise AuthFailed("this workshop no longer exists")
         except ProtocolViolation:
@@ -257,7 +267,7 @@ class Connection:
             self.hub.unsubscribe(self, board)
         elif len(self.subs) >= MAX_BOARDS_PER_CONNECTION:
             raise TooLarge(f"at most {MAX_BOARDS_PER_CONNECTION} boards per connection", ref=ref)
-        ws = await self.service.store.get_workshop(self.claims.workshop)
+        ws = await self.hub.workshops.record(self.claims.workshop)
         access = (
             Access.NONE
             if ws is None

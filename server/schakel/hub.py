@@ -14,6 +14,7 @@ Data flow::
 Everything that a board accepts within one tick leaves as one frame; a sender sees the
 ``update`` holding its ops before the ``ack`` for them. Sequence numbers per board are
 contiguous; a room that sees a gap (a feed that lagged) repairs it from the store.
+Subscribers that arrive together (a storm of reconnects) share one load of the board.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from schakel_core.errors import RequestError, StoreUnavailable
 from schakel_core.messages import Ack, Leave, PresenceOut, Sync, encode, encode_update_map
 from schakel_core.ops import Op
 
-from .stores.base import Applied, Batch, Store
+from .single_flight import SingleFlight
+from .stores.base import Applied, Batch, Loaded, Store
 from .workshop_rooms import WorkshopRooms
 
 if TYPE_CHECKING:
@@ -85,7 +87,9 @@ class Hub:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.workshops = WorkshopRooms(self, store)
-        store.listen(self.deliver, self._remote_presence)
+        # (board, since, room seq when the load began) -> one load for all who ask
+        self._loads: SingleFlight[tuple[str, int, int | None], Loaded] = SingleFlight()
+        store.listen(self.deliver, self._remote_presence, self.workshops.feed)
 
     # ------------------------------------------------------------ committer
 
@@ -109,8 +113,11 @@ class Hub:
             except StoreUnavailable as exc:
                 results = self._refuse(pending, exc.reason)
             except Exception:
+                # Not an outage (a bug, or Redis refusing a command): nothing of this tick
+                # was stored, and the same batches would fail alike on the same sockets.
+                # Their senders are closed (1011); they reconnect and send them again.
                 logger.exception("the store failed on %d batches", len(pending))
-                results = self._refuse(pending, "the store failed; retry")
+                results = self._fail(pending)
             for s, r in zip(pending, results, strict=False):
                 if s.conn is None:
                     self._settle(s, r)
@@ -150,6 +157,17 @@ class Hub:
                 continue
             s.conn.inflight -= 1
             s.conn.send_error(error)
+        return []
+
+    @staticmethod
+    def _fail(pending: list[_Submitted]) -> list[Applied]:
+        for s in pending:
+            if s.conn is None:
+                if s.done is not None and not s.done.done():
+                    s.done.set_exception(StoreUnavailable("the hub failed to store the batch"))
+                continue
+            s.conn.inflight -= 1
+            s.conn.fail("the hub failed to store your ops; reconnect and send them again")
         return []
 
     def submit(self, conn: Connection, board: str, ref: int, ops: list[Op]) -> None:
@@ -263,8 +281,11 @@ class Hub:
         sub = Subscription(conn, board, writable, seq=since)
         room.subs[conn.id] = sub
         conn.subs[board] = sub
+        # A load shared with others must have begun after this room's last delivery:
+        # updates delivered later are held for this subscriber and must follow it.
+        key = (board, since, room.seq)
         try:
-            loaded = await self.store.load(board, since)
+            loaded = await self._loads.run(key, lambda: self.store.load(board, since))
         except BaseException:
             self._remove(conn, board)
             raise

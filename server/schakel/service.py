@@ -67,6 +67,8 @@ async def running_service(settings: Settings) -> AsyncIterator[Service]:
         redis_url=settings.redis_url,
         data_dir=settings.data_dir or None,
         retention_s=settings.retention_hours * 3600,
+        redis_pool_size=settings.redis_pool_size,
+        redis_pool_timeout_s=settings.redis_pool_timeout_s,
     )
     await store.start()
     try:

@@ -5,6 +5,13 @@ re-checks every local subscription against the new access rules (a locked board 
 read-only; a board the participant may no longer see is closed with ``forbidden``), sends
 each connection its own view (``workshop`` message), and tells the other hubs through the
 store's board channel ``<workshop>:events``, which they answer by re-reading the record.
+
+The hub keeps the record of every workshop it has connections of (:meth:`record`), so
+a hello or a subscribe reads no Redis. The kept record is replaced by every change made
+here, dropped and read again on every event from another hub, dropped while the
+store's feed of the workshop's events is down (a hello then reads the store, and meets
+an outage as it would without the record kept), and read again when the feed is back.
+Reads of a record not kept are coalesced: a storm of hellos makes one read.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from schakel_core.errors import Forbidden, RequestError
 from schakel_core.messages import WorkshopEvent, encode
 from schakel_core.workshop import Access, Role, Workshop
 
+from .single_flight import SingleFlight
 from .stores.base import Store
 
 if TYPE_CHECKING:
@@ -40,7 +48,28 @@ class WorkshopRooms:
         self.store = store
         self.conns: dict[str, set[Connection]] = {}
         self.cache: dict[str, Workshop] = {}
+        self._reads: SingleFlight[str, Workshop | None] = SingleFlight()
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def record(self, workshop_id: str) -> Workshop | None:
+        """The workshop's current record: the one kept here, else read (coalesced)."""
+        ws = self.cache.get(workshop_id)
+        return ws if ws is not None else await self._read(workshop_id)
+
+    async def _read(self, workshop_id: str) -> Workshop | None:
+        """The record as stored now (one read for every caller that asks meanwhile)."""
+        return await self._reads.run(workshop_id, lambda: self.store.get_workshop(workshop_id))
+
+    def _keep(self, ws: Workshop) -> bool:
+        """Keep ``ws`` if it is newer than the record kept; True if it was. Only records
+        of workshops with connections here are kept: only their events are followed."""
+        if ws.id not in self.conns:
+            return False
+        cached = self.cache.get(ws.id)
+        if cached is not None and cached.version >= ws.version:
+            return False
+        self.cache[ws.id] = ws
+        return True
 
     def join(self, conn: Connection, ws: Workshop) -> None:
         conns = self.conns.get(ws.id)
@@ -48,8 +77,8 @@ class WorkshopRooms:
             conns = self.conns[ws.id] = set()
             self.store.watch(events_channel(ws.id))
         conns.add(conn)
-        self.cache[ws.id] = ws
-        self._send_view(conn, ws)
+        self._keep(ws)
+        self._send_view(conn, self.cache[ws.id])
 
     def leave(self, conn: Connection, workshop_id: str) -> None:
         conns = self.conns.get(workshop_id)
@@ -63,13 +92,10 @@ class WorkshopRooms:
 
     def changed(self, ws: Workshop, *, publish: bool = True) -> None:
         """A new version of ``ws``: apply it to local connections and tell other hubs."""
-        cached = self.cache.get(ws.id)
-        if cached is not None and cached.version > ws.version:
-            return  # an older record arrived late
-        self.cache[ws.id] = ws
-        for conn in list(self.conns.get(ws.id, ())):
-            self._recheck(conn, ws)
-            self._send_view(conn, ws)
+        if self._keep(ws):  # (not an older record arriving late, nor the same again)
+            for conn in list(self.conns.get(ws.id, ())):
+                self._recheck(conn, ws)
+                self._send_view(conn, ws)
         if publish:
             frame = codec.pack({"t": "changed", "workshop": ws.id, "version": ws.version})
             self._spawn(self.store.publish_presence([(events_channel(ws.id), frame)]))
@@ -78,14 +104,25 @@ class WorkshopRooms:
         """A frame on a board channel from another hub; True if it was a workshop event."""
         if not channel.endswith(EVENTS_SUFFIX):
             return False
-        workshop_id = channel[: -len(EVENTS_SUFFIX)]
-        if workshop_id in self.conns:
-            self._spawn(self._reload(workshop_id))
+        self._stale(channel[: -len(EVENTS_SUFFIX)])
         return True
+
+    def feed(self, channel: str, live: bool) -> None:
+        """The store's feed of ``channel`` started (events may have been missed before)
+        or stopped (events will be missed: keep no record until it is back)."""
+        if channel.endswith(EVENTS_SUFFIX):
+            self._stale(channel[: -len(EVENTS_SUFFIX)], reload=live)
+
+    def _stale(self, workshop_id: str, *, reload: bool = True) -> None:
+        """The kept record may be old: drop it (and read it again for the connections)."""
+        self.cache.pop(workshop_id, None)
+        self._reads.forget(workshop_id)  # a read begun before now may miss the change
+        if reload and workshop_id in self.conns:
+            self._spawn(self._reload(workshop_id))
 
     async def _reload(self, workshop_id: str) -> None:
         try:
-            ws = await self.store.get_workshop(workshop_id)
+            ws = await self._read(workshop_id)
         except RequestError as exc:
             logger.warning("could not reload workshop %s: %s", workshop_id, exc.reason)
             return
@@ -96,6 +133,8 @@ class WorkshopRooms:
 
     def deleted(self, workshop_id: str, *, publish: bool = True) -> None:
         """The workshop is gone: close its connections here and on the other hubs."""
+        self.cache.pop(workshop_id, None)
+        self._reads.forget(workshop_id)
         for conn in list(self.conns.get(workshop_id, ())):
             conn.gone("the facilitator has ended and deleted this workshop")
         if publish:

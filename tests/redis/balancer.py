@@ -43,9 +43,11 @@ class Balancer:
             await self._server.wait_closed()
 
     async def _connect(self) -> tuple[int, asyncio.StreamReader, asyncio.StreamWriter] | None:
-        for _ in range(len(self.backends)):
-            port = self.backends[self._next % len(self.backends)]
-            self._next += 1
+        # Each connection tries every backend once, starting at its turn (connections
+        # accepted together must not take each other's turns and miss the live hub).
+        start, self._next = self._next, self._next + 1
+        for k in range(len(self.backends)):
+            port = self.backends[(start + k) % len(self.backends)]
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
             except OSError:

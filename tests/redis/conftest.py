@@ -4,13 +4,16 @@ per test, all stopped in ``finally``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from schakel.stores.redis import RedisStore
 from tests.support.redis_server import RedisCluster, RedisServer
 from tests.support.server import HubProcess
+
+MakeStore = Callable[..., Awaitable[RedisStore]]
 
 
 @pytest.fixture
@@ -30,6 +33,24 @@ def redis_cluster(tmp_path: Path) -> Iterator[RedisCluster]:
         yield cluster.start()
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+async def make(redis_srv: RedisServer) -> AsyncIterator[MakeStore]:
+    """``await make(**options)``: a started RedisStore on ``redis_srv``, closed at the end."""
+    opened: list[RedisStore] = []
+
+    async def make_store(**options: object) -> RedisStore:
+        store = RedisStore(redis_srv.url, **options)  # type: ignore[arg-type]
+        await store.start()
+        opened.append(store)
+        return store
+
+    try:
+        yield make_store
+    finally:
+        for store in opened:
+            await store.close()
 
 
 @pytest.fixture

@@ -58,19 +58,27 @@ class Workshop:
 async def open_workshop(
     http: Sequence[str], ws_urls: Sequence[str], *, groups: int = 2, per_group: int = 3
 ) -> Workshop:
-    """A workshop made through the first hub; participants join and connect round-robin
-    over ``http`` / ``ws_urls``; a plenary viewer follows every group board."""
+    """A workshop made through the first hub; participants join (one after another, so
+    groups fill in order) and connect (all together) round-robin over ``http`` /
+    ``ws_urls``; a plenary viewer follows every group board."""
     info = await create_workshop(http[0], groups=groups)
     members: list[Member] = []
     opened: list[SchakelClient] = []
+
+    async def connect(client: SchakelClient, board: str) -> None:
+        await client.start()
+        await client.subscribe(board)
+
     try:
-        for i in range(groups * per_group):
-            p = await join(http[i % len(http)], info["join_code"], f"p{i}")
+        joined = [
+            await join(http[i % len(http)], info["join_code"], f"p{i}")
+            for i in range(groups * per_group)
+        ]
+        for i, p in enumerate(joined):
             client = SchakelClient(ws_urls[i % len(ws_urls)], p["token"], client_id=f"c{i:02d}")
             opened.append(client)
-            await client.start()
-            await client.subscribe(p["board"])
             members.append(Member(client, p["board"]))
+        await asyncio.gather(*(connect(m.client, m.board) for m in members))
         boards = sorted({m.board for m in members})
         plenary = SchakelClient(ws_urls[-1], info["viewer_token"], client_id="plenary")
         opened.append(plenary)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,31 +27,15 @@ from schakel_core.schema import MAX_COUNTER
 from schakel_core.workshop import Workshop
 from tests.support.redis_server import RedisServer
 
+from .conftest import MakeStore
+
 pytestmark = pytest.mark.redis
 
 BOARD = "w0000001:g1"
-MakeStore = Callable[..., Awaitable[RedisStore]]
 
 
 def op(obj: str, value: object, counter: int, client: str = "c1", field: str = "label") -> Op:
     return Op(obj, "actor", field, value, counter, client)
-
-
-@pytest.fixture
-async def make(redis_srv: RedisServer) -> AsyncIterator[MakeStore]:
-    opened: list[RedisStore] = []
-
-    async def make_store(**options: object) -> RedisStore:
-        store = RedisStore(redis_srv.url, **options)  # type: ignore[arg-type]
-        await store.start()
-        opened.append(store)
-        return store
-
-    try:
-        yield make_store
-    finally:
-        for store in opened:
-            await store.close()
 
 
 class Feed:

@@ -69,7 +69,9 @@ class SchakelClient:
         self.workshop: dict[str, Any] | None = None  # the latest ``workshop`` state
         self.counter = 0
         self.connected = asyncio.Event()
-        self.connects = 0
+        self.attempts = 0  # sockets opened (or tried)
+        self.connects = 0  # hellos answered with welcome
+        self.refused = 0  # hellos answered "try again later" (store_unavailable: 1013)
         self.on_message: Callable[[m.ServerMessage], None] | None = None
         self._ws: ClientConnection | None = None
         self._ref = 0
@@ -124,6 +126,7 @@ class SchakelClient:
     async def _run(self) -> None:
         delay = self.backoff_s[0]
         while True:
+            self.attempts += 1
             try:
                 async with connect(self.url, max_size=None, open_timeout=5) as ws:
                     self._ws = ws
@@ -147,6 +150,7 @@ class SchakelClient:
         first = m.decode_server(await ws.recv(decode=False))
         if isinstance(first, m.Error):
             if first.code in RETRY_CODES:  # e.g. the store is away for a moment: retry
+                self.refused += 1
                 raise ConnectionClosed(None, None)
             self._fatal = ClientError(first.code, first.reason)
             return

@@ -25,6 +25,8 @@ from schakel_core.errors import RequestError
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
 
+from .redis_pool import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_S
+
 T = TypeVar("T")
 
 UpdateListener = Callable[[str, int, list[Op]], None]
@@ -32,6 +34,12 @@ UpdateListener = Callable[[str, int, list[Op]], None]
 
 PresenceListener = Callable[[str, bytes], None]
 """Called with (board, encoded presence or leave frame) published by another hub."""
+
+FeedListener = Callable[[str, bool], None]
+"""Called with a watched board (or channel) whose feed from other hubs has just started
+(True; what they published before may have been missed) or stopped (False; what they
+publish now is missed). Stored ops are caught up by the store itself; this is for what
+is only published, like workshop events."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +138,12 @@ class Store(Protocol):
 
     # ---------------------------------------------------------- cross-hub
 
-    def listen(self, on_update: UpdateListener, on_presence: PresenceListener) -> None:
+    def listen(
+        self,
+        on_update: UpdateListener,
+        on_presence: PresenceListener,
+        on_feed: FeedListener | None = None,
+    ) -> None:
         """Register the hub's listeners for what other hubs store and publish."""
 
     def watch(self, board: str) -> None:
@@ -149,6 +162,8 @@ def open_store(
     data_dir: str | None = None,
     retention_s: float = 72 * 3600,
     read_only: bool = False,
+    redis_pool_size: int = DEFAULT_POOL_SIZE,
+    redis_pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
 ) -> Store:
     """Choose the store from configuration: Redis when a URL is given, else embedded.
     ``read_only`` (for ``schakel export`` beside a running hub): the embedded store opens
@@ -159,7 +174,12 @@ def open_store(
     if redis_url:
         from .redis import RedisStore
 
-        return RedisStore(redis_url, retention_s=retention_s)
+        return RedisStore(
+            redis_url,
+            retention_s=retention_s,
+            pool_size=redis_pool_size,
+            pool_timeout_s=redis_pool_timeout_s,
+        )
     from .embedded import EmbeddedStore
 
     return EmbeddedStore(data_dir, retention_s=retention_s, read_only=read_only)

@@ -30,7 +30,7 @@ from schakel_core.errors import Conflict, NotFound, RequestError, StoreUnavailab
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
 
-from .base import Applied, Batch, Loaded, PresenceListener, UpdateListener
+from .base import Applied, Batch, FeedListener, Loaded, PresenceListener, UpdateListener
 
 T = TypeVar("T")
 
@@ -331,7 +331,12 @@ class EmbeddedStore:
     # ---------------------------------------------------------- cross-hub
     # One process holds every board: nothing to feed, nobody to publish to.
 
-    def listen(self, on_update: UpdateListener, on_presence: PresenceListener) -> None:
+    def listen(
+        self,
+        on_update: UpdateListener,
+        on_presence: PresenceListener,
+        on_feed: FeedListener | None = None,
+    ) -> None:
         pass
 
     def watch(self, board: str) -> None:

@@ -29,6 +29,13 @@ without gaps: what does not follow what the hub has (a notification lost in an o
 ops of other hubs numbered before this hub's own new ones) is read from the log instead,
 as after every (re)subscription and every ``CATCHUP_S``. Presence uses the same channels
 and is never stored.
+
+Connections: every call to Redis leases one connection of a bounded pool
+(:class:`~schakel.stores.redis_pool.ConnectionGate`, ``pool_size`` of them, across every
+node of a cluster) and waits up to ``pool_timeout_s`` for a free one; the feed holds one
+more, its pub/sub connection. Failures are sorted into outages (``StoreUnavailable``,
+which clients retry) and everything else (raised as it is), and counted in
+:attr:`RedisStore.failures` (see :mod:`schakel.stores.failures`).
 """
 
 from __future__ import annotations
@@ -56,7 +63,8 @@ from schakel_core.errors import Conflict, NotFound, StoreUnavailable
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
 
-from .base import Applied, Batch, Loaded, PresenceListener, UpdateListener
+from . import failures
+from .base import Applied, Batch, FeedListener, Loaded, PresenceListener, UpdateListener
 from .redis_layout import (
     APPLY_LUA,
     CAS_LUA,
@@ -70,6 +78,7 @@ from .redis_layout import (
     workshop_key,
     workshop_of,
 )
+from .redis_pool import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_S, ConnectionGate, PoolTimeout
 
 T = TypeVar("T")
 
@@ -80,14 +89,32 @@ CATCHUP_S = 1.0  # how often the feed checks watched boards for missed notificat
 UNAVAILABLE = "store unavailable, retrying"
 
 # Errors that mean "Redis cannot be reached or cannot serve now": the caller may retry.
-_TRANSIENT: tuple[type[Exception], ...] = (
+_OUTAGES: tuple[type[BaseException], ...] = (
     rexc.ConnectionError,  # includes BusyLoadingError (Redis loading its AOF)
     rexc.TimeoutError,
     rexc.ClusterError,  # ClusterDownError, MasterDownError
+    rexc.SlotNotCoveredError,  # a cluster in the middle of a failover
     rexc.TryAgainError,
     rexc.ReadOnlyError,  # a replica promoted late, or a failover in progress
+    rexc.OutOfMemoryError,  # maxmemory reached: no write can be stored
     OSError,
 )
+# Replies by which a reachable Redis says it cannot serve now: a script running too
+# long, writes stopped after a failed snapshot, too few replicas for min-replicas.
+_OUTAGE_REPLIES = ("BUSY ", "MISCONF ", "NOREPLICAS ")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True if ``exc`` says Redis is away or cannot serve now (so a retry may work).
+
+    Pool exhaustion is not an outage: redis-py raises ``MaxConnectionsError`` (a
+    ``ConnectionError``) when its pool is at its cap, with Redis perfectly healthy.
+    """
+    if isinstance(exc, rexc.MaxConnectionsError):
+        return False
+    if isinstance(exc, _OUTAGES):
+        return True
+    return isinstance(exc, rexc.ResponseError) and str(exc).startswith(_OUTAGE_REPLIES)
 
 
 def _unpack_ops(blob: bytes) -> list[Op]:
@@ -124,9 +151,18 @@ class RedisStore:
     kind = "redis"
 
     def __init__(
-        self, url: str, *, retention_s: float = 72 * 3600, log_keep: int = LOG_KEEP
+        self,
+        url: str,
+        *,
+        retention_s: float = 72 * 3600,
+        log_keep: int = LOG_KEEP,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
     ) -> None:
         self.log_keep = log_keep
+        self.pool = ConnectionGate(pool_size, pool_timeout_s)
+        self.failures = failures.Failures(logger)
+        self.round_trips = 0  # calls to Redis (a pipeline counts once)
         self._url = url
         self._retention_s = retention_s
         self._redis: Redis | RedisCluster | None = None
@@ -135,6 +171,7 @@ class RedisStore:
         self._origin = secrets.token_hex(4)
         self._on_update: UpdateListener = lambda board, seq, ops: None
         self._on_presence: PresenceListener = lambda board, frame: None
+        self._on_feed: FeedListener = lambda board, live: None
         # watched boards: the highest seq known to have reached the hub, None until the
         # hub's first load of the board (updates before it would reach an empty room)
         self._watched: dict[str, int | None] = {}
@@ -150,6 +187,7 @@ class RedisStore:
 
     def _client_options(self) -> dict[str, Any]:
         return {
+            "max_connections": self.pool.size,  # per node; the gate bounds the total
             "decode_responses": False,
             "socket_timeout": 5.0,
             "socket_connect_timeout": 2.0,
@@ -185,8 +223,12 @@ class RedisStore:
                 retry_on_error=[rexc.ConnectionError, rexc.TimeoutError],
                 **self._client_options(),
             )
-            async with self._errors():
-                await self._redis.ping()
+            await self.ping()
+        async with self._call() as r:
+            # (on every master of a cluster) so that a storm of first calls does not
+            # meet NOSCRIPT and send the scripts whole, each of them
+            for script in (_APPLY, _LOAD, _CAS):
+                await r.script_load(script.source)
         self._feed_task = asyncio.create_task(self._feed(), name="schakel-redis-feed")
         logger.info(
             "redis store at %s (%s)", _safe_url(self._url), "cluster" if self.cluster else "single"
@@ -207,8 +249,8 @@ class RedisStore:
             self._redis = None
 
     async def ping(self) -> None:
-        async with self._errors():
-            await self._r.ping()
+        async with self._call() as r:
+            await r.ping()
 
     @property
     def _r(self) -> Redis | RedisCluster:
@@ -218,33 +260,59 @@ class RedisStore:
 
     @contextlib.asynccontextmanager
     async def _errors(self) -> AsyncIterator[None]:
-        """Turn Redis being away into StoreUnavailable, which clients retry."""
+        """Turn Redis being away into StoreUnavailable, which clients retry; count every
+        failure (anything else is raised as it is: it is not an outage)."""
         try:
             yield
-        except _TRANSIENT as exc:
-            logger.debug("redis unavailable: %r", exc)
+        except PoolTimeout as exc:
+            self.failures.record(failures.POOL_TIMEOUT, exc)
             raise StoreUnavailable(UNAVAILABLE) from exc
+        except (rexc.RedisError, rexc.RedisClusterException, OSError) as exc:
+            if not is_outage(exc):
+                self.failures.record(failures.ERROR, exc)
+                raise
+            self.failures.record(failures.UNAVAILABLE, exc)
+            raise StoreUnavailable(UNAVAILABLE) from exc
+
+    @contextlib.asynccontextmanager
+    async def _call(self) -> AsyncIterator[Redis | RedisCluster]:
+        """The client, for one call to Redis, once the pool has a connection free.
+
+        The block holds at most one connection at a time (commands one after another,
+        or one pipeline)."""
+        async with self._errors(), self.pool.lease():
+            self.round_trips += 1
+            yield self._r
+
+    async def _command(self, command: tuple[Any, ...]) -> Any:
+        """One command on its own connection (the cluster runs several side by side)."""
+        async with self.pool.lease():
+            return await self._r.execute_command(*command)
 
     async def _commands(
         self, commands: Sequence[tuple[Any, ...]], *, raise_on_error: bool = True
     ) -> list[Any]:
         """Send commands together: one pipeline on a single Redis; on a cluster (whose
-        pipelines refuse scripts and PUBLISH) side by side, one round trip in all."""
+        pipelines refuse scripts and PUBLISH) side by side, one round trip in all, each on
+        a connection of the pool."""
         async with self._errors():
+            self.round_trips += 1
             if self.cluster:
                 results: list[Any] = list(
                     await asyncio.gather(
-                        *(self._r.execute_command(*c) for c in commands),
-                        return_exceptions=True,
+                        *(self._command(c) for c in commands), return_exceptions=True
                     )
                 )
             else:
-                pipe = self._r.pipeline(transaction=False)
-                for c in commands:
-                    pipe.execute_command(*c)
-                results = await pipe.execute(raise_on_error=False)
+                async with self.pool.lease():
+                    pipe = self._r.pipeline(transaction=False)
+                    for c in commands:
+                        pipe.execute_command(*c)
+                    results = await pipe.execute(raise_on_error=False)
             for r in results:
-                if isinstance(r, _TRANSIENT) or (raise_on_error and isinstance(r, BaseException)):
+                if not isinstance(r, BaseException):
+                    continue
+                if raise_on_error or isinstance(r, PoolTimeout) or is_outage(r):
                     raise r
         return results
 
@@ -255,13 +323,14 @@ class RedisStore:
         results = await self._commands(
             [("EVALSHA", s.sha, len(k), *k, *a) for s, k, a in calls], raise_on_error=False
         )
-        async with self._errors():
-            for i, r in enumerate(results):
-                if isinstance(r, rexc.NoScriptError):  # Redis restarted or failed over
-                    script, keys, args = calls[i]
-                    results[i] = await self._r.eval(script.source, len(keys), *keys, *args)
+        for i, r in enumerate(results):
+            if isinstance(r, rexc.NoScriptError):  # Redis restarted or failed over
+                script, keys, args = calls[i]
+                async with self._call() as redis:
+                    results[i] = await redis.eval(script.source, len(keys), *keys, *args)
         for r in results:
             if isinstance(r, BaseException):
+                self.failures.record(failures.ERROR, r)
                 raise r
         return results
 
@@ -351,8 +420,8 @@ class RedisStore:
         return loaded
 
     async def delete_board(self, board: str) -> None:
-        async with self._errors():
-            await self._r.delete(*board_keys(board))
+        async with self._call() as r:
+            await r.delete(*board_keys(board))
 
     # ------------------------------------------------------------- workshops
 
@@ -364,17 +433,17 @@ class RedisStore:
     async def create_workshop(self, workshop: Workshop) -> None:
         deadline_ms = int(self._note(workshop) * 1000)
         data = codec.pack(workshop.to_dict())
-        async with self._errors():
+        async with self._call() as r:
             code_key = join_code_key(workshop.join_code)
-            if not await self._r.set(code_key, workshop.id, nx=True, pxat=deadline_ms):
+            if not await r.set(code_key, workshop.id, nx=True, pxat=deadline_ms):
                 raise Conflict("workshop id or join code already taken; try again")
-            if not await self._r.set(workshop_key(workshop.id), data, nx=True, pxat=deadline_ms):
-                await self._r.delete(code_key)
+            if not await r.set(workshop_key(workshop.id), data, nx=True, pxat=deadline_ms):
+                await r.delete(code_key)
                 raise Conflict("workshop id or join code already taken; try again")
 
     async def _read_workshop(self, workshop_id: str) -> tuple[bytes, Workshop] | None:
-        async with self._errors():
-            raw = await self._r.get(workshop_key(workshop_id))
+        async with self._call() as r:
+            raw = await r.get(workshop_key(workshop_id))
         if raw is None:
             return None
         raw = _b(raw)
@@ -387,8 +456,8 @@ class RedisStore:
         return None if got is None else got[1]
 
     async def find_join_code(self, code: str) -> str | None:
-        async with self._errors():
-            wid = await self._r.get(join_code_key(code))
+        async with self._call() as r:
+            wid = await r.get(join_code_key(code))
         return None if wid is None else _b(wid).decode()
 
     async def update_workshop(self, workshop_id: str, change: Callable[[Workshop], T]) -> T:
@@ -406,10 +475,8 @@ class RedisStore:
 
     async def delete_workshop(self, workshop_id: str) -> None:
         got = await self._read_workshop(workshop_id)
-        async with self._errors():
-            boards = {
-                _b(b).decode() for b in await self._r.smembers(workshop_boards_key(workshop_id))
-            }
+        async with self._call() as r:
+            boards = {_b(b).decode() for b in await r.smembers(workshop_boards_key(workshop_id))}
             if got is not None:
                 boards.update(got[1].boards())
         commands: list[tuple[Any, ...]] = [("DEL", *board_keys(b)) for b in sorted(boards)]
@@ -435,21 +502,28 @@ class RedisStore:
         await self._commands([("RPUSH", key, entry), ("PEXPIREAT", key, deadline_ms)])
 
     async def history(self, workshop_id: str) -> list[bytes]:
-        async with self._errors():
-            items = await self._r.lrange(workshop_history_key(workshop_id), 0, -1)
+        async with self._call() as r:
+            items = await r.lrange(workshop_history_key(workshop_id), 0, -1)
         return [_b(i) for i in items]
 
     async def shared_secret(self, make: Callable[[], str]) -> str:
-        async with self._errors():
-            await self._r.set(SECRET_KEY, make(), nx=True)
-            value = await self._r.get(SECRET_KEY)
+        async with self._call() as r:
+            await r.set(SECRET_KEY, make(), nx=True)
+            value = await r.get(SECRET_KEY)
         assert value is not None
         return _b(value).decode()
 
     # ---------------------------------------------------------- cross-hub
 
-    def listen(self, on_update: UpdateListener, on_presence: PresenceListener) -> None:
+    def listen(
+        self,
+        on_update: UpdateListener,
+        on_presence: PresenceListener,
+        on_feed: FeedListener | None = None,
+    ) -> None:
         self._on_update, self._on_presence = on_update, on_presence
+        if on_feed is not None:
+            self._on_feed = on_feed
 
     def watch(self, board: str) -> None:
         self._watched[board] = None
@@ -491,7 +565,9 @@ class RedisStore:
                 attempt += 1  # (and on a cluster, try the next node)
                 await asyncio.sleep(min(0.05 * attempt, 0.5))
             finally:
-                self._confirmed.clear()
+                lost, self._confirmed = self._confirmed, set()
+                for board in lost:
+                    self._on_feed(board, False)
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
                 with contextlib.suppress(Exception):
@@ -529,6 +605,7 @@ class RedisStore:
         if kind == "subscribe":
             self._confirmed.add(board)
             self._catchup.add(board)  # what was stored before the subscription took
+            self._on_feed(board, True)  # (and what was published meanwhile is lost)
             return
         if kind != "message":
             return

@@ -118,6 +118,13 @@ class Analyses:
         self.computed += 1
         return result
 
+    def forget(self, workshop_id: str) -> None:
+        """Drop every cached analysis of a workshop's boards (it was deleted: gone means
+        gone, from memory too)."""
+        prefix = workshop_id + ":"
+        for key in [k for k in self._cache if k[0].startswith(prefix)]:
+            del self._cache[key]
+
     async def board_dict(self, board: str, who: Text | None = None) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(await self.board(board, who))
         return data

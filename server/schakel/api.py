@@ -140,6 +140,7 @@ async def delete_workshop(request: Request) -> Response:
     service = _service(request)
     await service.store.delete_workshop(wid)
     service.hub.workshops.deleted(wid)
+    service.analyses.forget(wid)
     return Response(status_code=204)
 
 

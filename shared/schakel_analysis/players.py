@@ -181,16 +181,18 @@ def pushers_and_volgers(g: MapGraph) -> list[Suggestion]:
             continue
         other = "pole_b" if a.stance == "pole_a" else "pole_a"
         followers = sorted(followers_of.get(p, []))
+        only = [v for v in followers if leaders_of[v] == [p]]  # who follow p and nobody else
         opponents = sorted(
             w for w in g.adj[p] if g.actor(w).stance == other and g.tie_sign(p, w) < 0
         )
         if followers:
-            one = len(followers) == 1
+            named = only or followers
+            one = len(named) == 1
             text = render(
-                "pusher_followers",
+                "pusher_followers" if only else "pusher_shared",
                 x=a.name,
                 pole=pole_label(g, a.stance),
-                followers=_names(g, followers),
+                followers=_names(g, named),
                 verb={"nl": "sluit" if one else "sluiten", "en": "lines" if one else "line"},
             )
         elif opponents:

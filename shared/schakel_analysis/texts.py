@@ -55,6 +55,12 @@ TEMPLATES: dict[str, Text] = {
         "en": "{x} clearly takes a position on {pole}, and {followers} {verb} up only "
         "behind {x}. Is {x} a pusher?",
     },
+    "pusher_shared": {
+        "nl": "{x} neemt duidelijk positie op {pole}, en {followers} {verb} aan bij {x} en "
+        "anderen op die pool. Is {x} een pusher?",
+        "en": "{x} clearly takes a position on {pole}, and {followers} {verb} up behind {x} "
+        "and others on that pole. Is {x} a pusher?",
+    },
     "pusher_hostile": {
         "nl": "{x} neemt duidelijk positie op {pole} en heeft een negatieve relatie met "
         "{opponents} aan de andere kant. Is {x} een pusher?",

@@ -31,6 +31,7 @@ ACTIONS = (
     "reveal",
     "programme",
     "move",
+    "analysis",
 )
 
 
@@ -84,7 +85,8 @@ class Timer:
 
 @dataclass
 class Session:
-    """Where the workshop is in its programme, its timer, lock, spotlight and reveals."""
+    """Where the workshop is in its programme, its timer, lock, spotlight and reveals,
+    and whether the plenary screen shows the analysis layer."""
 
     round: int = 0
     part: int = 0
@@ -92,6 +94,7 @@ class Session:
     locked: bool = False
     spotlight: str | None = None
     revealed: list[str] = field(default_factory=list)
+    analysis: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +104,7 @@ class Session:
             "locked": self.locked,
             "spotlight": self.spotlight,
             "revealed": list(self.revealed),
+            "analysis": self.analysis,
         }
 
     @classmethod
@@ -112,6 +116,7 @@ class Session:
             locked=d["locked"],
             spotlight=d["spotlight"],
             revealed=list(d["revealed"]),
+            analysis=d.get("analysis", False),  # records from before the analysis layer
         )
 
 
@@ -167,6 +172,8 @@ def apply_control(ws: Workshop, action: Any, args: Any, now_ms: float) -> None:
                 _goto(ws, 0, 0)
         case "move":
             ws.move(_arg(args, "participant", str), args.get("group"))
+        case "analysis":
+            s.analysis = _arg(args, "on", bool)
         case _:
             raise InvalidMessage(f"control: unknown action {action!r}; known: {', '.join(ACTIONS)}")
     ws.version += 1

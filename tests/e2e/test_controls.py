@@ -27,6 +27,7 @@ CONTROLS: list[tuple[str, dict[str, Any]]] = [
         {"programme": [{"title": "R", "parts": [{"title": "P", "minutes": 3, "mode": "group"}]}]},
     ),
     ("move", {"participant": "<ann>", "group": 2}),
+    ("analysis", {"on": True}),
 ]
 
 

@@ -90,7 +90,13 @@ def test_other_controls_and_their_errors() -> None:
     control(ws, "programme", programme=ws.programme[:2])
     assert (ws.session.round, ws.session.part) == (0, 0)
     control(ws, "programme", programme=ws.programme)
+    control(ws, "analysis", on=True)
+    assert ws.session.analysis is True
+    control(ws, "analysis", on=False)
+    assert ws.session.analysis is False
     errors: list[tuple[str, dict[str, Any], type[Exception]]] = [
+        ("analysis", {"on": 1}, InvalidMessage),
+        ("analysis", {}, InvalidMessage),
         ("extend", {"minutes": 0}, InvalidMessage),
         ("extend", {"minutes": "5"}, InvalidMessage),
         ("lock", {"locked": 1}, InvalidMessage),
@@ -112,8 +118,13 @@ def test_session_round_trips() -> None:
     ws = make()
     control(ws, "start", now=5)
     control(ws, "lock", locked=True)
+    control(ws, "analysis", on=True)
     assert Workshop.from_dict(ws.to_dict()) == ws
     assert Session.from_dict(ws.session.to_dict()) == ws.session
+    # A record stored before the analysis layer existed reads as "off".
+    old = ws.session.to_dict()
+    del old["analysis"]
+    assert Session.from_dict(old).analysis is False
 
 
 def test_access_follows_the_mode() -> None:

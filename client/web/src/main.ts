@@ -1,4 +1,4 @@
-/** Entry point and routing: /join/CODE and / (join page), /board, /new, /plenary, /facilitator. */
+/** Entry point and routing: /join/CODE and / (join page), /board, /new, /plenary, /facilitator, /analysis. */
 import "./styles.css";
 import { BoardPage } from "./ui/board";
 import { detectLang, setLang } from "./ui/i18n";
@@ -8,6 +8,7 @@ import { loadSession, saveSession } from "./ui/session";
 import { consolePage } from "./facilitator/console";
 import { newWorkshopPage } from "./facilitator/new";
 import { plenaryPage } from "./plenary/plenary";
+import { analysisPage } from "./analysis/page";
 import { WorkshopBar } from "./workshop/bar";
 
 const root = document.getElementById("app")!;
@@ -50,6 +51,8 @@ function route(): void {
     startPage(root, go);
   } else if (path === "/plenary") {
     screen = plenaryPage(root, wsUrl());
+  } else if (path === "/analysis") {
+    screen = analysisPage(root, wsUrl());
   } else if (path === "/facilitator/new") {
     newWorkshopPage(root, go);
   } else if (path === "/facilitator") {

@@ -12,11 +12,14 @@ def actor(
     stance: str = "unknown",
     influence: int | None = 2,
     roles: tuple[str, ...] = (),
+    pos: tuple[float, float] = (0, 0),
+    kind: str = "person",
 ) -> dict[str, Any]:
     o: dict[str, Any] = {"type": "actor", "label": label, "stance": stance, "roles": list(roles)}
     if influence is not None:
         o["influence"] = influence
-    o["pos"] = [0, 0]
+    o["pos"] = list(pos)
+    o["kind"] = kind
     return o
 
 

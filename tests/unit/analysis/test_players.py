@@ -193,3 +193,20 @@ def test_game_changers_fit_the_suggestions_shown() -> None:
     tone = next(g for g in r.game_changers if g.id == "tone")
     assert "scapegoat" in tone.fits
     assert {g.id for g in r.game_changers} == {"target_group", "subject", "position", "tone"}
+
+
+def test_a_volger_behind_two_pushers_is_named_as_such() -> None:
+    actors = {
+        "coa": actor("COA", "pole_a", influence=3),
+        "kerk": actor("Kerken", "pole_a", influence=3),
+        "vw": actor("Vluchtelingenwerk", "pole_a", influence=1),
+        "eigen": actor("Taalmaatjes", "pole_a", influence=1),
+    }
+    ties = [tie("vw", "coa"), tie("vw", "kerk"), tie("eigen", "kerk")]
+    r = analyse_board(board(actors, ties))
+    texts = {s.actors[0]: s.text for s in r.suggestions if s.kind == "pusher"}
+    # Vluchtelingenwerk follows both: neither is its only one.
+    assert "Vluchtelingenwerk sluit aan bij COA en anderen op die pool" in texts["coa"]["nl"]
+    # Taalmaatjes follows only the churches, which the text says; the shared one is left out.
+    assert "Taalmaatjes sluit alleen bij Kerken aan" in texts["kerk"]["nl"]
+    assert "Vluchtelingenwerk" not in texts["kerk"]["nl"]

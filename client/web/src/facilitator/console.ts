@@ -5,6 +5,9 @@
  * the hub as a `control` message; the hub checks that this token is the facilitator's.
  */
 import "../workshop/workshop.css";
+import "../analysis/analysis.css";
+import { ConsoleResults } from "../analysis/console";
+import { at } from "../analysis/i18n";
 import { h, keepingFocus } from "../ui/dom";
 import { lang, setLang, t } from "../ui/i18n";
 import { clientId } from "../ui/session";
@@ -24,6 +27,7 @@ export class ConsolePage {
   private thumbs = new Map<string, BoardView>();
   private editor: ProgrammeEditor | null = null;
   private groupsKey = "";
+  private results: ConsoleResults | null = null;
   private els: Record<"top" | "join" | "steer" | "groups" | "status" | "toast" | "overlay" | "main", HTMLElement>;
 
   constructor(
@@ -50,7 +54,10 @@ export class ConsolePage {
     this.link.on((e) => {
       if (e.kind === "state") this.render();
       else if (e.kind === "status") this.renderTop();
-      else if (e.kind === "board") this.thumbs.get(e.board)?.update(this.link.replica(e.board)!.doc);
+      else if (e.kind === "board") {
+        this.thumbs.get(e.board)?.update(this.link.replica(e.board)!.doc);
+        this.results?.boardChanged();
+      }
     });
     this.link.start();
     this.renderTop();
@@ -62,6 +69,7 @@ export class ConsolePage {
 
   close(): void {
     this.link.close();
+    this.results?.close();
     this.timer.dispose();
     for (const v of this.thumbs.values()) v.dispose();
     document.body.classList.remove("console-body");
@@ -102,6 +110,10 @@ export class ConsolePage {
     const k = kept(s.id);
     keep({ token: this.token, workshop: s.id, title: s.title, viewer_url: k?.viewer_url, join_url: k?.join_url ?? `${location.origin}/join/${s.join_code}`, join_code: s.join_code });
     document.title = `${s.title} · ${wt("console.title")}`;
+    if (!this.results) {
+      this.results = new ConsoleResults(this.token, s.id, lang);
+      this.results.errors((reason) => (this.els.toast.textContent = reason));
+    }
     this.renderTop();
     this.renderJoin(s);
     this.renderSteer(s);
@@ -140,6 +152,7 @@ export class ConsolePage {
         "div",
         { class: "actions" },
         h("a", { class: "button", id: "open-plenary", href: plenary, target: "_blank", rel: "noopener" }, wt("links.plenary")),
+        this.results?.reportButtons() ?? null,
         joinBtn,
         edit,
         langBtn,
@@ -253,6 +266,7 @@ export class ConsolePage {
       h("div", { class: "row steer-row" }, next, lock),
       locked ? h("p", { class: "locked-note" }, wt("steer.locked")) : null,
       beamer,
+      this.analysisToggle(s),
       h("h3", {}, wt("programme.questions")),
       round?.questions.length ? h("ol", { class: "questions", id: "questions" }, ...round.questions.map((q) => h("li", {}, q))) : h("p", { class: "hint" }, wt("programme.noQuestions")),
       h("details", { class: "outline-box", open: outlineOpen }, h("summary", {}, wt("programme.heading")), outline),
@@ -288,6 +302,7 @@ export class ConsolePage {
             isSpot ? h("span", { class: "badge" }, wt("boards.spotlit")) : this.button(wt("boards.spotlight"), `spotlight-g${g}`, "spotlight", { board }, "small"),
           ),
           h("div", { class: "thumb" }, view.svg as unknown as Node),
+          this.results?.boardBox(board) ?? null,
           members.length
             ? h(
                 "ul",
@@ -340,10 +355,19 @@ export class ConsolePage {
     }
   }
 
+  /** The analysis layer on the plenary screen: on or off, for everyone watching it. */
+  private analysisToggle(s: WorkshopState): HTMLElement {
+    const on = s.session.analysis;
+    const b = this.button(on ? at("beamer.off") : at("beamer.on"), "analysis-toggle", "analysis", { on: !on }, on ? "on" : "");
+    b.setAttribute("aria-pressed", String(on));
+    b.title = at("layer.title");
+    return h("p", { class: "analysis-state" }, b);
+  }
+
   private deleteButton(s: WorkshopState): HTMLElement {
     const b = h("button", { class: "danger small", id: "delete-workshop", type: "button" }, wt("danger.delete"));
     b.addEventListener("click", async () => {
-      if (!window.confirm(wt("danger.confirm"))) return;
+      if (!(await (this.results?.confirmDelete() ?? Promise.resolve(window.confirm(wt("danger.confirm")))))) return;
       const r = await fetch(`/api/workshops/${encodeURIComponent(s.id)}`, { method: "DELETE", headers: { authorization: `Bearer ${this.token}` } });
       if (r.ok) {
         forget(s.id);

@@ -7,6 +7,8 @@
  * screen. Renders are coalesced per animation frame (workshop/view.ts).
  */
 import "../workshop/workshop.css";
+import "../analysis/analysis.css";
+import { PlenaryAnalysis } from "../analysis/plenary";
 import type { PeerMark } from "../board/render";
 import { NEUTRAL_LINE, ROLE_COLOUR, ROLE_TEXT, SIGN_COLOUR, relationDash } from "../board/style";
 import { ROLES, RELATION_KINDS } from "../core/schema";
@@ -36,9 +38,15 @@ export class PlenaryPage {
   private lastHubSpot: string | null = null;
   private boardsKey = "";
   private updates = 0;
+  private analysis: PlenaryAnalysis | null = null;
+  private sharedBox = h("div", { class: "p-shared-box", id: "p-shared-box", hidden: true });
   private els: Record<"head" | "round" | "part" | "questions" | "grid" | "spot" | "foot" | "status", HTMLElement>;
 
-  constructor(root: HTMLElement, token: string, wsUrl: string) {
+  constructor(
+    root: HTMLElement,
+    private readonly token: string,
+    wsUrl: string,
+  ) {
     this.link = new WorkshopLink({ url: wsUrl, token, clientId: `${clientId()}-plenary`, name: "plenary" });
     this.timer = new TimerView(() => this.link.state, this.link.clock);
     this.els = {
@@ -57,7 +65,7 @@ export class PlenaryPage {
         { class: "plenary", id: "plenary" },
         h("header", { class: "p-head" }, h("div", { class: "p-titles" }, this.els.head, this.els.round, this.els.part), this.timer.el),
         this.els.questions,
-        h("main", { class: "p-main" }, this.els.grid, this.els.spot),
+        h("main", { class: "p-main" }, this.els.grid, this.els.spot, this.sharedBox),
         h("footer", { class: "p-footer" }, this.els.foot, this.els.status),
       ),
     );
@@ -91,6 +99,7 @@ export class PlenaryPage {
 
   close(): void {
     this.link.close();
+    this.analysis?.close();
     this.timer.dispose();
     document.removeEventListener("keydown", this.keydown);
     window.removeEventListener("resize", this.relayout);
@@ -137,6 +146,35 @@ export class PlenaryPage {
       this.renderGrid(s, boards);
     }
     this.renderSpot(s);
+    this.renderAnalysis(s);
+  }
+
+  /** The analysis layer, when the facilitator has it on: marks, questions, shared actors. */
+  private renderAnalysis(s: WorkshopState): void {
+    if (!this.analysis) this.analysis = new PlenaryAnalysis(this.token, s.id, () => this.analysisChanged());
+    this.analysis.show(s.session.analysis, this.spotBoard);
+    document.body.classList.toggle("p-analysis-on", s.session.analysis);
+    this.analysisChanged();
+  }
+
+  private analysisChanged(): void {
+    const s = this.state;
+    const a = this.analysis;
+    if (!s || !a) return;
+    const side = this.els.spot.querySelector(".p-spot-side");
+    side?.querySelector("#p-analysis")?.remove();
+    const panel = a.spotPanel();
+    if (side && panel) side.insertBefore(panel, side.querySelector("#p-legend"));
+    this.spotView?.repaint();
+    for (const [board, tile] of this.tiles) {
+      const el = tile.querySelector(".p-tile-score") as HTMLElement;
+      const score = a.tileScore(board);
+      el.textContent = score ?? "";
+      el.hidden = score === null;
+    }
+    const shared = this.spotBoard ? null : a.shared((b) => boardName(s, b));
+    this.sharedBox.replaceChildren(...(shared ? [shared] : []));
+    this.sharedBox.hidden = !shared;
   }
 
   private renderGrid(s: WorkshopState, boards: string[]): void {
@@ -161,7 +199,7 @@ export class PlenaryPage {
       const tile = h(
         "li",
         { class: "p-tile", "data-board": board, tabindex: 0 },
-        h("div", { class: "p-tile-head" }, h("span", { class: "p-tile-name" }, boardName(s, board)), h("span", { class: "p-tile-who" }, names), h("span", { class: "p-tile-live", "data-live": "0" })),
+        h("div", { class: "p-tile-head" }, h("span", { class: "p-tile-name" }, boardName(s, board)), h("span", { class: "p-tile-who" }, names), h("span", { class: "p-tile-score", hidden: true }), h("span", { class: "p-tile-live", "data-live": "0" })),
         h("div", { class: "p-tile-map" }, view.svg as unknown as Node, h("p", { class: "p-empty" }, wt("plenary.empty"))),
       );
       tile.addEventListener("click", () => this.choose(board));
@@ -207,6 +245,7 @@ export class PlenaryPage {
   private boardChanged(board: string): void {
     this.updateTile(board);
     if (board === this.spotBoard) this.updateSpot();
+    this.analysis?.boardChanged(board);
   }
 
   private renderSpot(s: WorkshopState): void {
@@ -226,6 +265,7 @@ export class PlenaryPage {
       this.spotBoard = spot;
       this.spotView?.dispose();
       this.spotView = new BoardView(boardName(s, spot), 48);
+      this.spotView.onPaint = (renderer, doc) => this.analysis?.overlay(renderer, doc);
       this.els.spot.replaceChildren(
         h("div", { class: "p-spot-map" }, this.spotView.svg as unknown as Node),
         h("aside", { class: "p-spot-side" }, h("h2", { class: "p-spot-name", id: "p-spot-name" }, boardName(s, spot)), h("ul", { class: "p-people", id: "p-people" }), this.legend(), h("p", { class: "p-keys" }, wt("plenary.keys"))),
@@ -296,6 +336,7 @@ export class PlenaryPage {
     if (!s) return;
     this.local = board;
     this.renderSpot(s);
+    this.renderAnalysis(s);
   }
 
   private keydown = (e: KeyboardEvent): void => {

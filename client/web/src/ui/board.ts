@@ -12,6 +12,9 @@ import { lang, setLang, t, type Key } from "./i18n";
 import { legendPanel } from "./legend";
 import { listPanel } from "./list";
 import { clientId, randomId, type Session } from "./session";
+import "../analysis/analysis.css";
+import { TabletAnalysis } from "../analysis/tablet";
+import { at } from "../analysis/i18n";
 
 const TOOLS: { tool: Tool; key: Key; icon: string; hint: Key | null; shortcut: string }[] = [
   { tool: "select", key: "tool.select", icon: "select", hint: null, shortcut: "v" },
@@ -21,7 +24,7 @@ const TOOLS: { tool: Tool; key: Key; icon: string; hint: Key | null; shortcut: s
   { tool: "ink", key: "tool.ink", icon: "ink", hint: "hint.ink", shortcut: "p" },
 ];
 
-type Tab = "details" | "list" | "legend";
+type Tab = "details" | "list" | "legend" | "analysis";
 
 export class BoardPage implements InputHost {
   readonly conn: BoardConnection;
@@ -49,6 +52,8 @@ export class BoardPage implements InputHost {
   };
   private detailsFor: string | null | undefined = undefined;
   private detailsUpdate: (() => void) | null = null;
+  /** The analysis layer: off until the group switches it on. */
+  readonly analysis: TabletAnalysis;
 
   constructor(
     private readonly root: HTMLElement,
@@ -64,6 +69,7 @@ export class BoardPage implements InputHost {
       name: session.nickname,
       store: new OfflineStore(safeLocalStorage()),
     });
+    this.analysis = new TabletAnalysis(session.board, session.token, (on) => this.analysisChanged(on));
     const svgEl = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svgEl.setAttribute("id", "board-canvas");
     svgEl.setAttribute("role", "img");
@@ -75,6 +81,7 @@ export class BoardPage implements InputHost {
       if (kind === "presence") this.renderPeers();
       if (kind === "access") this.renderAccess();
       if (kind === "moved" && this.conn.movedTo) this.onMoved(this.conn.movedTo);
+      if (kind === "doc") this.analysis.docChanged();
       if (kind === "doc" && !this.fitted && this.conn.status === "connected") {
         this.fitted = true;
         requestAnimationFrame(() => this.fit());
@@ -124,7 +131,7 @@ export class BoardPage implements InputHost {
       h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }), h("h1", { id: "board-title" }, title)),
       peers,
       status,
-      h("div", { class: "actions" }, undo, redo, langBtn, panelBtn),
+      h("div", { class: "actions" }, undo, redo, this.analysis.button(), langBtn, panelBtn),
     );
     const tools = new Map<Tool, HTMLButtonElement>();
     const toolbar = h("nav", { class: "toolbar", role: "toolbar", "aria-label": t("tool.group"), "aria-orientation": "vertical" });
@@ -150,8 +157,10 @@ export class BoardPage implements InputHost {
     const canvas = h("main", { class: "canvas-wrap", id: "canvas" }, svgEl as unknown as Node, hint);
     const tabs = new Map<Tab, HTMLButtonElement>();
     const tablist = h("div", { class: "tabs", role: "tablist" });
-    for (const [tab, key] of [["details", "panel.details"], ["list", "panel.list"], ["legend", "panel.legend"]] as const) {
-      const b = h("button", { role: "tab", id: `tab-${tab}`, "aria-controls": "tabpanel", "aria-selected": String(tab === this.tab) }, t(key)) as HTMLButtonElement;
+    const tabNames: [Tab, string][] = [["details", t("panel.details")], ["list", t("panel.list")], ["legend", t("panel.legend")]];
+    if (this.analysis.on) tabNames.push(["analysis", at("layer.on")]);
+    for (const [tab, name] of tabNames) {
+      const b = h("button", { role: "tab", id: `tab-${tab}`, "aria-controls": "tabpanel", "aria-selected": String(tab === this.tab) }, name) as HTMLButtonElement;
       b.addEventListener("click", () => this.showTab(tab));
       tabs.set(tab, b);
       tablist.append(b);
@@ -207,6 +216,7 @@ export class BoardPage implements InputHost {
       peers,
       roleLabel: (r) => t(`role.${r}` as Key),
     });
+    this.analysis.draw(this.renderer, this.doc);
     this.el.undo.disabled = !this.conn.replica.canUndo();
     this.el.redo.disabled = !this.conn.replica.canRedo();
     this.renderHint();
@@ -223,12 +233,29 @@ export class BoardPage implements InputHost {
         this.detailsUpdate = update;
       }
       this.detailsUpdate?.();
+    } else if (this.tab === "analysis") {
+      this.detailsFor = undefined;
+      panel.replaceChildren(this.analysis.panel());
     } else {
       this.detailsFor = undefined;
       const focusKey = (document.activeElement as HTMLElement | null)?.dataset?.key;
       panel.replaceChildren(this.tab === "list" ? listPanel(this) : legendPanel());
       if (focusKey) (panel.querySelector(`[data-key="${CSS.escape(focusKey)}"]`) as HTMLElement | null)?.focus();
     }
+  }
+
+  /** The analysis layer was switched, or its result arrived. */
+  private analysisChanged(on: boolean): void {
+    const hasTab = this.el.tabs.has("analysis");
+    if (on !== hasTab) {
+      // The tab comes and goes with the layer: rebuild the chrome (connection stays).
+      if (!on && this.tab === "analysis") this.tab = "details";
+      if (on) this.tab = "analysis";
+      if (this.el.root.classList.contains("panel-hidden") && on) this.el.root.classList.remove("panel-hidden");
+      this.relabel();
+      return;
+    }
+    this.requestRender(true);
   }
 
   showTab(tab: Tab): void {
@@ -303,7 +330,7 @@ export class BoardPage implements InputHost {
   select(id: string | null): void {
     this.selected = id;
     this.conn.setPresence({ sel: id ? [id] : [] });
-    if (id && this.tab !== "details" && this.tab !== "list") this.showTab("details");
+    if (id && this.tab !== "details" && this.tab !== "list" && this.tab !== "analysis") this.showTab("details");
     this.requestRender(true);
   }
 

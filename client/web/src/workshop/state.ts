@@ -27,6 +27,8 @@ export interface SessionState {
   locked: boolean;
   spotlight: string | null;
   revealed: string[];
+  /** The plenary screen shows the analysis layer. */
+  analysis: boolean;
 }
 export interface Participant {
   id: string;
@@ -92,6 +94,7 @@ export function parseState(raw: Record<string, unknown>): WorkshopState {
       locked: s.locked === true,
       spotlight: typeof s.spotlight === "string" ? s.spotlight : null,
       revealed: arr<unknown>(s.revealed).map(str),
+      analysis: s.analysis === true,
     },
     you: {
       role: str(you.role),

@@ -57,6 +57,8 @@ export class BoardView {
   private observer: ResizeObserver | null = null;
   private job = () => this.paint();
   empty = true;
+  /** Drawn after every paint, over the map (the analysis layer). */
+  onPaint: ((renderer: BoardRenderer, doc: Document) => void) | null = null;
 
   constructor(
     label: string,
@@ -108,5 +110,11 @@ export class BoardView {
     this.renderer.view = fitView(bounds, this.w, this.h, this.pad);
     this.renderer.applyView();
     this.renderer.render(this.doc, { peers: this.peers, roleLabel: (r) => t(`role.${r}` as Key) });
+    this.onPaint?.(this.renderer, this.doc);
+  }
+
+  /** Paint again on the next frame (the analysis layer changed, the doc did not). */
+  repaint(): void {
+    this.scheduler.schedule(this.job);
   }
 }

@@ -11,6 +11,10 @@
    with the analysis in a worker process (the hub's default) and in a thread of the hub
    (``SCHAKEL_WORKERS=0``), against the same pings on an idle hub.
 
+4. The report of an 8-group workshop (each map about 14 actors and 22 relations, several
+   actors named by more than one group, three parts of history): its HTML, PDF and ZIP,
+   their sizes and the time to make them.
+
 Prints figures and ratios; asserts nothing. Run it with ``OPENBLAS_NUM_THREADS=1`` (as
 ``make bench`` does), which is what the hub's worker processes set for themselves.
 """
@@ -218,13 +222,87 @@ def _p99(xs: list[float]) -> float:
     return xs[min(len(xs) - 1, int(len(xs) * 0.99))]
 
 
+LABELS = [
+    *("Burgemeester", "Wijkagent", "Jongerenwerker", "Imam", "Buurtvader", "COA"),
+    *("Actiegroep", "Lokale krant", "Basisschool", "Kerken", "Ouders", "Facebookgroep"),
+    *("Wethouder", "Huisarts", "Sportclub", "Moskee", "Buurthuis", "Woningcorporatie"),
+]
+
+
+def group_map(g: int) -> dict[str, dict[str, Any]]:
+    """A workshop-sized map with labels that several groups share (some misspelled)."""
+    objects = random_map(14, 22, seed=100 + g)
+    rnd = random.Random(g)
+    names = rnd.sample(LABELS, 14)
+    for i, name in enumerate(names):
+        label = name if rnd.random() > 0.15 else name.lower() + " "
+        objects[f"a{i:04d}"]["label"] = label
+    objects["meta"] = {
+        "type": "meta",
+        "issue": "Een azc in de wijk",
+        "pole_a": "Welkom",
+        "pole_b": "Tegen",
+    }
+    return objects
+
+
+def report(groups: int = 8) -> dict[str, float]:
+    from schakel.exports.files import workshop_zip
+    from schakel.exports.render import html_pdf
+    from schakel.exports.report import BoardData, ReportData, report_html
+    from schakel_analysis import shared_actors
+    from schakel_analysis.compare import to_dicts
+    from schakel_core.workshop import Workshop
+
+    ws = Workshop.create("Lokale netwerken in tijden van polarisatie", groups, now=time.time())
+    boards = []
+    for g in range(1, groups + 1):
+        objects = group_map(g)
+        label = {"nl": f"Groep {g}", "en": f"Group {g}"}
+        analysis = analyse_board(objects, who=label).to_dict()
+        boards.append(
+            BoardData(ws.group_board(g), label, [f"P{g}{i}" for i in range(4)], objects, analysis)
+        )
+    shared = to_dicts(
+        shared_actors([(b.board, b.objects) for b in boards], {b.board: b.label for b in boards})
+    )
+    figures = {b.board: b.analysis["headline"] for b in boards}
+    history = [
+        {"round": r, "part": 0, "round_title": f"Ronde {r}", "part_title": "Groepjes van 4"}
+        | {"at": time.time(), "boards": figures}
+        for r in (1, 2, 3)
+    ]
+    data = ReportData(ws.to_dict(), boards, shared, history)
+    t = time.perf_counter()
+    html = report_html(data)
+    t_html = time.perf_counter() - t
+    t = time.perf_counter()
+    pdf = html_pdf(html)
+    t_pdf = time.perf_counter() - t
+    t = time.perf_counter()
+    z = workshop_zip(data, {b.board: f"groep-{i + 1}" for i, b in enumerate(boards)})
+    t_zip = time.perf_counter() - t
+    print(f"4. The report of a {groups}-group workshop ({len(shared)} actors shared by groups):")
+    print(f"   report.html {len(html.encode()) / 1024:8.0f} KB  in {t_html * 1000:6.0f} ms")
+    print(f"   report.pdf  {len(pdf) / 1024:8.0f} KB  in {t_pdf * 1000:6.0f} ms")
+    print(
+        f"   ZIP         {len(z) / 1024:8.0f} KB  in {t_zip * 1000:6.0f} ms (all maps, all formats)"
+    )
+    return {
+        "html_kb": len(html.encode()) / 1024,
+        "pdf_kb": len(pdf) / 1024,
+        "zip_kb": len(z) / 1024,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.analysis", description=__doc__)
     ap.add_argument("--runs", type=int, default=20, help="runs per size of the pure analysis")
     ap.add_argument("--rounds", type=int, default=15, help="uncached analyses through the hub")
-    ap.add_argument("--no-hub", action="store_true", help="only the pure analysis")
+    ap.add_argument("--no-hub", action="store_true", help="no hub: the analysis and the report")
     args = ap.parse_args(argv)
     pure(args.runs)
+    report()
     if args.no_hub:
         return 0
     n, m = SIZES[-1]

@@ -227,3 +227,35 @@ async def test_the_report_renders_in_chromium(
     await page.locator("#board-g1").scroll_into_view_if_needed()
     await page.screenshot(path=str(screenshots / "report-page2.png"))
     assert errors == []
+
+
+async def test_a_map_is_imported_from_the_console(
+    hub: Hub, browser: Browser, tmp_path: Path
+) -> None:
+    data = await workshop(hub)
+    wid = data["workshop"]["id"]
+    async with httpx.AsyncClient(base_url=hub.http, timeout=60) as http:
+        r = await http.get(
+            f"/api/boards/{wid}:g1/export/json",
+            headers={"authorization": f"Bearer {data['facilitator_token']}"},
+        )
+    exported = tmp_path / "groep-1.json"
+    await asyncio.to_thread(exported.write_bytes, r.content)
+    bad = tmp_path / "kapot.json"
+    await asyncio.to_thread(
+        bad.write_text, '{"format": "schakel-board", "version": 1, "objects": 3}'
+    )
+    errors: list[str] = []
+    ctx = await open_context(browser, locale="nl-NL", viewport={"width": 1366, "height": 900})
+    console = watch(await ctx.new_page(), errors)
+    await console.goto(f"{hub.http}/facilitator#{data['facilitator_token']}")
+    await expect(console.locator("#status")).to_have_attribute("data-status", "connected")
+    await console.locator("#import-file").set_input_files(str(bad))
+    await expect(console.locator("#console-error")).to_contain_text("niet geïmporteerd")
+    await console.locator("#import-file").set_input_files(str(exported))
+    # Both groups hold a map: the import opens group 3, and the console shows it.
+    await expect(console.locator("#console-error")).to_contain_text("groep 3")
+    await expect(console.locator('.group[data-group="3"] .thumb .actor')).to_have_count(12)
+    # The browser reports the refused file's answer (400) on its console; nothing else.
+    assert [e for e in errors if "status of 400" not in e] == []
+    assert len(errors) == 1

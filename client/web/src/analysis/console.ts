@@ -14,6 +14,7 @@ export const BOARD_FILES = ["svg", "png", "pdf", "graphml", "gexf", "json", "act
 
 export class ConsoleResults {
   private follower: Follower<WorkshopAnalysis>;
+  /** Where messages go (the console's toast): failures, and a finished import. */
   private onError: (reason: string) => void = () => undefined;
 
   constructor(
@@ -57,6 +58,37 @@ export class ConsoleResults {
     return b;
   }
 
+  /** Import a map (a Schakel board file, or GraphML from another tool) into an empty group
+   * board: the first empty one, or a new group. The hub checks the file whole first. */
+  private importButton(): HTMLElement {
+    const input = h("input", { type: "file", id: "import-file", accept: ".json,.graphml,.xml,application/json,application/xml", class: "sr-only", tabindex: -1 }) as HTMLInputElement;
+    const b = h("button", { type: "button", id: "import-map", class: "small" }, at("files.import")) as HTMLButtonElement;
+    b.addEventListener("click", () => input.click());
+    input.addEventListener("change", async () => {
+      const file = input.files?.[0];
+      input.value = "";
+      if (!file) return;
+      const xml = /\.(graphml|xml)$/i.test(file.name) || file.type.includes("xml");
+      b.setAttribute("aria-disabled", "true");
+      try {
+        const r = await fetch(`/api/workshops/${encodeURIComponent(this.workshopId)}/import`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${this.token}`, "content-type": xml ? "application/xml" : "application/json" },
+          body: await file.text(),
+        });
+        const body = (await r.json()) as { board?: string; reason?: string; objects?: { actor: number; relation: number } };
+        if (!r.ok) throw new Error(body.reason ?? String(r.status));
+        const n = Number((body.board ?? "").split(":g")[1] ?? 0);
+        this.onError(at("files.imported", { n, actors: body.objects?.actor ?? 0, relations: body.objects?.relation ?? 0 }));
+      } catch (e) {
+        this.onError(at("files.importFailed", { reason: (e as Error).message }));
+      } finally {
+        b.removeAttribute("aria-disabled");
+      }
+    });
+    return h("span", {}, b, input);
+  }
+
   /** Report, report PDF and ZIP of the whole workshop. */
   reportButtons(): HTMLElement {
     const base = `/api/workshops/${encodeURIComponent(this.workshopId)}/export`;
@@ -67,6 +99,7 @@ export class ConsoleResults {
       this.fileButton(at("files.report"), `${base}/report.html${q}`, "download-report", true),
       this.fileButton(at("files.reportPdf"), `${base}/report.pdf${q}`, "download-report-pdf"),
       this.fileButton(at("files.zip"), `${base}/zip${q}`, "download-zip"),
+      this.importButton(),
     );
   }
 

@@ -300,9 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=20, help="runs per size of the pure analysis")
     ap.add_argument("--rounds", type=int, default=15, help="uncached analyses through the hub")
     ap.add_argument("--no-hub", action="store_true", help="no hub: the analysis and the report")
+    ap.add_argument("--groups", type=int, default=8, help="groups of the workshop in the report")
     args = ap.parse_args(argv)
     pure(args.runs)
-    report()
+    report(args.groups)
     if args.no_hub:
         return 0
     n, m = SIZES[-1]

@@ -76,8 +76,9 @@ class Analyses:
     def __init__(self, store: Store, workers: Workers) -> None:
         self.store = store
         self.workers = workers
-        self._cache: OrderedDict[tuple[str, int], bytes] = OrderedDict()
-        self._flights: dict[tuple[str, int], asyncio.Future[bytes]] = {}
+        self._cache: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()
+        self._flights: dict[tuple[str, int, str], asyncio.Future[bytes]] = {}
+        self._visible: OrderedDict[tuple[str, int], dict[str, dict[str, Any]]] = OrderedDict()
         self.computed = 0  # analyses run (not served from the cache)
 
     async def read(self, board: str) -> tuple[int, list[Op]]:
@@ -85,13 +86,25 @@ class Analyses:
         return loaded.seq, loaded.ops
 
     async def state(self, board: str) -> BoardState:
+        """A board's visible objects (kept per version: a screen that re-asks while nothing
+        changed costs a store read, not a rebuild of the board)."""
         seq, ops = await self.read(board)
-        return BoardState(board, seq, visible_objects(ops))
+        if seq == 0:
+            return BoardState(board, 0, {})
+        key = (board, seq)
+        objects = self._visible.get(key)
+        if objects is None:
+            objects = self._visible[key] = visible_objects(ops)
+            while len(self._visible) > CACHE_ENTRIES:
+                self._visible.popitem(last=False)
+        else:
+            self._visible.move_to_end(key)
+        return BoardState(board, seq, objects)
 
     async def board(self, board: str, who: Text | None = None) -> bytes:
         """The analysis of a board's current version as JSON bytes."""
         seq, ops = await self.read(board)
-        key = (board, seq)
+        key = (board, seq, who["nl"] if who else "")
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -124,6 +137,8 @@ class Analyses:
         prefix = workshop_id + ":"
         for key in [k for k in self._cache if k[0].startswith(prefix)]:
             del self._cache[key]
+        for vkey in [k for k in self._visible if k[0].startswith(prefix)]:
+            del self._visible[vkey]
 
     async def board_dict(self, board: str, who: Text | None = None) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(await self.board(board, who))

@@ -496,3 +496,17 @@ async def test_unknown_formats_and_boards(hub: Hub, ws: Workshop) -> None:
     assert r.status_code == 403
     r = await get(hub, f"/api/boards/{ws.board(1)}/export/svg?lang=fr", ws.facilitator)
     assert r.status_code == 400 and r.json()["error"] == "invalid_message"
+
+
+async def test_deleting_a_workshop_forgets_its_analyses(hub: Hub, ws: Workshop) -> None:
+    assert (
+        await get(hub, f"/api/boards/{ws.board(1)}/analysis", ws.facilitator)
+    ).status_code == 200
+    await get(hub, f"/api/workshops/{ws.id}/analysis", ws.facilitator)
+    analyses = hub.service.analyses
+    assert any(k[0].startswith(ws.id) for k in analyses._cache)
+    async with httpx.AsyncClient(base_url=hub.http) as http:
+        r = await http.delete(f"/api/workshops/{ws.id}", headers=bearer(ws.facilitator))
+    assert r.status_code == 204
+    assert not any(k[0].startswith(ws.id) for k in analyses._cache)
+    assert not any(k[0].startswith(ws.id) for k in analyses._visible)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from schakel_analysis.texts import ROLE_NAMES
+from schakel_core.schema import ACTOR_KINDS, RELATION_KINDS
 
 from .style import (
     FONT,
@@ -433,15 +434,7 @@ def _legend(root: ET.Element, x: float, y: float, lang: str, poles: Mapping[str,
             WORDS[f"sign.{sign}"][lang],
         )
     heading("kinds")
-    for kind in (
-        "person",
-        "organisation",
-        "group",
-        "institution",
-        "media",
-        "online_community",
-        "other",
-    ):
+    for kind in ACTOR_KINDS:
         row(
             lambda e, k=kind: _el(
                 e,

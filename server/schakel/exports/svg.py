@@ -408,7 +408,7 @@ def _legend(root: ET.Element, x: float, y: float, lang: str, poles: Mapping[str,
             ROLE_NAMES[role][lang],
         )
     heading("relations")
-    for kind in ("alliance", "tension", "access", "influence", "conflict", "other"):
+    for kind in RELATION_KINDS:
         row(
             lambda e, k=kind: _el(
                 e,

@@ -1,9 +1,8 @@
-/** Entry point and routing: /join/CODE and / (join page), /board, /new, /plenary, /facilitator. */
+/** Entry point and routing: /join/CODE and / (join page), /board, /facilitator/new (also /new), /plenary, /facilitator. */
 import "./styles.css";
 import { BoardPage } from "./ui/board";
 import { detectLang, setLang } from "./ui/i18n";
 import { joinPage } from "./ui/join";
-import { startPage } from "./ui/start";
 import { loadSession, saveSession } from "./ui/session";
 import { consolePage } from "./facilitator/console";
 import { newWorkshopPage } from "./facilitator/new";
@@ -46,11 +45,10 @@ function route(): void {
       route();
     });
     screen = new WorkshopBar(page, { ...s }, wsUrl());
-  } else if (path === "/new") {
-    startPage(root, go);
   } else if (path === "/plenary") {
     screen = plenaryPage(root, wsUrl());
-  } else if (path === "/facilitator/new") {
+  } else if (path === "/facilitator/new" || path === "/new") {
+    // One way to start a workshop: this page, then the console (code, QR code, programme).
     newWorkshopPage(root, go);
   } else if (path === "/facilitator") {
     screen = consolePage(root, wsUrl(), go);

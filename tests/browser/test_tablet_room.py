@@ -5,7 +5,10 @@ locked, the list's self-relation, the language switched live, a colour per perso
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -30,6 +33,23 @@ async def on_board(page: Page, fragment: str) -> None:
     await expect(page.locator("#status")).to_have_attribute("data-status", "connected")
 
 
+@contextlib.asynccontextmanager
+async def in_round_one(
+    hub: Hub, browser: Browser, device: dict[str, Any]
+) -> AsyncIterator[tuple[dict[str, Any], SchakelClient, Page]]:
+    """A workshop of the default programme in round 1 (a long title), its facilitator on
+    the Python client, and Ann on a tablet, drawing on her group's round-1 board."""
+    ws = await create_workshop(hub.http, groups=1, title=TITLE, template="default-nl")
+    async with SchakelClient(hub.ws, ws["facilitator_token"], name="Fac") as fac:
+        await fac.wait_for(lambda: fac.workshop is not None)
+        await fac.control("goto", round=1, part=0)
+        ctx = await open_context(browser, **device)
+        page = await join(ctx, hub.http, ws["join_code"], "Ann")
+        await on_board(page, ":r1:g1")
+        yield ws, fac, page
+        await ctx.close()
+
+
 async def label_of(page: Page, actor: str) -> str:
     label: str = (await state(page))[actor]["label"]
     return label
@@ -38,13 +58,7 @@ async def label_of(page: Page, actor: str) -> str:
 async def test_a_portrait_tablet_names_an_actor_with_one_tap_and_typing(
     hub: Hub, browser: Browser, screenshots: Path
 ) -> None:
-    ws = await create_workshop(hub.http, groups=1, title=TITLE, template="default-nl")
-    async with SchakelClient(hub.ws, ws["facilitator_token"], name="Fac") as fac:
-        await fac.wait_for(lambda: fac.workshop is not None)
-        await fac.control("goto", round=1, part=0)  # round 1, in groups, a long title
-        ctx = await open_context(browser, **PORTRAIT)
-        page = await join(ctx, hub.http, ws["join_code"], "Ann")
-        await on_board(page, ":r1:g1")
+    async with in_round_one(hub, browser, PORTRAIT) as (ws, fac, page):
         await expect(page.locator("#ws-group")).to_have_text("Groep 1")
         # The top bar keeps the round, the whole timer and the first question in view.
         await expect(page.locator("#ws-round")).to_contain_text("Ronde 1")
@@ -134,19 +148,12 @@ async def test_a_portrait_tablet_names_an_actor_with_one_tap_and_typing(
         await expect(page.locator('[data-field="stance"] [data-value="pole_a"]')).to_have_text(
             "Pool A: welkom"
         )
-        await ctx.close()
 
 
 async def test_a_landscape_tablet_keeps_the_map_and_says_what_it_cannot_do(
     hub: Hub, browser: Browser, screenshots: Path
 ) -> None:
-    ws = await create_workshop(hub.http, groups=1, title=TITLE, template="default-nl")
-    async with SchakelClient(hub.ws, ws["facilitator_token"], name="Fac") as fac:
-        await fac.wait_for(lambda: fac.workshop is not None)
-        await fac.control("goto", round=1, part=0)
-        ctx = await open_context(browser, **LANDSCAPE)
-        page = await join(ctx, hub.http, ws["join_code"], "Ann")
-        await on_board(page, ":r1:g1")
+    async with in_round_one(hub, browser, LANDSCAPE) as (ws, fac, page):
         board = f"{ws['workshop']['id']}:r1:g1"
         # The map gets most of the screen: a compact top bar, the whole tool rail.
         assert (await box(page, ".topbar"))["height"] <= 110
@@ -252,4 +259,3 @@ async def test_a_landscape_tablet_keeps_the_map_and_says_what_it_cannot_do(
         await expect(page.locator("#field-label")).to_be_disabled()
         await page.screenshot(path=str(screenshots / "tablet-landscape-locked.png"))
         await axe(page, "a locked board, landscape")
-        await ctx.close()

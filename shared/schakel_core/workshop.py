@@ -79,6 +79,18 @@ class BoardInfo:
 
 
 @dataclass(frozen=True)
+class _Who:
+    """Who asks for access, and what of the current part matters to the answer."""
+
+    role: Role
+    participant: Participant | None
+    partners: frozenset[str]
+    current: str | None  # the board the participant draws on now
+    key: str | None  # the current round's board key
+    kind: str  # the kind of board the current part draws on
+
+
+@dataclass(frozen=True)
 class _Layout:
     """The programme seen as boards: per board key its rounds and board kinds; per part
     the kind of board it draws on. Derived from the programme alone (cached)."""
@@ -163,7 +175,7 @@ class Workshop:
     participants: dict[str, Participant] = field(default_factory=dict)
     session: Session = field(default_factory=Session)
     version: int = 0  # bumped by every change; the store's compare-and-set uses it
-    _cache: list[Any] = field(default_factory=list, repr=False, compare=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -208,9 +220,10 @@ class Workshop:
     @property
     def layout(self) -> _Layout:
         """Board keys, kinds and rounds of the programme (recomputed when it is replaced)."""
-        if not self._cache or self._cache[0] is not self.programme:
-            self._cache[:] = [self.programme, _layout(self.programme)]
-        layout: _Layout = self._cache[1]
+        memo = self._memo.get("layout")
+        if memo is None or memo[0] is not self.programme:
+            memo = self._memo["layout"] = (self.programme, _layout(self.programme))
+        layout: _Layout = memo[1]
         return layout
 
     def _board(self, key: str | None, local: str) -> str:
@@ -262,7 +275,19 @@ class Workshop:
 
     def _parse(self, board: str) -> tuple[str | None, str | None, str]:
         """``(key, kind, group number or participant id)`` if ``board`` names a board of
-        this workshop, else kind None (O(1): no scan of the boards)."""
+        this workshop, else kind None (O(1): no scan of the boards; remembered until the
+        programme, the number of groups or of participants changes)."""
+        layout, groups, people = self.layout, self.groups, len(self.participants)
+        memo = self._memo.get("parse")
+        if memo is None or memo[0] is not layout or memo[1:3] != (groups, people):
+            memo = self._memo["parse"] = (layout, groups, people, {})
+        known: dict[str, tuple[str | None, str | None, str]] = memo[3]
+        got = known.get(board)
+        if got is None:
+            got = known[board] = self._parse_anew(board)
+        return got
+
+    def _parse_anew(self, board: str) -> tuple[str | None, str | None, str]:
         none: tuple[str | None, str | None, str] = (None, None, "")
         prefix, _, rest = board.partition(":")
         if prefix != self.id:
@@ -315,8 +340,11 @@ class Workshop:
     def pairs(self) -> list[list[str]]:
         """Pairs within each group, in joining order; an odd one out makes a trio."""
         out: list[list[str]] = []
+        by_group: dict[int, list[Participant]] = {}
+        for p in self.participants.values():
+            by_group.setdefault(p.group, []).append(p)
         for g in range(1, self.groups + 1):
-            ids = [p.id for p in sorted(self.members(g), key=lambda p: (p.joined, p.id))]
+            ids = [p.id for p in sorted(by_group.get(g, []), key=lambda p: (p.joined, p.id))]
             chunk = [ids[i : i + 2] for i in range(0, len(ids), 2)]
             if len(chunk) > 1 and len(chunk[-1]) == 1:
                 odd = chunk.pop()
@@ -335,58 +363,60 @@ class Workshop:
 
         Facilitator: write everything. Viewer (plenary): read every group board, the
         boards of the current part (everyone's own maps while people draw alone or in
-        pairs), and boards the facilitator revealed or
-        spotlights. Participant: write the board of the current part (its group's, or its
-        own when drawing alone or in pairs) unless the boards are locked; read its other
-        boards of every round, its partners' boards of the round in a pair part, and the
-        spotlight.
+        pairs), and boards the facilitator revealed or spotlights. Participant: write the
+        board of the current part (its group's, or its own when drawing alone or in pairs)
+        unless the boards are locked; read its other boards of every round, its partners'
+        boards of the round in a pair part, and the spotlight.
         """
         return self._access(self._who(role, participant), board)
 
-    def _who(
-        self, role: Role, participant: str | None
-    ) -> tuple[Role, Participant | None, frozenset[str]]:
+    def _who(self, role: Role, participant: str | None) -> _Who:
         p = self.participants.get(participant or "") if role == Role.PARTICIPANT else None
         partners = frozenset(self.partners(p.id)) if p and self.mode == "pair" else frozenset()
-        return role, p, partners
+        current = self.current_board(p.id) if p else None
+        return _Who(role, p, partners, current, self.round_key(), self.current_kind)
 
-    def _access(self, who: tuple[Role, Participant | None, frozenset[str]], board: str) -> Access:
+    def _access(self, who: _Who, board: str) -> Access:
         key, kind, ref = self._parse(board)
         if kind is None:
             return Access.NONE
-        role, p, partners = who
         s = self.session
-        match role:
+        match who.role:
             case Role.FACILITATOR:
                 return Access.WRITE
             case Role.VIEWER:
-                now = key == self.round_key() and kind == self.current_kind
-                here = kind == GROUP or now
-                return (
-                    Access.READ
-                    if here or board in s.revealed or board == s.spotlight
-                    else Access.NONE
-                )
+                now = key == who.key and kind == who.kind
+                shown = kind == GROUP or now or board in s.revealed or board == s.spotlight
+                return Access.READ if shown else Access.NONE
             case Role.PARTICIPANT:
+                p = who.participant
                 if p is None:
                     return Access.NONE
-                if board == self.current_board(p.id):
+                if board == who.current:
                     return Access.READ if s.locked else Access.WRITE
                 mine = ref == (str(p.group) if kind == GROUP else p.id)
                 if mine or board == s.spotlight:
                     return Access.READ
-                if kind == PERSONAL and ref in partners and key == self.round_key():
+                if kind == PERSONAL and ref in who.partners and key == who.key:
                     return Access.READ
                 return Access.NONE
-        raise AssertionError(role)  # pragma: no cover
+        raise AssertionError(who.role)  # pragma: no cover
+
+    def accesses(self, role: Role, participant: str | None) -> dict[str, Access]:
+        """The boards ``role`` may read, each with READ or WRITE (in :meth:`boards` order)."""
+        who = self._who(role, participant)
+        out: dict[str, Access] = {}
+        for b in self.boards():
+            access = self._access(who, b)
+            if access != Access.NONE:
+                out[b] = access
+        return out
 
     def readable_boards(self, role: Role, participant: str | None) -> list[str]:
-        who = self._who(role, participant)
-        return [b for b in self.boards() if self._access(who, b) != Access.NONE]
+        return list(self.accesses(role, participant))
 
     def writable_boards(self, role: Role, participant: str | None) -> list[str]:
-        who = self._who(role, participant)
-        return [b for b in self.boards() if self._access(who, b) == Access.WRITE]
+        return [b for b, a in self.accesses(role, participant).items() if a == Access.WRITE]
 
     def viewer_may_show(self, board: str | None) -> bool:
         """Whether the plenary screen may put ``board`` on the beamer (None: overview)."""
@@ -497,11 +527,12 @@ class Workshop:
     def view(self, role: Role, participant: str | None) -> dict[str, Any]:
         """The workshop as one member sees it: public state plus their boards."""
         d = self.public()
+        access = self.accesses(role, participant)
         d["you"] = {
             "role": role.value,
             "participant": participant,
             "board": self.current_board(participant) if participant else None,
-            "readable": self.readable_boards(role, participant),
-            "writable": self.writable_boards(role, participant),
+            "readable": list(access),
+            "writable": [b for b, a in access.items() if a == Access.WRITE],
         }
         return d

@@ -126,6 +126,11 @@ async def test_a_portrait_tablet_names_an_actor_with_one_tap_and_typing(
         await on_board(page, ":r2:g1")
         await expect(page.locator("#panel")).to_be_visible()
         assert await state(page) == {}
+        # The new page alone answers the keys (the old one has let go of them).
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#panel")).to_be_hidden()
+        await page.locator("#panel-toggle").tap()
+        await expect(page.locator("#panel")).to_be_visible()
         # Round 3 opens with its explanation: Brandsma's laws, the poles and five roles.
         await fac.control("goto", round=3, part=0)
         await on_board(page, ":r3:p")

@@ -25,7 +25,7 @@ function go(path: string): void {
 }
 
 function route(): void {
-  page?.conn.close();
+  page?.close();
   page = null;
   screen?.close();
   screen = null;

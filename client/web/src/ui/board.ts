@@ -97,7 +97,7 @@ export class BoardPage implements InputHost {
       this.requestRender(kind === "doc");
     });
     document.addEventListener("keydown", this.keydown);
-    window.addEventListener("resize", () => this.requestRender(false));
+    window.addEventListener("resize", this.resized);
     this.conn.setPresence({ colour: this.colour, sel: [] });
     this.conn.start();
     this.renderStatus();
@@ -108,6 +108,16 @@ export class BoardPage implements InputHost {
 
   get doc(): Document {
     return this.conn.replica.doc;
+  }
+
+  private resized = (): void => this.requestRender(false);
+
+  /** The page goes (another board, another route): its connection and listeners with it. */
+  close(): void {
+    this.conn.close();
+    document.removeEventListener("keydown", this.keydown);
+    window.removeEventListener("resize", this.resized);
+    this.chrome.clear();
   }
 
   // ------------------------------------------------------------------ layout

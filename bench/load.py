@@ -232,6 +232,11 @@ class Plenary(Receiver):
 # ---------------------------------------------------------------------- setup
 
 
+# One round in groups of four: every tablet draws on its group's board from the start
+# (the default programme opens with introductions in pairs, on everyone's own board).
+PROGRAMME = [{"title": "bench", "parts": [{"title": "groups", "minutes": 60, "mode": "group"}]}]
+
+
 async def _http_setup(p: LoadParams) -> tuple[str, list[tuple[str, str]], list[str]]:
     """Schakel: one workshop of ``boards`` groups, a participant per tablet (joins fill
     groups of four one after another). Returns the viewer token, (token, board) per
@@ -239,7 +244,9 @@ async def _http_setup(p: LoadParams) -> tuple[str, list[tuple[str, str]], list[s
     import httpx
 
     async with httpx.AsyncClient(base_url=f"http://{p.host}:{p.port}", timeout=30) as http:
-        r = await http.post("/api/workshops", json={"title": "bench", "groups": p.boards})
+        r = await http.post(
+            "/api/workshops", json={"title": "bench", "groups": p.boards, "programme": PROGRAMME}
+        )
         r.raise_for_status()
         ws = r.json()
         boards: list[str] = ws["workshop"]["boards"]

@@ -34,7 +34,7 @@ from schakel_core.errors import RequestError
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
 
-from .boards import board_label, content_boards, members_of
+from .boards import board_label, board_who, content_boards, members_of
 from .exports.report import BoardData, ReportData
 from .stores.base import Store
 from .workers import Workers
@@ -161,7 +161,7 @@ class Analyses:
         boards: dict[str, Any] = {}
         for st in states:
             label = board_label(ws, st.board)
-            result = await self.board_dict(st.board, label)
+            result = await self.board_dict(st.board, board_who(ws, st.board))
             boards[st.board] = {"label": label, "seq": st.seq, "headline": result["headline"]}
         return {
             "workshop": ws.id,
@@ -181,7 +181,7 @@ class Analyses:
         boards = []
         for st in states:
             label = board_label(ws, st.board)
-            analysis = await self.board_dict(st.board, label)
+            analysis = await self.board_dict(st.board, board_who(ws, st.board))
             members = members_of(ws, st.board)
             boards.append(BoardData(st.board, label, members, st.objects, analysis))
         shared = await self.shared(ws, states)
@@ -196,7 +196,7 @@ class Analyses:
             states = await self.states(ws)
             figures = {}
             for st in states:
-                result = await self.board_dict(st.board, board_label(ws, st.board))
+                result = await self.board_dict(st.board, board_who(ws, st.board))
                 figures[st.board] = result["headline"]
             r: dict[str, Any] = (
                 ws.programme[round_] if round_ < len(ws.programme) else {"title": "", "parts": []}

@@ -241,13 +241,14 @@ class Connection:
 
     async def _control(self, ref: int, action: str, args: dict[str, Any]) -> None:
         assert self.claims is not None
-        if self.claims.role != Role.FACILITATOR:
+        role = self.claims.role
+        if role == Role.PARTICIPANT or (role == Role.VIEWER and action != "spotlight"):
             raise Forbidden("only the facilitator controls the workshop", ref=ref)
         now_ms = time.time() * 1000
 
         def change(ws: Workshop) -> tuple[tuple[int, int], Workshop]:
             before = (ws.session.round, ws.session.part)
-            apply_control(ws, action, args, now_ms)
+            apply_control(ws, action, args, now_ms, by_viewer=role == Role.VIEWER)
             return before, ws
 
         try:

@@ -32,7 +32,7 @@ from schakel_core.workshop import MAX_GROUPS, Access, Role, Workshop
 from .analyses import BoardState
 from .api import _claims, _guarded, _service, _workshop
 from .auth import Claims
-from .boards import board_label, file_stem, is_own_board, members_of, workshop_stem
+from .boards import board_label, board_who, file_stem, is_own_board, members_of, workshop_stem
 from .exports.boardfile import MAX_IMPORT_BYTES, import_client, import_ops, parse_import
 from .exports.files import BOARD_FORMATS, WORKSHOP_FORMATS, board_file, workshop_file
 from .exports.report import BoardData
@@ -67,7 +67,7 @@ async def _board_data(request: Request, ws: Workshop, board: str, analysis: bool
     service = _service(request)
     st: BoardState = await service.analyses.state(board)
     label = board_label(ws, board)
-    result = await service.analyses.board_dict(board, label) if analysis else {}
+    result = await service.analyses.board_dict(board, board_who(ws, board)) if analysis else {}
     return BoardData(board, label, members_of(ws, board), st.objects, result)
 
 
@@ -77,7 +77,7 @@ async def board_analysis(request: Request) -> Response:
     ws = await _workshop(request, wid)
     if ws.board_access(claims.role, claims.participant, board) == Access.NONE:
         raise Forbidden(f"you may not read board {board}", board=board)
-    data = await _service(request).analyses.board(board, board_label(ws, board))
+    data = await _service(request).analyses.board(board, board_who(ws, board))
     return Response(data, media_type="application/json")
 
 
@@ -163,7 +163,7 @@ async def _target_board(request: Request, ws: Workshop, board: str | None) -> st
         if not _is_empty(Document(ops)):
             raise Conflict(f"board {board} already holds a map; import into an empty board")
         return board
-    for candidate in ws.group_boards():
+    for candidate in [ws.group_board(g) for g in range(1, ws.groups + 1)]:  # this round's
         _, ops = await service.analyses.read(candidate)
         if _is_empty(Document(ops)):
             return candidate

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import Conflict, InvalidMessage, NotFound
+from .errors import Conflict, Forbidden, InvalidMessage, NotFound
 from .programme import check_programme
 from .schema import check_id
 
@@ -74,6 +74,14 @@ class Timer:
     def end(self) -> None:
         self.running, self.ends_at, self.remaining_ms = False, None, 0
 
+    def adjust(self, delta_ms: int, now_ms: float) -> None:
+        """The part got longer or shorter: so does what is left (never below 0)."""
+        self.duration_ms = max(0, self.duration_ms + delta_ms)
+        if self.running and self.ends_at is not None:
+            self.ends_at = max(self.ends_at + delta_ms, now_ms)
+        else:
+            self.remaining_ms = max(0, self.remaining_ms + delta_ms)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "duration_ms": self.duration_ms,
@@ -127,10 +135,18 @@ def _arg(args: dict[str, Any], key: str, kind: type) -> Any:
     return value
 
 
-def apply_control(ws: Workshop, action: Any, args: Any, now_ms: float) -> None:
-    """Change ``ws`` by one facilitator control, or raise a RequestError."""
+def apply_control(
+    ws: Workshop, action: Any, args: Any, now_ms: float, *, by_viewer: bool = False
+) -> None:
+    """Change ``ws`` by one facilitator control, or raise a RequestError.
+
+    ``by_viewer``: the plenary screen asks; it may only choose what the beamer shows
+    (``spotlight``), among the boards it may read.
+    """
     if type(args) is not dict:
         raise InvalidMessage("control: args must be a map")
+    if by_viewer and action != "spotlight":
+        raise Forbidden("the plenary screen only chooses the map it shows")
     s = ws.session
     match action:
         case "start":
@@ -157,19 +173,26 @@ def apply_control(ws: Workshop, action: Any, args: Any, now_ms: float) -> None:
             s.locked = _arg(args, "locked", bool)
         case "spotlight":
             board = args.get("board")
-            if board is not None and board not in ws.boards():
+            if board is not None and (type(board) is not str or ws.board_kind(board) is None):
                 raise NotFound(f"no board {board!r} in this workshop")
+            if by_viewer and not ws.viewer_may_show(board):
+                raise Forbidden(f"the plenary screen may not show board {board}")
             s.spotlight = board
         case "reveal":
             board = check_id(_arg(args, "board", str), "board")
-            if board not in ws.boards():
+            if ws.board_kind(board) is None:
                 raise NotFound(f"no board {board!r} in this workshop")
             revealed = _arg(args, "revealed", bool)
             s.revealed = [b for b in s.revealed if b != board] + ([board] if revealed else [])
         case "programme":
+            before = ws.programme[s.round]["parts"][s.part]["minutes"]
             ws.programme = check_programme(args.get("programme"))
             if s.round >= len(ws.programme) or s.part >= len(ws.programme[s.round]["parts"]):
                 _goto(ws, 0, 0)
+            else:
+                # New minutes for the current part move its timer, running or not.
+                after = ws.programme[s.round]["parts"][s.part]["minutes"]
+                s.timer.adjust((after - before) * 60_000, now_ms)
         case "move":
             ws.move(_arg(args, "participant", str), args.get("group"))
         case "analysis":
@@ -186,3 +209,4 @@ def _goto(ws: Workshop, round_: int, part: int) -> None:
     s.round, s.part = round_, part
     s.timer.reset(ws.programme[round_]["parts"][part]["minutes"])
     s.locked = False
+    s.spotlight = None  # every part starts on the overview

@@ -3,10 +3,21 @@
 Pure data and rules. The store keeps a workshop as the msgpack of :meth:`Workshop.to_dict`
 and changes it with a compare-and-set loop around the functions here.
 
-Boards of a workshop are named ``<workshop>:g<n>`` for group ``n`` (1-based), plus
-``<workshop>:p<participant>`` for a participant's individual board. Who may read and write
-which board depends on the role, and for participants on the current part's mode
-(see :meth:`Workshop.board_access`).
+Boards. Each round of the programme has a board key (``programme.py``); rounds with the
+same key share boards, so every drawing round starts on fresh ones and the earlier
+rounds' boards stay as they were. A key's boards are named
+
+- ``<workshop>:<key>:g<n>`` for group ``n`` (1-based), when a round of that key draws in
+  groups (or has only plenary parts), and
+- ``<workshop>:<key>:p<participant>`` for one participant, when a round of that key draws
+  alone or in pairs;
+
+rounds without a key share the original boards ``<workshop>:g<n>`` and
+``<workshop>:p<participant>`` (workshops made before board keys existed). Which board a
+part draws on follows its mode; a plenary part draws on the board of the nearest drawing
+part of its round. :meth:`Workshop.board_info` tells for any board id its rounds, group or
+participant and a label. Who may read and write which board depends on the role, and for
+participants on the current part (see :meth:`Workshop.board_access`).
 """
 
 from __future__ import annotations
@@ -40,6 +51,92 @@ class Access(StrEnum):
     NONE = "none"
     READ = "read"
     WRITE = "write"
+
+
+GROUP = "group"
+PERSONAL = "personal"
+_GROUP_WORD = {"nl": "Groep", "en": "Group"}
+
+
+@dataclass(frozen=True)
+class BoardInfo:
+    """What a board id stands for in its workshop (see :meth:`Workshop.board_info`).
+
+    ``kind`` is ``group`` or ``personal``; ``key`` the rounds' board key (None for the
+    original boards shared by keyless rounds); ``rounds`` the indices (0-based, as in the
+    session and ``goto``) of the programme rounds that draw on it; ``group`` or
+    ``participant`` whose board it is; ``label`` words for people, e.g.
+    ``"Groep 2 · Ronde 1: Bestaansrecht lokaal netwerk van sleutelfiguren"``.
+    """
+
+    board: str
+    kind: str
+    key: str | None
+    rounds: tuple[int, ...]
+    group: int | None
+    participant: str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class _Who:
+    """Who asks for access, and what of the current part matters to the answer."""
+
+    role: Role
+    participant: Participant | None
+    partners: frozenset[str]
+    current: str | None  # the board the participant draws on now
+    key: str | None  # the current round's board key
+    kind: str  # the kind of board the current part draws on
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The programme seen as boards: per board key its rounds and board kinds; per part
+    the kind of board it draws on. Derived from the programme alone (cached)."""
+
+    rounds: dict[str | None, tuple[int, ...]]
+    kinds: dict[str | None, frozenset[str]]
+    part_kinds: tuple[tuple[str, ...], ...]
+
+
+def _layout(programme: list[dict[str, Any]]) -> _Layout:
+    by_key: dict[str | None, list[int]] = {}
+    for r, rnd in enumerate(programme):
+        by_key.setdefault(rnd.get("board"), []).append(r)
+
+    def drawing(mode: str) -> str | None:
+        return None if mode == "plenary" else GROUP if mode == "group" else PERSONAL
+
+    own: dict[str | None, set[str]] = {k: set() for k in by_key}
+    for k, rs in by_key.items():
+        for r in rs:
+            own[k].update(d for p in programme[r]["parts"] if (d := drawing(p["mode"])))
+    part_kinds = []
+    for rnd in programme:
+        modes = [p["mode"] for p in rnd["parts"]]
+        kinds = []
+        for i, mode in enumerate(modes):
+            kind = drawing(mode)
+            if kind is None:
+                # A plenary part shows the board of the nearest drawing part of its round
+                # (before it, else after it), else the key's boards: personal when the
+                # key's rounds draw only alone or in pairs, else the groups'.
+                near = [drawing(m) for m in modes[i::-1] + modes[i + 1 :]]
+                fallback = PERSONAL if own[rnd.get("board")] == {PERSONAL} else GROUP
+                kind = next((k for k in near if k), fallback)
+            kinds.append(kind)
+        part_kinds.append(tuple(kinds))
+    kinds_of: dict[str | None, set[str]] = {k: set() for k in by_key}
+    for r, rnd in enumerate(programme):
+        kinds_of[rnd.get("board")].update(part_kinds[r])
+    if None in kinds_of:
+        kinds_of[None] = {GROUP, PERSONAL}  # the original boards: both kinds, as always
+    return _Layout(
+        rounds={k: tuple(v) for k, v in by_key.items()},
+        kinds={k: frozenset(v) for k, v in kinds_of.items()},
+        part_kinds=tuple(part_kinds),
+    )
 
 
 def new_id(nbytes: int = 6) -> str:
@@ -78,6 +175,7 @@ class Workshop:
     participants: dict[str, Participant] = field(default_factory=dict)
     session: Session = field(default_factory=Session)
     version: int = 0  # bumped by every change; the store's compare-and-set uses it
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -119,29 +217,118 @@ class Workshop:
 
     # ----------------------------------------------------------------- boards
 
-    def group_board(self, group: int) -> str:
-        return f"{self.id}:g{group}"
+    @property
+    def layout(self) -> _Layout:
+        """Board keys, kinds and rounds of the programme (recomputed when it is replaced)."""
+        memo = self._memo.get("layout")
+        if memo is None or memo[0] is not self.programme:
+            memo = self._memo["layout"] = (self.programme, _layout(self.programme))
+        layout: _Layout = memo[1]
+        return layout
 
-    def personal_board(self, participant: str) -> str:
-        return f"{self.id}:p{participant}"
+    def _board(self, key: str | None, local: str) -> str:
+        return f"{self.id}:{local}" if key is None else f"{self.id}:{key}:{local}"
 
-    def group_boards(self) -> list[str]:
-        return [self.group_board(g) for g in range(1, self.groups + 1)]
+    def round_key(self, round_: int | None = None) -> str | None:
+        """The board key of a round (the current one by default); None: original boards."""
+        r = self.session.round if round_ is None else round_
+        key: str | None = self.programme[r].get("board")
+        return key
+
+    def group_board(self, group: int, round_: int | None = None) -> str:
+        """Group ``group``'s board in a round (the current one by default)."""
+        return self._board(self.round_key(round_), f"g{group}")
+
+    def personal_board(self, participant: str, round_: int | None = None) -> str:
+        """A participant's own board in a round (the current one by default)."""
+        return self._board(self.round_key(round_), f"p{participant}")
+
+    def _boards_of(self, key: str | None) -> list[str]:
+        kinds = self.layout.kinds[key]
+        out = (
+            [self._board(key, f"g{g}") for g in range(1, self.groups + 1)] if GROUP in kinds else []
+        )
+        if PERSONAL in kinds:
+            out += [self._board(key, f"p{p}") for p in self.participants]
+        return out
 
     def boards(self) -> list[str]:
-        """Every board of the workshop: the groups', then each participant's own."""
-        return self.group_boards() + [self.personal_board(p) for p in self.participants]
+        """Every board of the workshop, per board key in programme order: the groups',
+        then each participant's own (for the kinds the key's rounds draw on)."""
+        return [b for key in self.layout.rounds for b in self._boards_of(key)]
+
+    def group_boards(self) -> list[str]:
+        """Every group board of the workshop (all rounds)."""
+        return [b for b in self.boards() if self._parse(b)[1] == GROUP]
+
+    def current_boards(self) -> list[str]:
+        """The boards of the current part: the groups' or everyone's own, of this round."""
+        key = self.round_key()
+        if self.current_kind == GROUP:
+            return [self._board(key, f"g{g}") for g in range(1, self.groups + 1)]
+        return [self._board(key, f"p{p}") for p in self.participants]
+
+    @property
+    def current_kind(self) -> str:
+        """``group`` or ``personal``: the kind of board the current part draws on."""
+        return self.layout.part_kinds[self.session.round][self.session.part]
+
+    def _parse(self, board: str) -> tuple[str | None, str | None, str]:
+        """``(key, kind, group number or participant id)`` if ``board`` names a board of
+        this workshop, else kind None (O(1): no scan of the boards; remembered until the
+        programme, the number of groups or of participants changes)."""
+        layout, groups, people = self.layout, self.groups, len(self.participants)
+        memo = self._memo.get("parse")
+        if memo is None or memo[0] is not layout or memo[1:3] != (groups, people):
+            memo = self._memo["parse"] = (layout, groups, people, {})
+        known: dict[str, tuple[str | None, str | None, str]] = memo[3]
+        got = known.get(board)
+        if got is None:
+            got = known[board] = self._parse_anew(board)
+        return got
+
+    def _parse_anew(self, board: str) -> tuple[str | None, str | None, str]:
+        none: tuple[str | None, str | None, str] = (None, None, "")
+        prefix, _, rest = board.partition(":")
+        if prefix != self.id:
+            return none
+        key: str | None
+        key, sep, local = rest.partition(":")
+        if not sep:
+            key, local = None, rest
+        kinds = self.layout.kinds.get(key)
+        if kinds is None or len(local) < 2:
+            return none
+        ref = local[1:]
+        group = ref.isdigit() and ref[0] != "0" and 1 <= int(ref) <= self.groups
+        if local[0] == "g" and GROUP in kinds and group:
+            return key, GROUP, ref
+        if local[0] == "p" and PERSONAL in kinds and ref in self.participants:
+            return key, PERSONAL, ref
+        return none
 
     def board_kind(self, board: str) -> str | None:
         """``group`` or ``personal`` for a board of this workshop, else None (O(1))."""
-        prefix, _, rest = board.partition(":")
-        if prefix != self.id or len(rest) < 2:
+        return self._parse(board)[1]
+
+    def board_info(self, board: str, lang: str = "nl") -> BoardInfo | None:
+        """What ``board`` is: its kind, rounds, group or participant, and a label in
+        ``lang`` (``nl`` or ``en``); None when it is not a board of this workshop.
+
+        Pure and cheap (no scan): exports and reports call it for every board of
+        :meth:`boards`.
+        """
+        key, kind, ref = self._parse(board)
+        if kind is None:
             return None
-        if rest[0] == "g" and rest[1:].isdigit() and 1 <= int(rest[1:]) <= self.groups:
-            return "group" if rest[1] != "0" else None
-        if rest[0] == "p" and rest[1:] in self.participants:
-            return "personal"
-        return None
+        rounds = self.layout.rounds[key]
+        titles = " + ".join(self.programme[r]["title"] for r in rounds)
+        if kind == GROUP:
+            group = int(ref)
+            who = f"{_GROUP_WORD.get(lang, _GROUP_WORD['en'])} {group}"
+            return BoardInfo(board, kind, key, rounds, group, None, f"{who} · {titles}")
+        name = self.participants[ref].name
+        return BoardInfo(board, kind, key, rounds, None, ref, f"{name} · {titles}")
 
     @property
     def mode(self) -> str:
@@ -153,8 +340,11 @@ class Workshop:
     def pairs(self) -> list[list[str]]:
         """Pairs within each group, in joining order; an odd one out makes a trio."""
         out: list[list[str]] = []
+        by_group: dict[int, list[Participant]] = {}
+        for p in self.participants.values():
+            by_group.setdefault(p.group, []).append(p)
         for g in range(1, self.groups + 1):
-            ids = [p.id for p in sorted(self.members(g), key=lambda p: (p.joined, p.id))]
+            ids = [p.id for p in sorted(by_group.get(g, []), key=lambda p: (p.joined, p.id))]
             chunk = [ids[i : i + 2] for i in range(0, len(ids), 2)]
             if len(chunk) > 1 and len(chunk[-1]) == 1:
                 odd = chunk.pop()
@@ -171,50 +361,73 @@ class Workshop:
     def board_access(self, role: Role, participant: str | None, board: str) -> Access:
         """What ``role`` (and ``participant``, for that role) may do on ``board`` now.
 
-        Facilitator: write everything. Viewer (plenary): read group boards, and personal
-        boards the facilitator revealed or spotlights. Participant: write the board of the
-        current mode (its group's in group and plenary parts, its own in individual and
-        pair parts) unless the boards are locked; read its other board, its partners'
-        boards in a pair part, and the spotlight.
+        Facilitator: write everything. Viewer (plenary): read every group board, the
+        boards of the current part (everyone's own maps while people draw alone or in
+        pairs), and boards the facilitator revealed or spotlights. Participant: write the
+        board of the current part (its group's, or its own when drawing alone or in pairs)
+        unless the boards are locked; read its other boards of every round, its partners'
+        boards of the round in a pair part, and the spotlight.
         """
-        kind = self.board_kind(board)
+        return self._access(self._who(role, participant), board)
+
+    def _who(self, role: Role, participant: str | None) -> _Who:
+        p = self.participants.get(participant or "") if role == Role.PARTICIPANT else None
+        partners = frozenset(self.partners(p.id)) if p and self.mode == "pair" else frozenset()
+        current = self.current_board(p.id) if p else None
+        return _Who(role, p, partners, current, self.round_key(), self.current_kind)
+
+    def _access(self, who: _Who, board: str) -> Access:
+        key, kind, ref = self._parse(board)
         if kind is None:
             return Access.NONE
         s = self.session
-        match role:
+        match who.role:
             case Role.FACILITATOR:
                 return Access.WRITE
             case Role.VIEWER:
-                if kind == "group" or board in s.revealed or board == s.spotlight:
-                    return Access.READ
-                return Access.NONE
+                now = key == who.key and kind == who.kind
+                shown = kind == GROUP or now or board in s.revealed or board == s.spotlight
+                return Access.READ if shown else Access.NONE
             case Role.PARTICIPANT:
-                p = self.participants.get(participant or "")
+                p = who.participant
                 if p is None:
                     return Access.NONE
-                own_group, own = self.group_board(p.group), self.personal_board(p.id)
-                current = own_group if self.mode in ("group", "plenary") else own
-                if board == current:
+                if board == who.current:
                     return Access.READ if s.locked else Access.WRITE
-                if board in (own_group, own) or board == s.spotlight:
+                mine = ref == (str(p.group) if kind == GROUP else p.id)
+                if mine or board == s.spotlight:
                     return Access.READ
-                if self.mode == "pair" and board in map(self.personal_board, self.partners(p.id)):
+                if kind == PERSONAL and ref in who.partners and key == who.key:
                     return Access.READ
                 return Access.NONE
-        raise AssertionError(role)  # pragma: no cover
+        raise AssertionError(who.role)  # pragma: no cover
+
+    def accesses(self, role: Role, participant: str | None) -> dict[str, Access]:
+        """The boards ``role`` may read, each with READ or WRITE (in :meth:`boards` order)."""
+        who = self._who(role, participant)
+        out: dict[str, Access] = {}
+        for b in self.boards():
+            access = self._access(who, b)
+            if access != Access.NONE:
+                out[b] = access
+        return out
 
     def readable_boards(self, role: Role, participant: str | None) -> list[str]:
-        return [b for b in self.boards() if self.board_access(role, participant, b) != Access.NONE]
+        return list(self.accesses(role, participant))
 
     def writable_boards(self, role: Role, participant: str | None) -> list[str]:
-        return [b for b in self.boards() if self.board_access(role, participant, b) == Access.WRITE]
+        return [b for b, a in self.accesses(role, participant).items() if a == Access.WRITE]
+
+    def viewer_may_show(self, board: str | None) -> bool:
+        """Whether the plenary screen may put ``board`` on the beamer (None: overview)."""
+        return board is None or self.board_access(Role.VIEWER, None, board) != Access.NONE
 
     def current_board(self, participant: str) -> str | None:
         """The board a participant draws on in the current part."""
         p = self.participants.get(participant)
         if p is None:
             return None
-        if self.mode in ("group", "plenary"):
+        if self.current_kind == GROUP:
             return self.group_board(p.group)
         return self.personal_board(p.id)
 
@@ -306,6 +519,7 @@ class Workshop:
         d = self.to_dict()
         d["boards"] = self.boards()
         d["group_boards"] = self.group_boards()
+        d["current_boards"] = self.current_boards()
         d["mode"] = self.mode
         d["pairs"] = self.pairs()
         return d
@@ -313,11 +527,12 @@ class Workshop:
     def view(self, role: Role, participant: str | None) -> dict[str, Any]:
         """The workshop as one member sees it: public state plus their boards."""
         d = self.public()
+        access = self.accesses(role, participant)
         d["you"] = {
             "role": role.value,
             "participant": participant,
             "board": self.current_board(participant) if participant else None,
-            "readable": self.readable_boards(role, participant),
-            "writable": self.writable_boards(role, participant),
+            "readable": list(access),
+            "writable": [b for b, a in access.items() if a == Access.WRITE],
         }
         return d

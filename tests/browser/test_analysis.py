@@ -14,6 +14,7 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
 from tests.browser.board import BEAMER, TABLET, join, open_context
+from tests.browser.screens import axe, text_sizes
 from tests.e2e.test_reading import draw
 from tests.support.maps import azc_group1, azc_group2
 from tests.support.server import Hub, create_workshop
@@ -77,6 +78,10 @@ async def test_the_analysis_layer_on_the_beamer_and_in_the_console(
         "Polarisatie"
     )
     await plenary.screenshot(path=str(screenshots / "analysis-beamer-overview.png"))
+    smallest = await text_sizes(plenary, "#plenary")
+    assert smallest and smallest[0][0] >= 24, smallest[:5]
+    await axe(plenary, "the beamer's overview with the analysis layer")
+    await axe(console, "the console with the results")
 
     # Group 1 to the beamer: the marks on its map, the questions beside it, large.
     await console.click("#spotlight-g1")
@@ -101,6 +106,10 @@ async def test_the_analysis_layer_on_the_beamer_and_in_the_console(
     tag = await plenary.locator("#p-spot .an-tag text").first.bounding_box()
     assert tag is not None and tag["height"] >= 20
     await plenary.screenshot(path=str(screenshots / "analysis-beamer.png"))
+    # Nothing on the beamer below its minimum text size (24 px), the layer included.
+    smallest = await text_sizes(plenary, "#plenary")
+    assert smallest and smallest[0][0] >= 24, smallest[:5]
+    await axe(plenary, "the beamer with the analysis layer")
 
     # A map that changes is read again: a new actor tied to both poles is a bridge builder.
     new = {
@@ -131,6 +140,7 @@ async def test_the_analysis_layer_on_the_beamer_and_in_the_console(
     await expect(page.locator("#an-shared")).to_contain_text("Burgemeester")
     await expect(page.locator(".an-mark").first).to_be_attached()
     await page.screenshot(path=str(screenshots / "analysis-page.png"), full_page=True)
+    await axe(page, "the analysis page")
     assert errors == []
 
 
@@ -158,7 +168,8 @@ async def test_the_analysis_layer_on_a_tablet(
         await expect(ann.locator("#tabpanel")).to_contain_text("schakel")
         await ann.locator("button[aria-label='Passend maken'], #zoom-fit").first.click()
         await ann.screenshot(path=str(screenshots / f"analysis-tablet-{name}.png"))
-        await ann.locator("#analysis-toggle").press("Enter")
+        await axe(ann, f"the tablet with the analysis ({name})")
+        await ann.locator("#analysis-toggle").click()
         await expect(ann.locator(".an-mark")).to_have_count(0)
         await expect(ann.locator("#tab-analysis")).to_have_count(0)
         await ctx.close()
@@ -179,6 +190,7 @@ async def test_delete_offers_the_results_first(hub: Hub, browser: Browser) -> No
     dialog = console.locator("#delete-dialog")
     await expect(dialog).to_be_visible()
     await expect(console.locator("#delete-download")).to_be_focused()
+    await axe(console, "the question before deleting")
     async with console.expect_download() as got:
         await console.click("#delete-download")
     download = await got.value

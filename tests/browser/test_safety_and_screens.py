@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -21,6 +19,8 @@ from tests.browser.board import (
     settled,
     state,
 )
+from tests.browser.maps import OBJECTS, draw_map
+from tests.browser.screens import axe
 from tests.support.server import Hub, create_workshop
 from tests.support.server import join as api_join
 
@@ -70,84 +70,13 @@ async def test_markup_in_labels_is_shown_as_text(hub: Hub, browser: Browser) -> 
 
 # ------------------------------------------------------------------ screenshots
 
-ACTORS: list[tuple[str, str, str, str, list[str], int, tuple[int, int]]] = [
-    # id, label, kind, stance, roles, influence, pos
-    ("a01", "Actiegroep Nee tegen azc", "group", "pole_b", ["pusher"], 4, (560, -180)),
-    ("a02", "Facebookgroep Wij zijn Oost", "online_community", "pole_b", ["pusher"], 4, (600, 170)),
-    ("a03", "Buurtvereniging Oost", "organisation", "pole_b", ["joiner"], 2, (330, -330)),
-    ("a04", "Ondernemers winkelcentrum", "group", "unknown", ["silent"], 2, (300, 330)),
-    ("a05", "Wijkagent", "person", "middle", ["bridge_builder"], 3, (40, -270)),
-    ("a06", "Jongerenwerker", "person", "middle", ["schakel", "mover"], 3, (-10, 80)),
-    ("a07", "Wethouder", "person", "middle", ["mover"], 4, (120, 320)),
-    ("a08", "Lokale krant", "media", "middle", [], 3, (-120, -420)),
-    ("a09", "Stille middengroep", "group", "middle", ["silent"], 2, (230, 20)),
-    ("a10", "Imam moskee", "person", "middle", ["schakel"], 2, (-250, -140)),
-    ("a11", "Vluchtelingenwerk", "organisation", "pole_a", ["bridge_builder"], 3, (-480, 100)),
-    ("a12", "Bewoners azc", "group", "pole_a", ["scapegoat"], 1, (-560, -200)),
-    ("a13", "COA", "institution", "pole_a", [], 3, (-720, 280)),
-    ("a14", "Kerkgemeenschap", "organisation", "pole_a", ["joiner"], 2, (-330, 380)),
-    ("a15", "Schooldirecteur", "person", "middle", ["schakel"], 2, (-180, 290)),
-    ("a16", "Landelijke politiek", "institution", "unknown", [], 3, (-380, -430)),
-]
-
-RELATIONS: list[tuple[str, str, str, str, str, str, int, str]] = [
-    # id, source, target, kind, sign, direction, strength, label
-    ("r01", "a01", "a02", "alliance", "+", "both", 3, "zelfde mensen"),
-    ("r02", "a02", "a12", "conflict", "-", "forward", 3, "geruchten"),
-    ("r03", "a01", "a07", "tension", "-", "forward", 2, "petitie"),
-    ("r04", "a03", "a01", "alliance", "+", "none", 1, ""),
-    ("r05", "a05", "a01", "access", "+", "forward", 2, "gesprek"),
-    ("r06", "a06", "a12", "access", "+", "both", 2, "sportavond"),
-    ("r07", "a06", "a02", "influence", "+", "forward", 1, ""),
-    ("r08", "a10", "a12", "alliance", "+", "both", 2, ""),
-    ("r09", "a07", "a13", "influence", "+", "both", 2, "afspraken"),
-    ("r10", "a08", "a01", "influence", "-", "forward", 2, "koppen"),
-    ("r11", "a11", "a12", "alliance", "+", "forward", 3, ""),
-    ("r12", "a15", "a06", "alliance", "+", "both", 2, "ouderavond"),
-    ("r13", "a14", "a11", "alliance", "+", "none", 1, ""),
-    ("r14", "a16", "a13", "influence", "+", "forward", 3, "opdracht"),
-    ("r15", "a09", "a07", "tension", "-", "forward", 1, "zorgen"),
-]
-
 
 async def seed(hub: Hub, code: str) -> str:
     """Draw a realistic map with the Python client (another participant of the group)."""
     joined = await api_join(hub.http, code, "Sanne")
-    board = joined["board"]
     async with SchakelClient(hub.ws, joined["token"], name="Sanne") as c:
-        await c.subscribe(board)
-        c.edit(
-            board,
-            "meta",
-            "meta",
-            title="Azc in de wijk",
-            issue="Komst azc",
-            pole_a="welkom",
-            pole_b="tegen",
-        )
-        for aid, label, kind, stance, roles, infl, (x, y) in ACTORS:
-            fields: dict[str, Any] = {"label": label, "kind": kind, "stance": stance}
-            fields |= {"roles": roles, "influence": infl, "pos": [x, y]}
-            c.edit(board, aid, "actor", **fields)
-        for rid, s, t, kind, sign, direction, strength, label in RELATIONS:
-            fields = {"source": s, "target": t, "kind": kind, "sign": sign}
-            fields |= {"direction": direction, "strength": strength, "label": label}
-            c.edit(board, rid, "relation", **fields)
-        c.edit(board, "n1", "note", text="Wie praat er nog met wie?", pos=[-860, -470])
-        c.edit(
-            board,
-            "n2",
-            "note",
-            text="Schakels: jongerenwerker, imam, school",
-            colour="#caffbf",
-            pos=[700, -480],
-        )
-        ring = []
-        for i in range(41):
-            ang = i / 40 * 2 * math.pi
-            ring += [round(-150 + 230 * math.cos(ang), 1), round(40 + 300 * math.sin(ang), 1), 0.6]
-        c.edit(board, "i1", "ink", points=ring, colour="#2f6fb3", width=3)
-        await c.settled()
+        await draw_map(c, joined["board"])
+    board: str = joined["board"]
     return board
 
 
@@ -161,7 +90,7 @@ async def test_screenshots_of_a_realistic_map(
 ) -> None:
     ws = await create_workshop(hub.http, groups=1, title="Polarisatie in Oost")
     await seed(hub, ws["join_code"])
-    total = len(ACTORS) + len(RELATIONS) + 4
+    total = OBJECTS
 
     tablet = await open_context(browser, **TABLET)
     join_page = await tablet.new_page()
@@ -186,11 +115,14 @@ async def test_screenshots_of_a_realistic_map(
     await expect(t.locator("#field-label")).to_have_value("Jongerenwerker")
     await shoot(t, str(screenshots / "board-tablet.png"))
 
+    await axe(t, "the board with a realistic map")
     await t.tap("#tab-list")
     await shoot(t, str(screenshots / "list-tablet.png"))
+    await axe(t, "the list view")
     await t.tap("#lang")
     await t.tap("#tab-legend")
     await shoot(t, str(screenshots / "legend-tablet-en.png"))
+    await axe(t, "the legend, in English")
 
     portrait = await open_context(
         browser, viewport={"width": 820, "height": 1180}, has_touch=True, is_mobile=True

@@ -48,9 +48,9 @@ class Room:
 
 @pytest.fixture
 async def room(hub: Hub) -> AsyncIterator[Room]:
-    ws = await create_workshop(hub.http, groups=2)
+    ws = await create_workshop(hub.http, groups=2, template="default-nl")
     ann = await join(hub.http, ws["join_code"], "Ann")
-    g1, g2 = ws["workshop"]["boards"]
+    g1, g2 = ws["workshop"]["group_boards"][:2]
     async with (
         SchakelClient(hub.ws, ws["facilitator_token"], name="Fac") as f,
         SchakelClient(hub.ws, ws["viewer_token"]) as v,
@@ -69,7 +69,8 @@ def state(c: SchakelClient) -> dict[str, Any]:
 @pytest.mark.parametrize(("action", "args"), CONTROLS, ids=[c[0] for c in CONTROLS])
 async def test_only_the_facilitator_controls(room: Room, action: str, args: dict[str, Any]) -> None:
     before = state(room.facilitator)["version"]
-    for other in (room.ann, room.viewer):
+    # The plenary screen may choose which map it shows (a board it may read).
+    for other in (room.ann,) if action == "spotlight" else (room.ann, room.viewer):
         with pytest.raises(ClientError) as refused:
             await other.control(action, **room.args(args))
         assert refused.value.code == "forbidden"
@@ -77,6 +78,20 @@ async def test_only_the_facilitator_controls(room: Room, action: str, args: dict
     await room.facilitator.control(action, **room.args(args))
     for c in (room.facilitator, room.viewer, room.ann):
         await c.wait_for(lambda c=c: state(c)["version"] > before)
+
+
+async def test_the_plenary_screen_chooses_the_map_it_shows(room: Room) -> None:
+    await room.facilitator.control("goto", round=1, part=0)
+    await room.viewer.wait_for(lambda: state(room.viewer)["mode"] == "group")
+    await room.viewer.control("spotlight", board=room.g2)
+    for c in (room.facilitator, room.viewer, room.ann):
+        await c.wait_for(lambda c=c: state(c)["session"]["spotlight"] == room.g2)
+    own = f"{room.ws['workshop']['id']}:intro:p{room.ann_id}"  # Ann's map, introductions
+    with pytest.raises(ClientError) as private:
+        await room.viewer.control("spotlight", board=own)
+    assert private.value.code == "forbidden"
+    await room.viewer.control("spotlight", board=None)
+    await room.facilitator.wait_for(lambda: state(room.facilitator)["session"]["spotlight"] is None)
 
 
 async def test_a_bad_control_is_refused_with_its_reason(room: Room) -> None:
@@ -101,6 +116,8 @@ async def test_timer_is_the_same_for_everyone(room: Room) -> None:
 
 
 async def test_lock_makes_boards_read_only_then_unlock(room: Room) -> None:
+    await room.facilitator.control("goto", round=1, part=0)  # round 1, in groups
+    await room.ann.wait_for(lambda: state(room.ann)["you"]["board"] == room.g1)
     board = (await room.ann.subscribe(room.g1)).board
     room.ann.edit(board, "a1", "actor", label="before")
     await room.ann.settled()
@@ -118,8 +135,8 @@ async def test_lock_makes_boards_read_only_then_unlock(room: Room) -> None:
     assert "a2" not in f_board.view()
 
 
-async def test_individual_then_pair_boards(hub: Hub) -> None:
-    ws = await create_workshop(hub.http, groups=1)
+async def test_a_fresh_board_per_round_then_individual_and_pair_boards(hub: Hub) -> None:
+    ws = await create_workshop(hub.http, groups=1, template="default-nl")
     ann = await join(hub.http, ws["join_code"], "Ann")
     bo = await join(hub.http, ws["join_code"], "Bo")
     async with (
@@ -129,7 +146,19 @@ async def test_individual_then_pair_boards(hub: Hub) -> None:
     ):
         for c in (f, a, b):
             await c.wait_for(lambda c=c: c.workshop is not None)
-        group = await a.subscribe(ann["board"])
+        assert state(a)["mode"] == "pair"  # the introductions, in pairs
+        await f.control("goto", round=1, part=0)
+        await a.wait_for(lambda: state(a)["mode"] == "group")
+        round1 = await a.subscribe(state(a)["you"]["board"])
+        a.edit(round1.board, "x0", "actor", label="round 1")
+        await a.settled()
+        await f.control("next")
+        await f.control("next")  # round 2 starts on a fresh group board
+        await a.wait_for(lambda: state(a)["you"]["board"] != round1.board)
+        round2 = await a.subscribe(state(a)["you"]["board"])
+        assert round2.view() == {}
+        assert round1.board in state(a)["you"]["readable"]
+        assert state(a)["you"]["writable"] == [round2.board]
         await f.control("goto", round=3, part=1)  # individual work
         await a.wait_for(lambda: state(a)["mode"] == "individual")
         mine = state(a)["you"]["board"]
@@ -138,7 +167,7 @@ async def test_individual_then_pair_boards(hub: Hub) -> None:
         own = await a.subscribe(mine)
         a.edit(mine, "x1", "actor", label="my own map")
         await a.settled()
-        a.edit(group.board, "x2", "actor", label="group board is read-only now")
+        a.edit(round2.board, "x2", "actor", label="group board is read-only now")
         await a.wait_for(lambda: any(e.code == "forbidden" for e in a.errors))
         theirs = state(b)["you"]["board"]
         with pytest.raises(ClientError) as private:
@@ -149,3 +178,4 @@ async def test_individual_then_pair_boards(hub: Hub) -> None:
         seen = await b.subscribe(mine)
         assert seen.view()["x1"]["label"] == "my own map"
         assert own.view() == seen.view()
+        assert round1.view()["x0"]["label"] == "round 1"

@@ -380,7 +380,16 @@ async def test_report_pdf_and_zip(hub: Hub, ws: Workshop) -> None:
 
 
 async def test_the_end_of_a_part_keeps_a_snapshot(hub: Hub, ws: Workshop) -> None:
+    part = {"minutes": 5, "mode": "group"}
+    programme = [
+        {
+            "title": "Ronde 1",
+            "parts": [{"title": "Groepjes", **part}, {"title": "Plenair", **part}],
+        },
+        {"title": "Ronde 2", "parts": [{"title": "Groepjes", **part}]},
+    ]
     async with SchakelClient(hub.ws, ws.facilitator, name="facilitator") as f:
+        await f.control("programme", programme=programme)
         await f.control("next")
         await f.control("next")
 
@@ -393,7 +402,9 @@ async def test_the_end_of_a_part_keeps_a_snapshot(hub: Hub, ws: Workshop) -> Non
         while len(await history()) < 2:  # noqa: ASYNC110 - taken in the background; poll HTTP
             await asyncio.sleep(0.05)
     first, second = await history()
-    assert (first["round"], first["part"]) == (0, 0) and (second["round"], second["part"]) == (1, 0)
+    # Each snapshot is of the part that ended: round 1 part 1, then round 1 part 2.
+    assert (first["round"], first["part"]) == (0, 0) and (second["round"], second["part"]) == (0, 1)
+    assert second["part_title"] == "Plenair"
     assert first["boards"][ws.board(1)]["actors"] == 6
 
 

@@ -151,9 +151,25 @@ class HubProcess(_OnLoopback):
             self.proc.wait(10)
 
 
-async def create_workshop(http: str, groups: int = 2, title: str = "Test") -> dict[str, Any]:
+# One round in groups of four without a board key: everyone who joins lands on their
+# group's board <workshop>:g<n> (the boards keyless rounds share).
+ONE_GROUP_ROUND: list[dict[str, Any]] = [
+    {
+        "title": "Actorenkaart",
+        "parts": [{"title": "Groepjes van 4", "minutes": 30, "mode": "group"}],
+        "questions": [],
+    }
+]
+
+
+async def create_workshop(
+    http: str, groups: int = 2, title: str = "Test", template: str | None = None
+) -> dict[str, Any]:
+    """A workshop with one group round (default), or from a ``template`` of the hub."""
+    body: dict[str, Any] = {"title": title, "groups": groups}
+    body |= {"template": template} if template else {"programme": ONE_GROUP_ROUND}
     async with httpx.AsyncClient(base_url=http) as client:
-        r = await client.post("/api/workshops", json={"title": title, "groups": groups})
+        r = await client.post("/api/workshops", json=body)
         r.raise_for_status()
         data: dict[str, Any] = r.json()
         return data

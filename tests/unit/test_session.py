@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 
-from schakel_core.errors import Conflict, InvalidMessage, InvalidOp, NotFound
+from schakel_core.errors import Conflict, Forbidden, InvalidMessage, InvalidOp, NotFound
 from schakel_core.session import Session, Timer, apply_control
 from schakel_core.workshop import Access, Role, Workshop
 
@@ -72,13 +73,14 @@ def test_other_controls_and_their_errors() -> None:
     control(ws, "pause")
     control(ws, "end")
     assert ws.session.timer.remaining(0) == 0
+    control(ws, "goto", round=1, part=0)
     g2 = ws.group_board(2)
     control(ws, "spotlight", board=g2)
     assert ws.session.spotlight == g2
     control(ws, "spotlight", board=None)
     assert ws.session.spotlight is None
     ann = next(iter(ws.participants))
-    mine = ws.personal_board(ann)
+    mine = ws.personal_board(ann, 3)
     control(ws, "reveal", board=mine, revealed=True)
     control(ws, "reveal", board=mine, revealed=True)
     assert ws.session.revealed == [mine]
@@ -101,6 +103,7 @@ def test_other_controls_and_their_errors() -> None:
         ("extend", {"minutes": "5"}, InvalidMessage),
         ("lock", {"locked": 1}, InvalidMessage),
         ("spotlight", {"board": "other:g1"}, NotFound),
+        ("spotlight", {"board": 7}, NotFound),
         ("reveal", {"board": "other:g1", "revealed": True}, NotFound),
         ("reveal", {"board": "x y", "revealed": True}, InvalidOp),
         ("programme", {"programme": []}, InvalidMessage),
@@ -130,42 +133,116 @@ def test_session_round_trips() -> None:
 def test_access_follows_the_mode() -> None:
     ws = make()
     ann, bo, cas, dee, eef = ws.participants
-    g1, _g2 = ws.group_boards()
-    p = ws.personal_board
+    control(ws, "goto", round=1, part=0)  # round 1, groups of four
+    g1, _g2 = ws.current_boards()
+    assert g1 == ws.group_board(1) == f"{ws.id}:r1:g1"
+
+    def p(who: str) -> str:
+        return ws.personal_board(who, 3)
+
     assert ws.pairs() == [[ann, bo], [cas, dee], [eef]]
-    # Group part: the group board is written, the own board only read.
+    # Group part: the group board is written; nobody's round-3 map is open yet.
     assert ws.board_access(Role.PARTICIPANT, ann, g1) == Access.WRITE
-    assert ws.board_access(Role.PARTICIPANT, ann, p(ann)) == Access.READ
+    assert ws.board_access(Role.PARTICIPANT, ann, _g2) == Access.NONE
+    assert ws.board_access(Role.PARTICIPANT, ann, p(ann)) == Access.READ  # her own, later
     assert ws.board_access(Role.PARTICIPANT, ann, p(bo)) == Access.NONE
     # Locked for the plenary: read-only.
     control(ws, "lock", locked=True)
     assert ws.board_access(Role.PARTICIPANT, ann, g1) == Access.READ
-    # Individual part: each writes their own board; the viewer sees none of them.
+    # Individual part: each writes their own board; the group board stays readable; the
+    # plenary sees this round's own maps (as thumbnails), not yet another round's.
+    assert ws.board_access(Role.VIEWER, None, p(ann)) == Access.NONE
     control(ws, "goto", round=3, part=1)
+    assert ws.current_kind == "personal"
     assert ws.board_access(Role.PARTICIPANT, ann, p(ann)) == Access.WRITE
     assert ws.board_access(Role.PARTICIPANT, ann, g1) == Access.READ
     assert ws.board_access(Role.PARTICIPANT, ann, p(bo)) == Access.NONE
-    assert ws.board_access(Role.VIEWER, None, p(ann)) == Access.NONE
+    assert ws.board_access(Role.VIEWER, None, p(ann)) == Access.READ
+    assert ws.board_access(Role.VIEWER, None, ws.personal_board(ann, 0)) == Access.NONE
     assert ws.current_board(ann) == p(ann)
     # Pair part: partners read each other's boards.
     control(ws, "next")
     assert ws.mode == "pair"
     assert ws.board_access(Role.PARTICIPANT, ann, p(bo)) == Access.READ
     assert ws.board_access(Role.PARTICIPANT, ann, p(cas)) == Access.NONE
+    assert ws.board_access(Role.PARTICIPANT, ann, ws.personal_board(bo, 0)) == Access.NONE
     assert ws.partners(eef) == []
     assert ws.partners("ghost") == []
-    # The facilitator reveals Ann's map; the plenary and everyone may read the spotlight.
-    control(ws, "reveal", board=p(ann), revealed=True)
-    assert ws.board_access(Role.VIEWER, None, p(ann)) == Access.READ
+    # The facilitator reveals Ann's introduction map; everyone may read the spotlight.
+    intro = ws.personal_board(ann, 0)
+    control(ws, "reveal", board=intro, revealed=True)
+    assert ws.board_access(Role.VIEWER, None, intro) == Access.READ
     control(ws, "spotlight", board=p(cas))
-    assert ws.board_access(Role.VIEWER, None, p(cas)) == Access.READ
     assert ws.board_access(Role.PARTICIPANT, ann, p(cas)) == Access.READ
     assert ws.board_access(Role.FACILITATOR, None, p(dee)) == Access.WRITE
     view = ws.view(Role.PARTICIPANT, ann)
     assert view["you"]["board"] == p(ann)
     assert view["you"]["writable"] == [p(ann)]
     assert view["mode"] == "pair"
+    assert view["current_boards"] == [p(x) for x in (ann, bo, cas, dee, eef)]
     assert ws.view(Role.VIEWER, None)["you"]["board"] is None
+    # The plenary feedback of round 3 stays on the own maps; so does the closing round,
+    # which shares round 3's boards.
+    control(ws, "next")
+    assert (ws.mode, ws.current_board(ann)) == ("plenary", p(ann))
+    control(ws, "next")
+    assert ws.current_board(ann) == p(ann)
+
+
+def test_a_part_change_clears_the_spotlight() -> None:
+    ws = make()
+    control(ws, "goto", round=1, part=0)
+    control(ws, "spotlight", board=ws.group_board(1))
+    control(ws, "next")
+    assert ws.session.spotlight is None
+
+
+def test_the_plenary_screen_chooses_only_what_it_may_show() -> None:
+    ws = make()
+    ann = next(iter(ws.participants))
+    control(ws, "goto", round=1, part=0)
+    g2 = ws.group_board(2)
+    apply_control(ws, "spotlight", {"board": g2}, 0, by_viewer=True)
+    assert ws.session.spotlight == g2
+    apply_control(ws, "spotlight", {"board": None}, 0, by_viewer=True)
+    assert ws.session.spotlight is None
+    with pytest.raises(Forbidden):
+        apply_control(ws, "spotlight", {"board": ws.personal_board(ann, 3)}, 0, by_viewer=True)
+    with pytest.raises(Forbidden):
+        apply_control(ws, "next", {}, 0, by_viewer=True)
+    assert ws.session.round == 1
+
+
+def test_new_minutes_for_the_current_part_move_its_timer() -> None:
+    ws = make()
+    control(ws, "goto", round=1, part=0)
+    control(ws, "start", now=0)
+    control(ws, "extend", now=0, minutes=1)  # 11 minutes from 0
+    programme = copy.deepcopy(ws.programme)
+    programme[1]["parts"][0]["minutes"] = 15
+    control(ws, "programme", now=60_000, programme=programme)
+    assert ws.session.timer.remaining(60_000) == 15 * 60_000
+    programme[1]["parts"][0]["minutes"] = 1  # 14 minutes less: 1 minute left
+    control(ws, "programme", now=60_000, programme=programme)
+    assert ws.session.timer.remaining(60_000) == 60_000
+    programme[1]["parts"][0]["minutes"] = 3
+    control(ws, "programme", now=90_000, programme=programme)
+    control(ws, "pause", now=90_000)
+    assert ws.session.timer.remaining(0) == 150_000
+    programme[2]["title"] = "Another round changes nothing here"
+    control(ws, "programme", now=90_000, programme=programme)
+    assert ws.session.timer.remaining(0) == 150_000
+    programme[1]["parts"][0]["minutes"] = 1
+    control(ws, "programme", now=90_000, programme=programme)
+    assert ws.session.timer.remaining(0) == 30_000
+    control(ws, "end")
+    programme[1]["parts"][0]["minutes"] = 2
+    control(ws, "programme", now=0, programme=programme)
+    assert ws.session.timer.remaining(0) == 60_000  # time up, then a minute more
+    control(ws, "end")
+    programme[1]["parts"][0]["minutes"] = 1
+    control(ws, "programme", now=0, programme=programme)
+    assert ws.session.timer.remaining(0) == 0  # never below zero
 
 
 def test_odd_groups_pair_into_a_trio() -> None:

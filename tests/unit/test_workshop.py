@@ -8,6 +8,7 @@ import pytest
 
 from schakel_core.errors import Conflict, InvalidMessage, NotFound, TooLarge
 from schakel_core.programme import TEMPLATES, check_programme
+from schakel_core.session import apply_control
 from schakel_core.workshop import (
     GROUP_SIZE,
     MAX_GROUPS,
@@ -17,6 +18,8 @@ from schakel_core.workshop import (
     new_join_code,
     normalise_join_code,
 )
+
+GROUP_ROUND = [{"title": "R", "parts": [{"title": "P", "minutes": 5, "mode": "group"}]}]
 
 
 def make(groups: int = 2, **kw: Any) -> Workshop:
@@ -28,8 +31,11 @@ def test_create_from_the_default_template() -> None:
     assert ws.programme == TEMPLATES["default-nl"]
     assert ws.programme is not TEMPLATES["default-nl"]
     assert len(ws.join_code) == 6
-    assert ws.boards() == ws.group_boards() == [f"{ws.id}:g1", f"{ws.id}:g2"]
-    assert ws.mode == "group"
+    # The introductions talk in pairs (own boards, none yet); the rounds draw on their own.
+    assert ws.mode == "pair"
+    assert ws.group_boards() == [f"{ws.id}:{k}:g{g}" for k in ("r1", "r2") for g in (1, 2)]
+    assert ws.boards() == ws.group_boards()
+    assert ws.current_boards() == []
     assert ws.session.timer.remaining(0) == 4 * 60_000
     assert make(template="default-en").programme[3]["title"].startswith("Round 3")
     assert Workshop.from_dict(ws.to_dict()) == ws
@@ -94,7 +100,7 @@ def test_move_participant() -> None:
 
 
 def test_board_access() -> None:
-    ws = make()
+    ws = make(programme=GROUP_ROUND)
     ann = ws.join("Ann", now=1.0, group=1)
     g1, g2 = ws.group_boards()
     assert ws.board_access(Role.FACILITATOR, None, g2) == Access.WRITE
@@ -156,10 +162,125 @@ def test_participants_are_capped() -> None:
 
 
 def test_board_kinds() -> None:
-    ws = make(groups=2)
+    ws = make(groups=2, programme=GROUP_ROUND)  # no board keys: the original boards
     ann = ws.join("Ann", now=1.0)
+    assert ws.group_board(2) == f"{ws.id}:g2"
     assert ws.board_kind(ws.group_board(2)) == "group"
     assert ws.board_kind(ws.personal_board(ann.id)) == "personal"
     for bad in ("x:g1", f"{ws.id}:g3", f"{ws.id}:g0", f"{ws.id}:g01", f"{ws.id}:g", f"{ws.id}:px"):
         assert ws.board_kind(bad) is None, bad
     assert ws.board_kind(f"{ws.id}:q1") is None
+    assert ws.board_kind(f"{ws.id}:r1:g1") is None
+
+
+def test_a_fresh_board_per_drawing_round() -> None:
+    ws = make(groups=2)
+    ann, bo = (ws.join(n, now=float(i)) for i, n in enumerate(("Ann", "Bo")))
+    wid = ws.id
+    assert ws.current_board(ann.id) == f"{wid}:intro:p{ann.id}"  # introductions in pairs
+    seen = set()
+    for r, part in ((1, 0), (1, 1), (2, 0), (3, 0), (3, 1), (3, 2), (3, 3), (4, 0)):
+        apply_control(ws, "goto", {"round": r, "part": part}, 0)
+        seen.add(ws.current_board(ann.id))
+        assert ws.current_board(ann.id) in ws.boards()
+    assert seen == {f"{wid}:r1:g1", f"{wid}:r2:g1", f"{wid}:r3:p{ann.id}"}
+    assert ws.boards() == [
+        f"{wid}:intro:p{ann.id}",
+        f"{wid}:intro:p{bo.id}",
+        f"{wid}:r1:g1",
+        f"{wid}:r1:g2",
+        f"{wid}:r2:g1",
+        f"{wid}:r2:g2",
+        f"{wid}:r3:p{ann.id}",
+        f"{wid}:r3:p{bo.id}",
+    ]
+    # Earlier rounds' boards stay readable (not writable) for the people who drew them.
+    assert ws.readable_boards(Role.PARTICIPANT, ann.id) == [
+        f"{wid}:intro:p{ann.id}",
+        f"{wid}:r1:g1",
+        f"{wid}:r2:g1",
+        f"{wid}:r3:p{ann.id}",
+    ]
+    assert ws.writable_boards(Role.PARTICIPANT, ann.id) == [f"{wid}:r3:p{ann.id}"]
+    for bad in (f"{wid}:r3:g1", f"{wid}:r1:p{ann.id}", f"{wid}:zz:g1", f"{wid}:g1", f"{wid}:r1:"):
+        assert ws.board_kind(bad) is None, bad
+
+
+def test_board_info_names_rounds_groups_and_people() -> None:
+    ws = make(groups=2)
+    ann = ws.join("Ann", now=1.0)
+    wid = ws.id
+    g2 = ws.board_info(f"{wid}:r1:g2")
+    assert g2 is not None
+    assert (g2.kind, g2.key, g2.rounds, g2.group, g2.participant) == ("group", "r1", (1,), 2, None)
+    assert g2.label == "Groep 2 · Ronde 1: Bestaansrecht lokaal netwerk van sleutelfiguren"
+    assert ws.board_info(f"{wid}:r1:g2", lang="en").label.startswith("Group 2 · ")  # type: ignore[union-attr]
+    own = ws.board_info(f"{wid}:r3:p{ann.id}")
+    assert own is not None
+    assert (own.kind, own.rounds, own.group, own.participant) == ("personal", (3, 4), None, ann.id)
+    assert own.label == "Ann · Ronde 3: De polarisatiekaart + Rondvraag en afsluiting"
+    assert ws.board_info(f"{wid}:r9:g1") is None
+    assert all(ws.board_info(b) is not None for b in ws.boards())
+
+
+def test_workshops_stored_before_board_keys_keep_their_boards() -> None:
+    """A record of an earlier version: no board keys in its programme."""
+    old = make(groups=2).to_dict()
+    for r in old["programme"]:
+        del r["board"]
+        for p in r["parts"]:
+            p.pop("sheet", None)
+            p["mode"] = "group" if p["mode"] == "pair" else p["mode"]
+    ws = Workshop.from_dict(old)
+    ann = ws.join("Ann", now=1.0)
+    wid = ws.id
+    assert ws.boards() == [f"{wid}:g1", f"{wid}:g2", f"{wid}:p{ann.id}"]
+    assert ws.current_board(ann.id) == f"{wid}:g1"
+    apply_control(ws, "goto", {"round": 2, "part": 0}, 0)
+    assert ws.current_board(ann.id) == f"{wid}:g1"  # every round on the same boards, as before
+    apply_control(ws, "goto", {"round": 3, "part": 1}, 0)
+    assert ws.current_board(ann.id) == f"{wid}:p{ann.id}"
+    info = ws.board_info(f"{wid}:g1")
+    assert info is not None and info.key is None and info.rounds == (0, 1, 2, 3, 4)
+    assert check_programme(ws.programme) == ws.programme  # still a valid programme
+
+
+def test_board_keys_and_sheets_are_validated() -> None:
+    ok = [
+        {
+            "title": "R",
+            "board": "a-1_B",
+            "parts": [{"title": "P", "minutes": 5, "mode": "plenary", "sheet": "polarisation"}],
+        }
+    ]
+    assert check_programme(ok)[0]["board"] == "a-1_B"
+    assert check_programme(ok)[0]["parts"][0]["sheet"] == "polarisation"
+    for board in ("", "a:b", "x" * 17, 5, "é"):
+        with pytest.raises(InvalidMessage):
+            check_programme([{**ok[0], "board": board}])
+    with pytest.raises(InvalidMessage):
+        check_programme([{**ok[0], "parts": [{**ok[0]["parts"][0], "sheet": "other"}]}])
+    # A round of plenary parts only, with a key of its own, gets group boards.
+    ws = make(groups=1, programme=ok)
+    assert ws.boards() == [f"{ws.id}:a-1_B:g1"]
+
+
+def test_the_templates_speak_the_seed_s_words() -> None:
+    nl = TEMPLATES["default-nl"]
+    assert nl[1]["questions"][0].endswith(
+        "Met andere woorden: heeft een lokaal netwerk van sleutelfiguren bestaansrecht?"
+    )
+    r3 = " ".join(nl[3]["questions"])
+    for words in (
+        "pushers en volgers",
+        "schakels (mensen die voor een ingang kunnen zorgen naar belangrijke actoren)",
+        "mensen die het vraagstuk verder kunnen brengen (vanwege bepaalde kennis, invloed of "
+        "positie)",
+    ):
+        assert words in r3
+    assert nl[0]["parts"][0]["mode"] == "pair"
+    assert nl[3]["parts"][0]["sheet"] == "polarisation"
+    for template in TEMPLATES.values():
+        assert check_programme(template) == template
+        assert [r.get("board") for r in template] == ["intro", "r1", "r2", "r3", "r3"]
+    assert len(TEMPLATES["default-en"]) == len(nl)

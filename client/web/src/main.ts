@@ -1,9 +1,8 @@
-/** Entry point and routing: /join/CODE and / (join page), /board, /new, /plenary, /facilitator, /analysis. */
+/** Entry point and routing: /join/CODE and / (join page), /board, /facilitator/new (also /new), /plenary, /facilitator, /analysis. */
 import "./styles.css";
 import { BoardPage } from "./ui/board";
 import { detectLang, setLang } from "./ui/i18n";
 import { joinPage } from "./ui/join";
-import { startPage } from "./ui/start";
 import { loadSession, saveSession } from "./ui/session";
 import { consolePage } from "./facilitator/console";
 import { newWorkshopPage } from "./facilitator/new";
@@ -27,7 +26,7 @@ function go(path: string): void {
 }
 
 function route(): void {
-  page?.conn.close();
+  page?.close();
   page = null;
   screen?.close();
   screen = null;
@@ -47,13 +46,12 @@ function route(): void {
       route();
     });
     screen = new WorkshopBar(page, { ...s }, wsUrl());
-  } else if (path === "/new") {
-    startPage(root, go);
   } else if (path === "/plenary") {
     screen = plenaryPage(root, wsUrl());
   } else if (path === "/analysis") {
     screen = analysisPage(root, wsUrl());
-  } else if (path === "/facilitator/new") {
+  } else if (path === "/facilitator/new" || path === "/new") {
+    // One way to start a workshop: this page, then the console (code, QR code, programme).
     newWorkshopPage(root, go);
   } else if (path === "/facilitator") {
     screen = consolePage(root, wsUrl(), go);

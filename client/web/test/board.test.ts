@@ -14,7 +14,7 @@ class FakeElement {
   parent: FakeElement | null = null;
   dataset: Record<string, string> = {};
   style = { display: "", setProperty: () => undefined };
-  classList = { add: () => undefined, toggle: () => false };
+  classList = { add: () => undefined, remove: () => undefined, toggle: () => false };
   textContent = "";
   constructor(readonly tagName: string) {}
   setAttribute(k: string, v: string): void { this.attrs.set(k, String(v)); }

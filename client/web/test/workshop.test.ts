@@ -6,8 +6,8 @@ import { FakeSocket } from "./fake-socket";
 import { gridColumns, step } from "../src/plenary/layout";
 import { HubClock, formatClock, remainingMs, timerPhase } from "../src/workshop/clock";
 import { ControlError, WorkshopLink } from "../src/workshop/link";
-import { edit, groupsFor, normalise, problems, totalMinutes } from "../src/workshop/programme";
-import { currentPart, isLastPart, isNewer, parseBoard, parseState, partnersOf, plenaryBoards, type Programme, type TimerState } from "../src/workshop/state";
+import { edit, freshBoardKey, groupsFor, normalise, problems, sharesWith, totalMinutes } from "../src/workshop/programme";
+import { boardRounds, currentPart, isCurrentRoundBoard, isLastPart, isNewer, otherRoundBoards, parseBoard, parseQuestionRef, parseState, partnersOf, plenaryBoards, questionRef, roundKey, type Programme, type TimerState } from "../src/workshop/state";
 import { FrameScheduler, fitView } from "../src/workshop/view";
 
 const timer = (t: Partial<TimerState>): TimerState => ({ duration_ms: 600_000, remaining_ms: 600_000, running: false, ends_at: null, ...t });
@@ -124,6 +124,33 @@ describe("programme editing", () => {
     expect(problems([{ ...P[0]!, parts: [{ title: "x", minutes: 2.5, mode: "group" }] }]).map((p) => p.what)).toEqual(["minutes"]);
   });
 
+  it("gives a new round fresh boards, and says and changes which rounds share boards", () => {
+    const keyed: Programme = [
+      { title: "Intro", board: "intro", parts: [{ title: "Pairs", minutes: 4, mode: "pair" }], questions: [] },
+      { title: "R1", board: "r1", parts: [{ title: "Groups", minutes: 10, mode: "group" }], questions: [] },
+      { title: "Closing", board: "r1", parts: [{ title: "Bye", minutes: 5, mode: "plenary", sheet: "polarisation" }], questions: [] },
+    ];
+    expect(freshBoardKey(keyed)).toBe("r2");
+    expect([0, 1, 2].map((i) => sharesWith(keyed, i))).toEqual([null, null, 1]);
+    let q = edit(keyed, { op: "addRound", title: "R2", part: { title: "G", minutes: 5, mode: "group" } });
+    expect(q[3]!.board).toBe("r2");
+    q = edit(q, { op: "shareBoards", round: 2, with: null }); // the closing gets boards of its own
+    expect(q[2]!.board).toBe("r3");
+    q = edit(q, { op: "shareBoards", round: 3, with: 0 });
+    expect(q[3]!.board).toBe("intro");
+    expect(edit(q, { op: "shareBoards", round: 3, with: 3 })).toEqual(q); // not with itself
+    expect(edit(q, { op: "shareBoards", round: 3, with: 9 })).toEqual(q);
+    // Rounds without a key share the workshop's first boards; sharing with one removes the key.
+    const old: Programme = [{ title: "A", parts: [{ title: "p", minutes: 3, mode: "group" }], questions: [] }, keyed[1]!];
+    expect(sharesWith(old, 0)).toBeNull();
+    expect(edit(old, { op: "shareBoards", round: 1, with: 0 })[1]!.board).toBeUndefined();
+    // The part's explanation is set and taken away; bad keys are found before saving.
+    expect(edit(keyed, { op: "setPart", round: 2, part: 0, fields: { sheet: undefined } })[2]!.parts[0]!.sheet).toBeUndefined();
+    expect(edit(keyed, { op: "setPart", round: 1, part: 0, fields: { sheet: "polarisation" } })[1]!.parts[0]!.sheet).toBe("polarisation");
+    expect(problems([{ ...keyed[0]!, board: "a:b" }]).map((p) => p.what)).toEqual(["board"]);
+    expect(normalise(keyed)).toEqual(keyed);
+  });
+
   it("trims text, counts minutes, and sizes groups of four", () => {
     expect(normalise([{ title: " A ", parts: [{ title: " p ", minutes: 3, mode: "group" }], questions: [" q "] }])).toEqual([{ title: "A", parts: [{ title: "p", minutes: 3, mode: "group" }], questions: ["q"] }]);
     expect(totalMinutes(P)).toBe(19);
@@ -146,6 +173,7 @@ const RAW = {
   ],
   boards: ["w1:g1", "w1:g2", "w1:pa", "w1:pb", "w1:pc", "w1:pe"],
   group_boards: ["w1:g1", "w1:g2"],
+  current_boards: ["w1:pa", "w1:pb", "w1:pc", "w1:pe"],
   mode: "pair",
   pairs: [["a", "b", "c"], ["e"]],
   session: { round: 1, part: 1, timer: { duration_ms: 300000, remaining_ms: 300000, running: false, ends_at: null }, locked: false, spotlight: "w1:pb", revealed: ["w1:pa", "w1:nope"] },
@@ -172,10 +200,38 @@ describe("workshop state", () => {
     expect(isNewer(s, null)).toBe(true);
   });
 
-  it("names boards and lists what the plenary shows: groups, reveals, spotlight", () => {
-    expect(parseBoard("w1:g12")).toEqual({ group: 12 });
-    expect(parseBoard("w1:pabc")).toEqual({ participant: "abc" });
-    expect(plenaryBoards(parseState(RAW))).toEqual(["w1:g1", "w1:g2", "w1:pa", "w1:pb"]);
+  it("names boards and lists what the plenary shows: this part's, reveals, spotlight", () => {
+    expect(parseBoard("w1:g12")).toEqual({ key: null, group: 12 });
+    expect(parseBoard("w1:pabc")).toEqual({ key: null, participant: "abc" });
+    expect(parseBoard("w1:r2:g3")).toEqual({ key: "r2", group: 3 });
+    expect(parseBoard("w1:r3:pabc")).toEqual({ key: "r3", participant: "abc" });
+    expect(parseBoard("w1:r3:x")).toEqual({ key: "r3" });
+    expect(plenaryBoards(parseState(RAW))).toEqual(["w1:pa", "w1:pb", "w1:pc", "w1:pe"]);
+    expect(plenaryBoards(parseState({ ...RAW, current_boards: ["w1:g1"] }))).toEqual(["w1:g1", "w1:pa", "w1:pb"]);
+  });
+
+  it("knows which rounds draw on a board, and the other rounds' boards", () => {
+    const programme = [
+      { title: "Intro", board: "intro", parts: [{ title: "Pairs", minutes: 4, mode: "pair" }], questions: [] },
+      { title: "R1", board: "r1", parts: [{ title: "Groups", minutes: 10, mode: "group" }], questions: ["Why?", "How?"] },
+      { title: "R3", board: "r3", parts: [{ title: "Alone", minutes: 10, mode: "individual", sheet: "polarisation" }], questions: [] },
+      { title: "Closing", board: "r3", parts: [{ title: "Bye", minutes: 5, mode: "plenary", sheet: "nonsense" }], questions: [] },
+    ];
+    const boards = ["w1:intro:pa", "w1:r1:g1", "w1:r3:pa"];
+    const s = parseState({ ...RAW, programme, boards, current_boards: ["w1:r3:pa"], session: { ...RAW.session, round: 2, part: 0 } });
+    expect(s.programme[2]!.parts[0]!.sheet).toBe("polarisation");
+    expect(s.programme[3]!.parts[0]!.sheet).toBeUndefined();
+    expect(roundKey(s)).toBe("r3");
+    expect(boardRounds(s, "w1:r3:pa")).toEqual([2, 3]);
+    expect(isCurrentRoundBoard(s, "w1:r3:pa")).toBe(true);
+    expect(otherRoundBoards(s)).toEqual([
+      { key: "intro", rounds: [0], boards: ["w1:intro:pa"] },
+      { key: "r1", rounds: [1], boards: ["w1:r1:g1"] },
+    ]);
+    expect(questionRef(1, 0)).toBe("1.0");
+    expect(parseQuestionRef("1.1")).toEqual({ round: 1, question: 1 });
+    expect(parseQuestionRef("x")).toBeNull();
+    expect(parseQuestionRef(undefined)).toBeNull();
   });
 });
 
@@ -269,5 +325,22 @@ describe("copying an actor from a partner's map", () => {
     const { copyableActor } = await import("../src/workshop/bar");
     const o = { type: "actor", label: "Imam", kind: "person", roles: ["schakel"], stance: "middle", influence: 4, pos: [1, 2], deleted: false, note: null };
     expect(copyableActor(o)).toEqual({ label: "Imam", kind: "person", roles: ["schakel"], stance: "middle", influence: 4 });
+  });
+
+  it("offers the relations between actors copied, once, pointing at the copies", async () => {
+    const { relationsBetween } = await import("../src/workshop/bar");
+    const { Document } = await import("../src/core/document");
+    let c = 0;
+    const ops = Object.entries({
+      a: { type: "actor", label: "A" },
+      b: { type: "actor", label: "B" },
+      z: { type: "actor", label: "Z" },
+      ab: { type: "relation", source: "a", target: "b", sign: "-", label: "ruzie" },
+      az: { type: "relation", source: "a", target: "z" },
+    }).flatMap(([id, o]) => Object.entries(o).filter(([k]) => k !== "type").map(([f, v]) => [id, o.type, f, v, ++c, "t"] as [string, "actor", string, unknown, number, string]));
+    const doc = new Document(ops);
+    const copied = new Map([["a", "mine-a"], ["b", "mine-b"]]);
+    expect(relationsBetween(doc, copied, new Set())).toEqual([{ id: "ab", fields: { source: "mine-a", target: "mine-b", sign: "-", label: "ruzie" } }]);
+    expect(relationsBetween(doc, copied, new Set(["ab"]))).toEqual([]);
   });
 });

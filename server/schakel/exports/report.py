@@ -243,8 +243,10 @@ def _figures_table(parent: ET.Element, headline: dict[str, Any], lang: str) -> N
 
 
 def _notes(
-    parent: ET.Element, objects: dict[str, dict[str, Any]], questions: list[str], lang: str
+    parent: ET.Element, objects: dict[str, dict[str, Any]], ws: dict[str, Any], lang: str
 ) -> None:
+    """The map's notes, per question of the programme they answer (the note's
+    ``question`` is ``"<round>.<question>"``, 0-based), then the others."""
     notes = [
         o
         for _, o in sorted(objects.items())
@@ -256,12 +258,11 @@ def _notes(
     by_question: dict[str, list[str]] = {}
     for o in notes:
         by_question.setdefault(str(o.get("question") or ""), []).append(str(o.get("text")))
-    order = [q for q in by_question if q] + ([""] if "" in by_question else [])
+    answered = sorted((k for k in by_question if k), key=_question_order)
+    order = answered + ([""] if "" in by_question else [])
     for key in order:
         heading = (
-            _question_text(key, questions)
-            if key
-            else (_t("other_notes", lang) if len(order) > 1 else None)
+            _question_text(key, ws) if key else (_t("other_notes", lang) if answered else None)
         )
         if heading:
             _el(parent, "h4", heading)
@@ -269,11 +270,19 @@ def _notes(
             _el(parent, "p", text, class_="note")
 
 
-def _question_text(key: str, questions: list[str]) -> str:
-    """A note's ``question`` as the question's text: an index ("q2"/"2") or the text itself."""
-    digits = key.lstrip("qQ")
-    if digits.isdigit() and 0 < int(digits) <= len(questions):
-        return questions[int(digits) - 1]
+def _question_order(key: str) -> tuple[int, int, str]:
+    r, _, q = key.partition(".")
+    return (int(r), int(q), key) if r.isdigit() and q.isdigit() else (1 << 30, 0, key)
+
+
+def _question_text(key: str, ws: dict[str, Any]) -> str:
+    """A note's ``question`` as the question's text (or as written, if it names none)."""
+    r, _, q = key.partition(".")
+    programme = ws.get("programme", [])
+    if r.isdigit() and q.isdigit() and int(r) < len(programme):
+        questions = programme[int(r)].get("questions", [])
+        if int(q) < len(questions):
+            return str(questions[int(q)])
     return key
 
 
@@ -314,8 +323,7 @@ def _board_section(body: ET.Element, b: BoardData, ws: dict[str, Any], lang: str
     svg = board_svg(b.objects, title=b.label[lang], lang=lang)
     fig = _el(sec, "figure")
     _el(fig, "img", class_="map", src=_data_uri(svg), alt=f"{_t('map_of', lang)} {b.label[lang]}")
-    questions = [q for r in ws.get("programme", []) for q in r.get("questions", [])]
-    _notes(sec, b.objects, questions, lang)
+    _notes(sec, b.objects, ws, lang)
     _el(sec, "h3", _t("figures", lang))
     _figures_table(sec, b.analysis.get("headline", {}), lang)
     _suggestions(sec, b.analysis, lang)

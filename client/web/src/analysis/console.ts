@@ -61,7 +61,8 @@ export class ConsoleResults {
   /** Import a map (a Schakel board file, or GraphML from another tool) into an empty group
    * board: the first empty one, or a new group. The hub checks the file whole first. */
   private importButton(): HTMLElement {
-    const input = h("input", { type: "file", id: "import-file", accept: ".json,.graphml,.xml,application/json,application/xml", class: "sr-only", tabindex: -1 }) as HTMLInputElement;
+    // Hidden: the button opens it (a hidden file input still opens its picker when clicked).
+    const input = h("input", { type: "file", id: "import-file", accept: ".json,.graphml,.xml,application/json,application/xml", hidden: true, "aria-label": at("files.import") }) as HTMLInputElement;
     const b = h("button", { type: "button", id: "import-map", class: "small" }, at("files.import")) as HTMLButtonElement;
     b.addEventListener("click", () => input.click());
     input.addEventListener("change", async () => {

@@ -9,6 +9,7 @@
  * zoom, so the tags read on a tablet and from the back of a room alike.
  */
 import type { Document } from "../core/document";
+import type { Box } from "../board/render";
 import { actorRadius, kindPath } from "../board/style";
 import { svg } from "../board/svg";
 import { at, type AnalysisKey } from "./i18n";
@@ -77,6 +78,64 @@ function underLayer(root: SVGGElement, actors: SVGGElement): SVGGElement {
   return g;
 }
 
+interface Tag {
+  actor: string;
+  marks: string[];
+  text: string;
+  font: number;
+  width: number;
+  /** The tag's centre, relative to the actor's centre. */
+  dx: number;
+  dy: number;
+  ringStep: number;
+  box: Box;
+}
+
+const overlap = (a: Box, b: Box): boolean => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+
+/**
+ * Where each marked actor's tag goes (board units): above its rings, else below, right or
+ * left of them, whichever is the first that covers no tag placed before (actors from the
+ * top of the map down). The read-only layout keeps the map's labels out of these boxes.
+ */
+export function layoutTags(doc: Document, analysis: BoardAnalysis | null, opts: OverlayOptions): Tag[] {
+  if (!analysis) return [];
+  const visible = doc.visible();
+  const k = 1 / Math.max(0.05, opts.scale);
+  const ringStep = 9 * Math.min(1.5, k);
+  const font = opts.fontPx * k;
+  const marked = [...marksOf(analysis)]
+    .map(([id, marks]) => ({ id, marks, o: visible[id], p: pos(visible[id]) }))
+    .filter((m) => m.p && m.o?.type === "actor")
+    .sort((a, b) => a.p![1] - b.p![1] || a.p![0] - b.p![0]);
+  const placed: Tag[] = [];
+  for (const { id, marks, o, p } of marked) {
+    const text = at(`mark.${marks[0]}` as AnalysisKey) + (marks.length > 1 ? ` +${marks.length - 1}` : "");
+    const width = text.length * font * 0.56 + font;
+    const reach = actorRadius(o!.influence) + 14 + marks.length * ringStep;
+    const sides: [number, number][] = [
+      [0, -(reach + font * 0.7)],
+      [0, reach + font * 0.9],
+      [reach + width / 2, 0],
+      [-(reach + width / 2), 0],
+    ];
+    let tag: Tag | null = null;
+    for (const [dx, dy] of sides) {
+      const cx = p![0] + dx, cy = p![1] + dy;
+      const box: Box = [cx - width / 2, cy - font * 0.85, cx + width / 2, cy + font * 0.5];
+      tag = { actor: id, marks, text, font, width, dx, dy, ringStep, box };
+      if (!placed.some((t) => overlap(t.box, box))) break;
+    }
+    placed.push(tag!);
+  }
+  return placed;
+}
+
+/** The boxes the tags of ``analysis`` take on the map (for the read-only label layout). */
+export function tagBoxes(doc: Document, analysis: BoardAnalysis | null, opts: OverlayOptions): { id: string; box: Box }[] {
+  return layoutTags(doc, analysis, opts).map((t) => ({ id: `tag:${t.actor}`, box: t.box }));
+}
+
 export interface OverlayTarget {
   root: SVGGElement;
   layers: { actors: SVGGElement; overlay: SVGGElement };
@@ -106,23 +165,20 @@ export function drawOverlay(target: OverlayTarget, doc: Document, analysis: Boar
       svg("circle", { class: "an-camp", cx: p[0], cy: p[1], r: actorRadius(o.influence) + 26, fill: CAMP_FILL[camp] ?? CAMP_FILL[0]!, "data-camp": camp }, under);
     }
   }
-  for (const [id, marks] of marksOf(analysis)) {
-    const o = visible[id];
-    const p = pos(o);
-    if (!p || o?.type !== "actor") continue;
+  for (const tagged of layoutTags(doc, analysis, opts)) {
+    const { actor: id, marks, text, font, width } = tagged;
+    const o = visible[id]!;
+    const p = pos(o)!;
     const r = actorRadius(o.influence);
     const g = svg("g", { class: "an-mark", "data-actor": id, "data-marks": marks.join(" "), transform: `translate(${p[0]},${p[1]})` }, over);
     marks.forEach((mark, i) => {
       const st = MARK_STYLE[mark]!;
-      const ring = svg("path", { class: "an-ring", d: kindPath(o.kind, r + 10 + i * 9 * Math.min(1.5, k)), stroke: st.colour, "stroke-width": (5 * Math.min(1.5, k)).toFixed(1) }, g);
+      const ring = svg("path", { class: "an-ring", d: kindPath(o.kind, r + 10 + i * tagged.ringStep), stroke: st.colour, "stroke-width": (5 * Math.min(1.5, k)).toFixed(1) }, g);
       if (st.dash) ring.setAttribute("stroke-dasharray", st.dash.split(" ").map((x) => (Number(x) * Math.min(1.5, k)).toFixed(1)).join(" "));
     });
-    // The tag above the actor names its first mark, at a fixed size on screen (more marks
-    // are the further rings; the key beside the map names them).
-    const text = at(`mark.${marks[0]}` as AnalysisKey) + (marks.length > 1 ? ` +${marks.length - 1}` : "");
-    const font = opts.fontPx * k;
-    const width = text.length * font * 0.56 + font;
-    const tag = svg("g", { class: "an-tag", transform: `translate(0,${-(r + 18 + marks.length * 9 * Math.min(1.5, k) + font * 0.7)})` }, g);
+    // The tag names the first mark, at a fixed size on screen (more marks are the further
+    // rings; the key beside the map names them).
+    const tag = svg("g", { class: "an-tag", transform: `translate(${tagged.dx.toFixed(1)},${tagged.dy.toFixed(1)})` }, g);
     svg("rect", { x: (-width / 2).toFixed(1), y: (-font * 0.85).toFixed(1), width: width.toFixed(1), height: (font * 1.35).toFixed(1), rx: (font * 0.3).toFixed(1), stroke: MARK_STYLE[marks[0]!]!.colour, "stroke-width": (2 * k).toFixed(1) }, tag);
     const t = svg("text", { "text-anchor": "middle", y: (font * 0.2).toFixed(1), "font-size": font.toFixed(1) }, tag);
     t.textContent = text;

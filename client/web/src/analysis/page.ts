@@ -33,12 +33,12 @@ export class AnalysisPage {
     wsUrl: string,
   ) {
     this.link = new WorkshopLink({ url: wsUrl, token, clientId: `${clientId()}-analysis`, name: "analysis" });
-    this.view = new BoardView(boardId, 40);
+    this.view = new BoardView(boardId, { pad: 40 });
     this.view.onPaint = (renderer, doc) => drawOverlay(renderer, doc, this.board.result, { fontPx: 15, scale: renderer.view.s });
     this.board = followBoard(boardId, token, () => this.renderBoard());
     this.els = {
       title: h("h1", { id: "an-title" }, at("page.title")),
-      side: h("aside", { class: "an-side", id: "an-side" }),
+      side: h("aside", { class: "an-side", id: "an-side", tabindex: 0, "aria-label": at("layer.heading") }),
       shared: h("section", { class: "card", id: "an-shared" }),
       time: h("section", { class: "card", id: "an-time" }),
     };
@@ -47,8 +47,7 @@ export class AnalysisPage {
         "div",
         { class: "an-page" },
         h("header", { class: "console-top" }, this.els.title),
-        h("main", { class: "an-main" }, h("div", { class: "an-map card" }, this.view.svg as unknown as Node), this.els.side),
-        h("div", { class: "an-below" }, this.els.shared, this.els.time),
+        h("main", { class: "an-main" }, h("div", { class: "an-top" }, h("div", { class: "an-map card" }, this.view.svg as unknown as Node), this.els.side), h("div", { class: "an-below" }, this.els.shared, this.els.time)),
       ),
     );
     document.body.classList.add("console-body");

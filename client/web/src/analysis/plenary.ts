@@ -10,13 +10,13 @@ import type { BoardRenderer } from "../board/render";
 import { h } from "../ui/dom";
 import { followBoard, followWorkshop, type Follower } from "./api";
 import { at } from "./i18n";
-import { drawOverlay } from "./overlay";
+import { drawOverlay, tagBoxes } from "./overlay";
 import { gameChangers, markKey, scoreLine, sharedList, topQuestions } from "./panel";
 import type { BoardAnalysis, WorkshopAnalysis } from "./types";
 
 /** Tags and questions sized to read from the back of a room on a 1920×1080 beamer. */
 export const BEAMER_TAG_PX = 26;
-const TOP_QUESTIONS = 4;
+const TOP_QUESTIONS = 3;
 
 export class PlenaryAnalysis {
   on = false;
@@ -51,6 +51,11 @@ export class PlenaryAnalysis {
     this.workshop?.changed();
   }
 
+  /** Keep the beamer's labels out of the tags' way (before each paint of the map). */
+  reserve(renderer: BoardRenderer, doc: Document): void {
+    renderer.reserved = tagBoxes(doc, this.on ? (this.board?.result ?? null) : null, { fontPx: BEAMER_TAG_PX, scale: renderer.view.s });
+  }
+
   /** Draw the marks on the spotlit map (after each paint of it). */
   overlay(renderer: BoardRenderer, doc: Document): void {
     drawOverlay(renderer, doc, this.on ? (this.board?.result ?? null) : null, { fontPx: BEAMER_TAG_PX, scale: renderer.view.s });
@@ -61,7 +66,7 @@ export class PlenaryAnalysis {
     if (!this.on || !this.board) return null;
     const a = this.board.result;
     if (!a) return h("section", { class: "p-analysis", id: "p-analysis" }, h("p", { class: "an-loading" }, this.board.error ? at("layer.failed", { reason: this.board.error.message }) : at("layer.loading")));
-    return h("section", { class: "p-analysis", id: "p-analysis", "aria-label": at("layer.heading") }, scoreLine(a), topQuestions(a, TOP_QUESTIONS), markKey(a), gameChangers(a), h("p", { class: "an-note" }, at("layer.note")));
+    return h("section", { class: "p-analysis", id: "p-analysis", "aria-label": at("layer.heading") }, scoreLine(a), markKey(a), topQuestions(a, TOP_QUESTIONS), gameChangers(a), h("p", { class: "an-note" }, at("layer.note")));
   }
 
   /** A map's score on its tile in the overview. */

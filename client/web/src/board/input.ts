@@ -2,7 +2,8 @@
  * Pointer input on the board: pan and pinch-zoom, wheel zoom, dragging objects, placing
  * actors and notes, connecting actors (drag, or tap-then-tap: WCAG 2.5.7) and free-hand
  * ink. Pen and finger are told apart: while a pen is down, and shortly after, touches are
- * ignored (palm rejection).
+ * ignored (palm rejection). A double tap (or double click) opens an actor's or note's
+ * details; on an empty spot it places an actor there.
  */
 import type { BoardRenderer } from "./render";
 import { svg } from "./svg";
@@ -16,6 +17,7 @@ export interface InputHost {
   typeOf(id: string): string | null;
   select(id: string | null): void;
   createActor(x: number, y: number): void;
+  openDetails(id: string): void;
   createNote(x: number, y: number): void;
   move(id: string, pos: [number, number], gesture: string): void;
   connectFrom: string | null;
@@ -45,8 +47,12 @@ type Action =
   | { kind: "ink"; points: number[]; path: SVGPolylineElement }
   | { kind: "pinch"; d0: number; mx0: number; my0: number; view: { x: number; y: number; s: number } };
 
+/** Board units an arrow key (or a move button) shifts the selected actor or note. */
+export const NUDGE = 20;
 const MOVE_THRESHOLD = 8; // px before a press becomes a drag
 const PALM_MS = 1200;
+const DOUBLE_TAP_MS = 450; // a second tap this soon after the first, and
+const DOUBLE_TAP_PX = 24; // this close to it, makes a double tap
 const MAX_INK_NUMBERS = 6000;
 
 let gestureSerial = 0;
@@ -56,6 +62,7 @@ export class BoardInput {
   private action: Action = { kind: "none" };
   private penDown = 0;
   private lastPen = -Infinity;
+  private lastTap: { at: number; x: number; y: number; id: string | null } | null = null;
 
   constructor(private readonly host: InputHost) {
     const el = host.renderer.svgEl;
@@ -235,6 +242,8 @@ export class BoardInput {
     }
     this.action = { kind: "none" };
     const host = this.host;
+    const tapped = (a.kind === "pan" && !a.moved) || (a.kind === "drag" && !a.moved) || a.kind === "tap";
+    if (tapped && this.doubleTap(e, a.kind === "pan" ? null : a.id)) return;
     switch (a.kind) {
       case "pan":
         if (!a.moved) {
@@ -280,6 +289,23 @@ export class BoardInput {
         return;
     }
   };
+
+  /** A second tap on the same object (or spot) right after the first: open it. */
+  private doubleTap(e: PointerEvent, id: string | null): boolean {
+    const [x, y] = this.local(e);
+    const now = performance.now();
+    const last = this.lastTap;
+    const double = last !== null && now - last.at < DOUBLE_TAP_MS && Math.hypot(x - last.x, y - last.y) < DOUBLE_TAP_PX && last.id === id;
+    this.lastTap = double ? null : { at: now, x, y, id };
+    if (!double) return false;
+    const type = id ? this.host.typeOf(id) : null;
+    if (id && (type === "actor" || type === "note")) this.host.openDetails(id);
+    else if (!id && this.host.tool === "select") {
+      const [bx, by] = this.host.renderer.screenToBoard(e.clientX, e.clientY);
+      this.host.createActor(round(bx), round(by));
+    } else return false;
+    return true;
+  }
 
   private cancel = (e: PointerEvent): void => {
     if (e.pointerType === "pen") {

@@ -7,6 +7,7 @@
 import { getStroke } from "perfect-freehand";
 import type { Document } from "../core/document";
 import { NEUTRAL_LINE, ROLE_COLOUR, ROLE_TEXT, SIGN_COLOUR, STANCE_COLOUR, actorRadius, kindPath, peerColour, relationDash } from "./style";
+import { textWidth } from "./measure";
 import { setAttrs, setText, svg } from "./svg";
 
 export interface ViewBox {
@@ -29,12 +30,60 @@ export interface RenderState {
   connectFrom?: string | null;
   peers?: PeerMark[];
   roleLabel?: (role: string) => string;
+  /** The short tag of a note's question (`"2.0"` → "V1"), or null when it has none. */
+  questionLabel?: (ref: string) => string | null;
+}
+
+/** Smallest sizes, in screen pixels, for text on a read-only view (the beamer). */
+export interface TextMinimum {
+  name: number;
+  role: number;
+  relation: number;
+  note: number;
+}
+
+export interface RendererOptions {
+  readOnly?: boolean;
+  /** Scale text up so that it is never smaller on screen than these sizes. */
+  minText?: TextMinimum;
+  /** Move labels that would collide to another side; hide those with no free place. */
+  declutter?: boolean;
 }
 
 export const MIN_SCALE = 0.15;
 export const MAX_SCALE = 4;
 const NOTE_W = 200;
 const NOTE_H = 130;
+/** Font sizes on the map in board units (styles.css sets the same). */
+export const TEXT = { name: 20, role: 13, relation: 15, note: 17 } as const;
+const LINE = 22; // a label's line height
+const ROLE_ROW_WIDTH = 230;
+
+/** Role pills: their text size, pill height and row height (board units). The beamer's
+ *  are larger next to the names, so that both reach their minimum at the same scale. */
+interface Pills {
+  font: number;
+  height: number;
+  row: number;
+}
+const PILLS: Pills = { font: TEXT.role, height: 22, row: 26 };
+const BEAMER_PILLS: Pills = { font: 17, height: 26, row: 30 };
+
+export type Box = [number, number, number, number];
+const overlaps = (a: Box, b: Box): boolean => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+
+/** Where an actor's caption sits, in the actor's coordinates before the caption scale. */
+interface Caption {
+  x: number;
+  y: number;
+  r: number;
+  influence: number;
+  width: number;
+  namesWidth: number;
+  height: number;
+  namesHeight: number;
+  hasRoles: boolean;
+}
 
 type Obj = Record<string, unknown>;
 
@@ -87,13 +136,24 @@ export class BoardRenderer {
   readonly root: SVGGElement;
   readonly layers: Record<"ink" | "relations" | "actors" | "notes" | "presence" | "overlay", SVGGElement>;
   view: ViewBox = { x: 0, y: 0, s: 1 };
+  /** The size of the view in px (read-only views set it): labels stay inside it. */
+  frame: [number, number] | null = null;
+  /** Room other layers take on the map (the analysis layer's tags), in board units: the
+   * read-only layout keeps labels out of it. */
+  reserved: { id: string; box: Box }[] = [];
   private nodes = new Map<string, SVGGElement | SVGPathElement>();
   private inkCache = new WeakMap<object, string>();
+  private captions = new Map<string, Caption>();
   /** Prefix of this renderer's ids: a page with many boards (the plenary grid) has no duplicates. */
   readonly idPrefix = `board${++renderers}-`;
+  private readonly pills: Pills;
 
-  constructor(readonly svgEl: SVGSVGElement, readonly opts: { readOnly?: boolean } = {}) {
+  constructor(
+    readonly svgEl: SVGSVGElement,
+    readonly opts: RendererOptions = {},
+  ) {
     svgEl.classList.add("board-svg");
+    this.pills = opts.minText ? BEAMER_PILLS : PILLS;
     const defs = svg("defs", {}, svgEl);
     for (const [name, colour] of [["plus", SIGN_COLOUR["+"]!], ["minus", SIGN_COLOUR["-"]!], ["neutral", NEUTRAL_LINE]] as const) {
       const m = svg("marker", { id: this.markerId(name), viewBox: "0 0 10 10", refX: 8, refY: 5, markerWidth: 5, markerHeight: 5, orient: "auto-start-reverse", markerUnits: "strokeWidth" }, defs);
@@ -146,23 +206,35 @@ export class BoardRenderer {
     return [r.left + this.view.x + x * this.view.s, r.top + this.view.y + y * this.view.s];
   }
 
-  /** The bounding box of everything visible, or null for an empty board. */
-  bounds(doc: Document): [number, number, number, number] | null {
+  /** The bounding box of everything visible, or null for an empty board. With `text`,
+   *  the captions, relation labels and notes as large as they are drawn at this view's
+   *  scale; without, a fixed allowance under each actor. */
+  bounds(doc: Document, text = false): Box | null {
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     const add = (x: number, y: number, r: number) => {
       x0 = Math.min(x0, x - r); y0 = Math.min(y0, y - r);
       x1 = Math.max(x1, x + r); y1 = Math.max(y1, y + r);
     };
-    for (const [, o] of Object.entries(doc.visible())) {
+    const k = this.scales();
+    const visible = doc.visible();
+    for (const [, o] of Object.entries(visible)) {
       if (o.type === "actor") {
         const [x, y] = pos(o.pos);
         const r = actorRadius(o.influence);
         add(x, y, r);
-        add(x, y + r + 60, 0);
+        add(x + r + 18, y, 0);
+        if (!text) add(x, y + r + 60, 0);
+        else {
+          const c = captionOf(o, x, y, r, (t) => t, this.pills);
+          const b = captionBox(c, k.caption, "below", false);
+          add(b[0], b[1], 0);
+          add(b[2], b[3], 0);
+        }
       } else if (o.type === "note") {
         const [x, y] = pos(o.pos);
-        add(x, y, 0);
-        add(x + NOTE_W, y + NOTE_H, 0);
+        const kn = text ? k.note : 1;
+        add(x, y - 14 * kn, 0);
+        add(x + NOTE_W * kn, y + NOTE_H * kn, 0);
       } else if (o.type === "ink" && Array.isArray(o.points)) {
         const p = o.points as number[];
         for (let i = 0; i + 1 < p.length; i += 3) add(p[i]!, p[i + 1]!, 4);
@@ -188,20 +260,37 @@ export class BoardRenderer {
     return Math.max(1, Math.min(1.7, 0.6 / this.view.s));
   }
 
+  /** How much captions, relation labels and notes are enlarged at this view's scale. */
+  scales(): { caption: number; relation: number; note: number } {
+    const m = this.opts.minText;
+    if (!m) {
+      const k = this.captionScale();
+      return { caption: k, relation: k, note: 1 };
+    }
+    const s = this.view.s;
+    return {
+      caption: Math.max(1, m.name / (TEXT.name * s), m.role / (this.pills.font * s)),
+      relation: Math.max(1, m.relation / (TEXT.relation * s)),
+      note: Math.max(1, m.note / (TEXT.note * s)),
+    };
+  }
+
   // --------------------------------------------------------------------- render
 
   render(doc: Document, state: RenderState = {}): void {
     const seen = new Set<string>();
     const visible = doc.visible();
     const selected = state.selected ?? new Set<string>();
+    const k = this.scales();
+    this.captions.clear();
     for (const [id, o] of Object.entries(visible)) {
       seen.add(id);
-      if (o.type === "actor") this.actor(id, o, selected.has(id), state.connectFrom === id, state.roleLabel);
-      else if (o.type === "note") this.note(id, o, selected.has(id));
+      if (o.type === "actor") this.actor(id, o, selected.has(id), state.connectFrom === id, k.caption, state.roleLabel);
+      else if (o.type === "note") this.note(id, o, selected.has(id), k.note, state.questionLabel);
       else if (o.type === "ink") this.ink(id, o, selected.has(id));
     }
     for (const [id, o] of Object.entries(visible)) {
-      if (o.type === "relation") this.relation(id, o, visible, selected.has(id));
+      if (o.type === "relation") this.relation(id, o, visible, selected.has(id), k.relation);
     }
     for (const [id, node] of this.nodes) {
       if (!seen.has(id) || !node.isConnected) {
@@ -209,6 +298,7 @@ export class BoardRenderer {
         this.nodes.delete(id);
       }
     }
+    if (this.opts.declutter) this.declutter(visible, k);
     this.presence(visible, state.peers ?? []);
   }
 
@@ -222,7 +312,7 @@ export class BoardRenderer {
     return n;
   }
 
-  private actor(id: string, o: Obj, selected: boolean, connectFrom: boolean, roleLabel?: (r: string) => string): void {
+  private actor(id: string, o: Obj, selected: boolean, connectFrom: boolean, k: number, roleLabel?: (r: string) => string): void {
     const g = this.node(id, () => {
       const g = svg("g", { class: "actor", "data-type": "actor" }, this.layers.actors);
       svg("path", { class: "ring" }, g);
@@ -243,9 +333,10 @@ export class BoardRenderer {
     const [ring, shape, tower, caption, title] = Array.from(g.children) as [SVGPathElement, SVGPathElement, SVGGElement, SVGGElement, SVGTitleElement];
     const [label, roles] = Array.from(caption.children) as [SVGTextElement, SVGGElement];
     setText(title, str(o.label));
-    // Zoomed out, captions keep a readable size on screen (arm's length on a tablet).
-    const k = this.captionScale();
-    setAttrs(caption, { transform: k === 1 ? null : `translate(0,${r + 6}) scale(${k.toFixed(3)}) translate(0,${-(r + 6)})` });
+    // Zoomed out (or on the beamer), captions keep a readable size on screen.
+    setAttrs(caption, { transform: captionTransform(r, k, 0, 0) });
+    caption.classList.remove("crowded");
+    roles.classList.remove("crowded");
     setAttrs(ring, { d: kindPath(o.kind, r + 8) });
     setAttrs(shape, { d: kindPath(o.kind, r), fill: colour, "data-stance": str(o.stance, "unknown") });
     // Influence tower: five blocks at the right, filled up to the influence.
@@ -263,45 +354,36 @@ export class BoardRenderer {
     while (label.childElementCount < lines.length) svg("tspan", {}, label);
     while (label.childElementCount > lines.length) label.lastElementChild!.remove();
     Array.from(label.children).forEach((ts, i) => {
-      setAttrs(ts, { x: 0, y: r + 24 + i * 22 });
+      setAttrs(ts, { x: 0, y: r + 24 + i * LINE });
       setText(ts, lines[i]!);
     });
-    // Roles as coloured tags under the label.
+    // Roles as coloured tags under the label, in the language shown now.
+    const texts = (Array.isArray(o.roles) ? (o.roles as string[]) : []).map((t) => (roleLabel ? roleLabel(t) : t));
+    const c = captionOf(o, x, y, r, roleLabel ?? ((t) => t), this.pills);
+    const P = this.pills;
+    this.captions.set(id, c);
     const tags = Array.isArray(o.roles) ? (o.roles as string[]) : [];
-    const key = tags.join(",") + "|" + lines.length + "|" + r + "|" + (roleLabel ? roleLabel("schakel") : "");
+    const key = tags.join(",") + "|" + texts.join(",") + "|" + lines.length + "|" + r;
     if (roles.dataset.key !== key) {
       roles.dataset.key = key;
       roles.replaceChildren();
-      const texts = tags.map((t) => (roleLabel ? roleLabel(t) : t));
-      const widths = texts.map((t) => t.length * 7.6 + 16);
-      const gap = 6;
-      const rowY = r + 24 + lines.length * 22 - 6;
-      // Two rows at most, centred.
-      const rows: number[][] = [[]];
-      let w = 0;
-      texts.forEach((_, i) => {
-        if (w + widths[i]! > 230 && rows[rows.length - 1]!.length) {
-          rows.push([]);
-          w = 0;
-        }
-        rows[rows.length - 1]!.push(i);
-        w += widths[i]! + gap;
-      });
-      rows.forEach((row, ri) => {
-        const total = row.reduce((a, i) => a + widths[i]! + gap, -gap);
+      roleRows(texts, P).forEach((row, ri) => {
+        const total = row.reduce((a, i) => a + pillWidth(texts[i]!, P) + 6, -6);
         let cx = -total / 2;
         for (const i of row) {
-          const tg = svg("g", { class: "role", transform: `translate(${cx.toFixed(1)},${rowY + ri * 26})`, "data-role": tags[i]! }, roles);
-          svg("rect", { width: widths[i]!.toFixed(1), height: 22, rx: 11, fill: ROLE_COLOUR[tags[i]!] ?? "#555" }, tg);
-          const tx = svg("text", { x: (widths[i]! / 2).toFixed(1), y: 16, "text-anchor": "middle", fill: ROLE_TEXT[tags[i]!] ?? "#FFFFFF" }, tg);
+          const w = pillWidth(texts[i]!, P);
+          const tg = svg("g", { class: "role", transform: `translate(${cx.toFixed(1)},${rolesTop(r, lines.length) + ri * P.row})`, "data-role": tags[i]! }, roles);
+          svg("rect", { width: w.toFixed(1), height: P.height, rx: P.height / 2, fill: ROLE_COLOUR[tags[i]!] ?? "#555" }, tg);
+          const tx = svg("text", { x: (w / 2).toFixed(1), y: (P.height / 2 + P.font * 0.36).toFixed(1), "text-anchor": "middle", fill: ROLE_TEXT[tags[i]!] ?? "#FFFFFF" }, tg);
+          if (P !== PILLS) tx.style.setProperty("font-size", `${P.font}px`);
           tx.textContent = texts[i]!;
-          cx += widths[i]! + gap;
+          cx += w + 6;
         }
       });
     }
   }
 
-  private note(id: string, o: Obj, selected: boolean): void {
+  private note(id: string, o: Obj, selected: boolean, k: number, questionLabel?: (ref: string) => string | null): void {
     const g = this.node(id, () => {
       const g = svg("g", { class: "note", "data-type": "note" }, this.layers.notes);
       svg("rect", { class: "paper", width: NOTE_W, height: NOTE_H, rx: 6 }, g);
@@ -309,13 +391,27 @@ export class BoardRenderer {
       const div = document.createElementNS("http://www.w3.org/1999/xhtml", "div");
       div.setAttribute("class", "note-text");
       fo.appendChild(div);
+      const tag = svg("g", { class: "note-question" }, g);
+      svg("rect", { height: 26, rx: 13, y: -14 }, tag);
+      svg("text", { y: 5, "text-anchor": "middle" }, tag);
       return g;
     });
     const [x, y] = pos(o.pos);
-    setAttrs(g, { transform: `translate(${x},${y})` });
+    setAttrs(g, { transform: k === 1 ? `translate(${x},${y})` : `translate(${x},${y}) scale(${k.toFixed(3)})` });
     g.classList.toggle("selected", selected);
     setAttrs(g.firstElementChild!, { fill: str(o.colour) || "#fff4a8" });
     setText(g.querySelector(".note-text")!, str(o.text));
+    // The question it answers, as a tag on its top edge ("V2").
+    const tag = g.querySelector(".note-question") as SVGGElement;
+    const q = questionLabel && str(o.question) ? questionLabel(str(o.question)) : null;
+    tag.style.display = q ? "" : "none";
+    if (q) {
+      const w = textWidth(q, TEXT.note, 700) + 20;
+      const [rect, text] = Array.from(tag.children) as [SVGRectElement, SVGTextElement];
+      setAttrs(rect, { x: NOTE_W - 12 - w, width: w.toFixed(1) });
+      setAttrs(text, { x: (NOTE_W - 12 - w / 2).toFixed(1) });
+      setText(text, q);
+    }
   }
 
   private ink(id: string, o: Obj, selected: boolean): void {
@@ -330,7 +426,7 @@ export class BoardRenderer {
     p.classList.toggle("selected", selected);
   }
 
-  private relation(id: string, o: Obj, visible: Record<string, Obj>, selected: boolean): void {
+  private relation(id: string, o: Obj, visible: Record<string, Obj>, selected: boolean, k: number): void {
     const g = this.node(id, () => {
       const g = svg("g", { class: "relation", "data-type": "relation" }, this.layers.relations);
       svg("line", { class: "hit" }, g);
@@ -340,14 +436,7 @@ export class BoardRenderer {
       svg("text", { "text-anchor": "middle", y: 18 }, lg);
       return g;
     });
-    const s = visible[str(o.source)]!;
-    const t = visible[str(o.target)]!;
-    const [x1, y1] = pos(s.pos);
-    const [x2, y2] = pos(t.pos);
-    const len = Math.hypot(x2 - x1, y2 - y1) || 1;
-    const ux = (x2 - x1) / len, uy = (y2 - y1) / len;
-    const r1 = actorRadius(s.influence) + 4, r2 = actorRadius(t.influence) + 4;
-    const a = [x1 + ux * r1, y1 + uy * r1], b = [x2 - ux * r2, y2 - uy * r2];
+    const [a, b] = relationEnds(o, visible);
     const sign = str(o.sign);
     const colour = SIGN_COLOUR[sign] ?? NEUTRAL_LINE;
     const marker = sign === "+" ? "plus" : sign === "-" ? "minus" : "neutral";
@@ -356,7 +445,7 @@ export class BoardRenderer {
     const width = 1 + strength * 1.6;
     const arrow = `url(#${this.markerId(marker)})`;
     const [hit, line, lg] = Array.from(g.children) as [SVGLineElement, SVGLineElement, SVGGElement];
-    const coords = { x1: a[0]!.toFixed(1), y1: a[1]!.toFixed(1), x2: b[0]!.toFixed(1), y2: b[1]!.toFixed(1) };
+    const coords = { x1: a[0].toFixed(1), y1: a[1].toFixed(1), x2: b[0].toFixed(1), y2: b[1].toFixed(1) };
     setAttrs(hit, coords);
     setAttrs(line, {
       ...coords,
@@ -368,24 +457,100 @@ export class BoardRenderer {
       "data-kind": str(o.kind),
     });
     g.classList.toggle("selected", selected);
-    const text = str(o.label) + (sign && !str(o.label) ? "" : "");
-    const labelText = text ? (sign ? `${sign === "-" ? "−" : "+"} ${text}` : text) : sign ? (sign === "-" ? "−" : "+") : "";
+    const labelText = relationText(o);
     lg.style.display = labelText ? "" : "none";
+    lg.classList.remove("crowded");
     const [rect, tx] = Array.from(lg.children) as [SVGRectElement, SVGTextElement];
-    setText(tx, labelText.length > 40 ? labelText.slice(0, 39) + "…" : labelText);
-    const w = Math.min(40, labelText.length) * 8 + 16;
-    setAttrs(rect, { x: -w / 2, width: w, stroke: colour });
-    const k = this.captionScale();
-    setAttrs(lg, { transform: `translate(${((x1 + x2) / 2).toFixed(1)},${((y1 + y2) / 2).toFixed(1)}) scale(${k.toFixed(3)}) translate(0,-13)` });
+    setText(tx, labelText);
+    const w = relationLabelWidth(labelText);
+    setAttrs(rect, { x: -w / 2, width: w.toFixed(1), stroke: colour });
+    setAttrs(lg, { transform: relationLabelTransform((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, k) });
+  }
+
+  /**
+   * Read-only views (the beamer): no label covers another label or an actor. Captions go
+   * below their actor, else above, right or left of it, else without their role tags,
+   * else they are left out; relation labels slide along their line, else are left out.
+   * Actors with more influence are placed first. Geometry is computed (text measured on
+   * a canvas), never read back from the DOM.
+   */
+  private declutter(visible: Record<string, Obj>, k: { caption: number; relation: number; note: number }): void {
+    const obstacles: { id: string; box: Box }[] = [];
+    for (const [id, c] of this.captions) obstacles.push({ id, box: [c.x - c.r - 2, c.y - c.r - 2, c.x + c.r + 20, c.y + c.r + 2] });
+    obstacles.push(...this.reserved);
+    const { x: vx, y: vy, s } = this.view;
+    const frame: Box | null = this.frame && [(4 - vx) / s, (4 - vy) / s, (this.frame[0] - 4 - vx) / s, (this.frame[1] - 4 - vy) / s];
+    const inside = (b: Box) => !frame || (b[0] >= frame[0] && b[1] >= frame[1] && b[2] <= frame[2] && b[3] <= frame[3]);
+    // Notes first: enlarged to the minimum text size where that covers nothing, else at
+    // the map's size with their text left out (it would be too small to read).
+    const notes = Object.entries(visible).filter(([, o]) => o.type === "note").sort(([, a], [, b]) => pos(a.pos)[1] - pos(b.pos)[1] || pos(a.pos)[0] - pos(b.pos)[0]);
+    const paper: Box[] = [];
+    for (const [id, o] of notes) {
+      const [x, y] = pos(o.pos);
+      const big: Box = [x, y - 14 * k.note, x + NOTE_W * k.note, y + NOTE_H * k.note];
+      const fits = k.note === 1 || (inside(big) && !paper.some((p) => overlaps(p, big)) && !obstacles.some((b) => overlaps(b.box, big)));
+      const box: Box = fits ? big : [x, y, x + NOTE_W, y + NOTE_H];
+      const g = this.nodes.get(id);
+      if (g) {
+        g.classList.toggle("shrunk", !fits);
+        if (!fits) setAttrs(g, { transform: `translate(${x},${y})` });
+      }
+      paper.push(box);
+    }
+    notes.forEach(([id], i) => obstacles.push({ id, box: paper[i]! }));
+    const placed: Box[] = [];
+    const free = (box: Box, own: string | null) => inside(box) && !placed.some((p) => overlaps(p, box)) && !obstacles.some((o) => o.id !== own && overlaps(o.box, box));
+    const order = [...this.captions.entries()].sort(([, a], [, b]) => b.influence - a.influence || a.y - b.y || a.x - b.x);
+    for (const [id, c] of order) {
+      const caption = this.nodes.get(id)?.querySelector(".caption") as SVGGElement | null;
+      if (!caption) continue;
+      const roles = caption.lastElementChild as SVGGElement;
+      let done = false;
+      for (const namesOnly of c.hasRoles ? [false, true] : [true]) {
+        for (const side of SIDES) {
+          const box = captionBox(c, k.caption, side, namesOnly);
+          if (!free(box, id)) continue;
+          const [dx, dy] = captionShift(c, k.caption, side, namesOnly);
+          setAttrs(caption, { transform: captionTransform(c.r, k.caption, dx, dy) });
+          roles.classList.toggle("crowded", namesOnly && c.hasRoles);
+          placed.push(box);
+          done = true;
+          break;
+        }
+        if (done) break;
+      }
+      caption.classList.toggle("crowded", !done);
+    }
+    for (const [id, o] of Object.entries(visible)) {
+      if (o.type !== "relation") continue;
+      const text = relationText(o);
+      const lg = this.nodes.get(id)?.querySelector(".rlabel") as SVGGElement | null;
+      if (!text || !lg) continue;
+      const [a, b] = relationEnds(o, visible);
+      const half = (relationLabelWidth(text) / 2) * k.relation, hh = 13 * k.relation;
+      let done = false;
+      for (const t of [0.5, 0.38, 0.62, 0.26, 0.74]) {
+        const px = a[0] + (b[0] - a[0]) * t, py = a[1] + (b[1] - a[1]) * t;
+        const box: Box = [px - half, py - hh, px + half, py + hh];
+        if (!free(box, null)) continue;
+        setAttrs(lg, { transform: relationLabelTransform(px, py, k.relation) });
+        placed.push(box);
+        done = true;
+        break;
+      }
+      lg.classList.toggle("crowded", !done);
+    }
   }
 
   private presence(visible: Record<string, Obj>, peers: PeerMark[]): void {
     const layer = this.layers.presence;
     layer.replaceChildren();
-    const inv = 1 / this.view.s;
+    // Cursor labels keep their size on screen (and the beamer's minimum).
+    const inv = Math.max(1, (this.opts.minText?.role ?? 14) / 14) / this.view.s;
     for (const p of peers) {
       const colour = p.colour || peerColour(p.client);
-      for (const id of p.sel ?? []) {
+      // Other people's selections are for the people drawing, not for the beamer.
+      for (const id of this.opts.readOnly ? [] : (p.sel ?? [])) {
         const o = visible[id];
         if (!o || (o.type !== "actor" && o.type !== "note")) continue;
         const [x, y] = pos(o.pos);
@@ -403,11 +568,107 @@ export class BoardRenderer {
       if (p.cursor) {
         const g = svg("g", { class: "peer-cursor", transform: `translate(${p.cursor[0]},${p.cursor[1]}) scale(${inv.toFixed(4)})` }, layer);
         svg("path", { d: "M0,0L0,22L6,16L11,27L15,25L10,15L18,15Z", fill: colour, stroke: "#fff", "stroke-width": 1.5 }, g);
-        const w = Math.min(p.name.length, 20) * 8.5 + 14;
-        svg("rect", { x: 16, y: 24, width: w, height: 24, rx: 12, fill: colour }, g);
+        const w = textWidth(p.name.slice(0, 20), 14, 600) + 14;
+        svg("rect", { x: 16, y: 24, width: w.toFixed(1), height: 24, rx: 12, fill: colour }, g);
         const tx = svg("text", { x: 16 + w / 2, y: 41, "text-anchor": "middle", class: "peer-name" }, g);
         tx.textContent = p.name.slice(0, 20);
       }
     }
   }
+}
+
+// ------------------------------------------------------------------ geometry
+
+type Side = "below" | "above" | "right" | "left";
+const SIDES: Side[] = ["below", "above", "right", "left"];
+
+const pillWidth = (text: string, p: Pills): number => textWidth(text, p.font, 700) + 16;
+
+/** Role pills in rows of at most ROLE_ROW_WIDTH (two rows at most), as indices. */
+function roleRows(texts: string[], p: Pills): number[][] {
+  const rows: number[][] = [[]];
+  let w = 0;
+  const max = (ROLE_ROW_WIDTH * p.font) / PILLS.font;
+  texts.forEach((text, i) => {
+    const pw = pillWidth(text, p);
+    if (w + pw > max && rows[rows.length - 1]!.length) {
+      rows.push([]);
+      w = 0;
+    }
+    rows[rows.length - 1]!.push(i);
+    w += pw + 6;
+  });
+  return rows.filter((r) => r.length);
+}
+
+const rolesTop = (r: number, lines: number): number => r + 24 + lines * LINE - 6;
+
+/** An actor's caption measured: names and role rows, in board units before scaling. */
+function captionOf(o: Obj, x: number, y: number, r: number, roleLabel: (role: string) => string, p: Pills): Caption {
+  const lines = wrapLabel(str(o.label));
+  const namesWidth = Math.max(0, ...lines.map((l) => textWidth(l, TEXT.name, 750) + 8));
+  const texts = (Array.isArray(o.roles) ? (o.roles as string[]) : []).map(roleLabel);
+  const rows = roleRows(texts, p);
+  const rowsWidth = Math.max(0, ...rows.map((row) => row.reduce((a, i) => a + pillWidth(texts[i]!, p) + 6, -6)));
+  const namesHeight = lines.length ? lines.length * LINE + 4 : 0;
+  const height = texts.length ? rolesTop(r, lines.length) + rows.length * p.row - 4 - (r + 6) : namesHeight;
+  const influence = typeof o.influence === "number" ? o.influence : 2;
+  return { x, y, r, influence, width: Math.max(namesWidth, rowsWidth), namesWidth, height, namesHeight, hasRoles: texts.length > 0 };
+}
+
+/** How far a caption moves from its place under the actor to `side`. */
+function captionShift(c: Caption, k: number, side: Side, namesOnly: boolean): [number, number] {
+  const w = (namesOnly ? c.namesWidth : c.width) * k, h = (namesOnly ? c.namesHeight : c.height) * k;
+  switch (side) {
+    case "below":
+      return [0, 0];
+    case "above":
+      return [0, -(2 * c.r + 16 + h)];
+    case "right":
+      return [c.r + 22 + w / 2, -(c.r + 6) - h / 2];
+    case "left":
+      return [-(c.r + 8 + w / 2), -(c.r + 6) - h / 2];
+  }
+}
+
+function captionBox(c: Caption, k: number, side: Side, namesOnly: boolean): Box {
+  const w = (namesOnly ? c.namesWidth : c.width) * k, h = (namesOnly ? c.namesHeight : c.height) * k;
+  const [dx, dy] = captionShift(c, k, side, namesOnly);
+  const top = c.y + c.r + 6 + dy;
+  return [c.x + dx - w / 2, top, c.x + dx + w / 2, top + h];
+}
+
+function captionTransform(r: number, k: number, dx: number, dy: number): string | null {
+  if (k === 1 && dx === 0 && dy === 0) return null;
+  const move = dx || dy ? `translate(${dx.toFixed(1)},${dy.toFixed(1)}) ` : "";
+  return `${move}translate(0,${r + 6}) scale(${k.toFixed(3)}) translate(0,${-(r + 6)})`;
+}
+
+function relationEnds(o: Obj, visible: Record<string, Obj>): [[number, number], [number, number]] {
+  const s = visible[str(o.source)]!;
+  const t = visible[str(o.target)]!;
+  const [x1, y1] = pos(s.pos);
+  const [x2, y2] = pos(t.pos);
+  const len = Math.hypot(x2 - x1, y2 - y1) || 1;
+  const ux = (x2 - x1) / len, uy = (y2 - y1) / len;
+  const r1 = actorRadius(s.influence) + 4, r2 = actorRadius(t.influence) + 4;
+  return [
+    [x1 + ux * r1, y1 + uy * r1],
+    [x2 - ux * r2, y2 - uy * r2],
+  ];
+}
+
+/** A relation's label: its sign and its words ("+ gesprek", "−"), at most 40 characters. */
+function relationText(o: Obj): string {
+  const sign = str(o.sign);
+  const mark = sign === "-" ? "−" : sign === "+" ? "+" : "";
+  const text = str(o.label);
+  const full = text ? (mark ? `${mark} ${text}` : text) : mark;
+  return full.length > 40 ? full.slice(0, 39) + "…" : full;
+}
+
+const relationLabelWidth = (text: string): number => textWidth(text, TEXT.relation, 400) + 16;
+
+function relationLabelTransform(x: number, y: number, k: number): string {
+  return `translate(${x.toFixed(1)},${y.toFixed(1)}) scale(${k.toFixed(3)}) translate(0,-13)`;
 }

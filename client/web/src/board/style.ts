@@ -65,12 +65,37 @@ export const PALETTE = [OKABE_ITO.blue, OKABE_ITO.vermillion, OKABE_ITO.reddishP
 export const NOTE_PALETTE = ["#fff4a8", "#ffd6a5", "#caffbf", "#a0e7ff", "#ffc6ff"];
 export const INK_PALETTE = ["#222222", OKABE_ITO.blue, OKABE_ITO.vermillion, OKABE_ITO.bluishGreen];
 
+/** The name (an i18n key `colour.<name>`) of each colour a person can pick: buttons are
+ *  announced by name, never as a hex code. */
+export const COLOUR_NAMES: Record<string, string> = {
+  [OKABE_ITO.blue]: "blue",
+  [OKABE_ITO.vermillion]: "vermillion",
+  [OKABE_ITO.reddishPurple]: "purple",
+  [OKABE_ITO.bluishGreen]: "green",
+  [OKABE_ITO.orange]: "orange",
+  [OKABE_ITO.skyBlue]: "skyBlue",
+  [GREY]: "grey",
+  [OKABE_ITO.black]: "black",
+  "#222222": "black",
+  "#fff4a8": "yellow",
+  "#ffd6a5": "peach",
+  "#caffbf": "lightGreen",
+  "#a0e7ff": "lightBlue",
+  "#ffc6ff": "pink",
+};
+
 export const PEER_COLOURS = ["#d81b60", "#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#6d4c41", "#3949ab"];
 
+/** A colour from the client id: the fallback before a seat in the group is known. */
 export function peerColour(client: string): string {
   let h = 0;
   for (let i = 0; i < client.length; i++) h = (h * 31 + client.charCodeAt(i)) >>> 0;
   return PEER_COLOURS[h % PEER_COLOURS.length]!;
+}
+
+/** The colour of the n-th member of a group (in joining order): distinct within a group. */
+export function seatColour(seat: number): string {
+  return PEER_COLOURS[((seat % PEER_COLOURS.length) + PEER_COLOURS.length) % PEER_COLOURS.length]!;
 }
 
 /** Radius of an actor's shape from its influence 0..5. */

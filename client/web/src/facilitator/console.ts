@@ -15,7 +15,7 @@ import { boardName, partLine } from "../workshop/bar";
 import { wt } from "../workshop/i18n";
 import { WorkshopLink } from "../workshop/link";
 import { qrSvg, spacedCode } from "../workshop/qr";
-import { currentPart, currentRound, isLastPart, membersOf, type Programme, type WorkshopState } from "../workshop/state";
+import { currentPart, currentRound, isLastPart, membersOf, otherRoundBoards, parseBoard, type Programme, type WorkshopState } from "../workshop/state";
 import { TimerView } from "../workshop/timer";
 import { BoardView } from "../workshop/view";
 import { ProgrammeEditor } from "./editor";
@@ -45,7 +45,7 @@ export class ConsolePage {
       groups: h("section", { class: "card groups", id: "groups", "aria-labelledby": "groups-h" }),
       status: h("span", { class: "status", id: "status", role: "status" }),
       toast: h("p", { class: "toast", id: "console-error", role: "alert" }),
-      overlay: h("div", { class: "join-screen", id: "join-screen", hidden: true }),
+      overlay: h("div", { class: "join-screen", id: "join-screen", role: "dialog", "aria-modal": "true", "aria-labelledby": "join-screen-title", hidden: true }),
       main: h("main", { class: "console-grid" }),
     };
     this.els.main.append(this.els.join, this.els.steer, this.els.groups);
@@ -119,10 +119,8 @@ export class ConsolePage {
     this.renderSteer(s);
     this.renderGroups(s);
     this.editor?.setOriginal(s.programme);
-    // Thumbnails follow every group board, and the beamer's board.
-    const follow = new Set(s.group_boards);
-    if (s.session.spotlight) follow.add(s.session.spotlight);
-    this.link.follow(follow);
+    // Thumbnails follow the current part's boards (the groups' or everyone's own).
+    this.link.follow(s.current_boards);
   }
 
   private renderTop(): void {
@@ -200,7 +198,7 @@ export class ConsolePage {
     print.addEventListener("click", () => window.print());
     this.els.overlay.replaceChildren(
       h("div", { class: "join-screen-actions" }, print, back),
-      h("h1", {}, s.title),
+      h("h1", { id: "join-screen-title" }, s.title),
       h("div", { class: "join-screen-body" }, h("div", { class: "qr-big" }, qrSvg(url, wt("join.qr"))), h("div", {}, h("p", { class: "join-screen-label" }, wt("join.code")), h("p", { class: "join-code huge" }, spacedCode(s.join_code)), h("p", { class: "join-url big" }, url), h("p", { class: "join-screen-hint" }, wt("join.instructions")))),
     );
   }
@@ -221,16 +219,20 @@ export class ConsolePage {
     const lastPart = isLastPart(s);
     const nextIsRound = round ? s.session.part >= round.parts.length - 1 : false;
     const next = this.button(lastPart ? wt("steer.last") : nextIsRound ? wt("steer.nextRound") : wt("steer.next"), "next-part", "next", {}, "big");
-    next.disabled = lastPart;
+    // aria-disabled, not disabled: a disabled button would drop the keyboard focus.
+    if (lastPart) next.setAttribute("aria-disabled", "true");
     const locked = s.session.locked;
     const lock = this.button(locked ? wt("steer.unlock") : wt("steer.lock"), "lock-boards", "lock", { locked: !locked }, locked ? "big locked" : "big");
     lock.setAttribute("aria-pressed", String(locked));
     const spot = s.session.spotlight;
+    // What the beamer shows (the hub's spotlight: the plenary's keys set it too).
+    const off = spot ? this.button(wt("boards.overview"), "spotlight-off", "spotlight", { board: null }, "small") : null;
+    if (off) off.dataset.focusFallback = "beamer-state";
     const beamer = h(
       "p",
-      { class: "beamer-state", id: "beamer-state" },
-      spot ? wt("boards.onBeamer", { what: boardName(s, spot) }) : wt("boards.onBeamerOverview"),
-      spot ? this.button(wt("boards.overview"), "spotlight-off", "spotlight", { board: null }, "small") : null,
+      { class: "beamer-state", id: "beamer-state", tabindex: -1 },
+      spot ? wt("boards.onBeamer", { what: boardName(s, spot, true) }) : part?.sheet ? wt("boards.onBeamerSheet") : wt("boards.onBeamerOverview"),
+      off,
     );
     const outline = h(
       "ol",
@@ -274,81 +276,80 @@ export class ConsolePage {
     this.timer.tick();
   }
 
+  private thumb(s: WorkshopState, board: string): BoardView {
+    let view = this.thumbs.get(board);
+    if (!view) {
+      view = new BoardView(boardName(s, board), { pad: 10 });
+      this.thumbs.set(board, view);
+      const r = this.link.replica(board);
+      if (r) view.update(r.doc);
+    }
+    return view;
+  }
+
+  /** "Full screen on the beamer", or "Back to overview" when it is there: one control. */
+  private spotButton(s: WorkshopState, board: string, id: string): HTMLButtonElement {
+    const on = s.session.spotlight === board;
+    const b = this.button(on ? wt("boards.overview") : wt("boards.spotlight"), id, "spotlight", { board: on ? null : board }, on ? "small on" : "small");
+    b.setAttribute("aria-pressed", String(on));
+    b.dataset.focus = `spot-${board}`;
+    return b;
+  }
+
   private renderGroups(s: WorkshopState): void {
-    const key = JSON.stringify([s.participants, s.groups, s.session.spotlight, s.session.revealed, s.mode, lang()]);
+    const key = JSON.stringify([s.participants, s.groups, s.session.spotlight, s.session.revealed, s.session.round, s.current_boards, s.boards.length, lang()]);
     if (key === this.groupsKey) return;
     this.groupsKey = key;
     const spot = s.session.spotlight;
+    const personal = s.current_boards.some((b) => parseBoard(b).participant !== undefined);
     const groups: HTMLElement[] = [];
     for (let g = 1; g <= s.groups; g++) {
-      const board = `${s.id}:g${g}`;
-      let view = this.thumbs.get(board);
-      if (!view) {
-        view = new BoardView(wt("groups.group", { n: g }), 12);
-        this.thumbs.set(board, view);
-        const r = this.link.replica(board);
-        if (r) view.update(r.doc);
-      }
+      const board = s.current_boards.find((b) => parseBoard(b).group === g) ?? null;
       const members = membersOf(s, g);
-      const isSpot = spot === board;
+      const own = (pid: string) => s.current_boards.find((b) => parseBoard(b).participant === pid) ?? null;
       groups.push(
         h(
           "li",
-          { class: "group" + (isSpot ? " spotlit" : ""), "data-group": g, "data-board": board },
+          { class: "group" + (board && spot === board ? " spotlit" : ""), "data-group": g, "data-board": board ?? "" },
           h(
             "div",
             { class: "group-head" },
             h("h3", {}, wt("groups.group", { n: g }), h("span", { class: "count" }, ` · ${members.length}`)),
-            isSpot ? h("span", { class: "badge" }, wt("boards.spotlit")) : this.button(wt("boards.spotlight"), `spotlight-g${g}`, "spotlight", { board }, "small"),
+            board ? this.spotButton(s, board, `spotlight-g${g}`) : null,
           ),
-          h("div", { class: "thumb" }, view.svg as unknown as Node),
-          this.results?.boardBox(board) ?? null,
+          board ? h("div", { class: "thumb" }, this.thumb(s, board).svg as unknown as Node) : null,
+          board ? (this.results?.boardBox(board) ?? null) : null,
           members.length
             ? h(
                 "ul",
-                { class: "members" },
+                { class: "members" + (personal ? " with-maps" : "") },
                 ...members.map((p) => {
                   const sel = h("select", { "aria-label": wt("groups.moveTo", { name: p.name }), "data-participant": p.id, "data-focus": `move-${p.id}` }, ...Array.from({ length: s.groups }, (_, i) => h("option", { value: i + 1, selected: i + 1 === g }, wt("groups.group", { n: i + 1 }))));
                   sel.addEventListener("change", () => void this.control("move", { participant: p.id, group: Number(sel.value) }));
-                  return h("li", { "data-participant": p.id }, h("span", { class: "name" }, p.name), sel);
+                  // While people draw alone or in pairs: each one's own map, as a thumbnail.
+                  const mine = personal ? own(p.id) : null;
+                  return h(
+                    "li",
+                    { "data-participant": p.id, "data-board": mine ?? "", class: mine && spot === mine ? "spotlit" : "" },
+                    h("div", { class: "member-row" }, h("span", { class: "name", title: p.name }, p.name), sel),
+                    mine ? h("div", { class: "thumb small" }, this.thumb(s, mine).svg as unknown as Node) : null,
+                    mine ? this.spotButton(s, mine, `spotlight-p${p.id}`) : null,
+                  );
                 }),
               )
             : h("p", { class: "hint" }, wt("groups.empty")),
         ),
       );
     }
-    // Personal boards (round 3): bring one to the beamer, or reveal it on the plenary grid.
-    const personal = s.participants.length
-      ? h(
-          "details",
-          { class: "personal", id: "personal-boards", open: s.mode === "individual" || s.mode === "pair" || s.session.revealed.length > 0 },
-          h("summary", {}, wt("boards.personal")),
-          h(
-            "ul",
-            {},
-            ...s.participants.map((p) => {
-              const board = `${s.id}:p${p.id}`;
-              const revealed = s.session.revealed.includes(board);
-              return h(
-                "li",
-                { "data-board": board },
-                h("span", { class: "name" }, p.name),
-                spot === board ? h("span", { class: "badge" }, wt("boards.spotlit")) : this.button(wt("boards.spotlight"), `spotlight-p${p.id}`, "spotlight", { board }, "small"),
-                this.button(revealed ? wt("boards.hide") : wt("boards.reveal"), `reveal-p${p.id}`, "reveal", { board, revealed: !revealed }, revealed ? "small on" : "small"),
-              );
-            }),
-          ),
-        )
-      : null;
     keepingFocus(this.els.groups, () => this.els.groups.replaceChildren(...nodes(
       h("div", { class: "groups-head" }, h("h2", { id: "groups-h" }, wt("groups.heading")), h("span", { class: "hint", id: "groups-count" }, wt("groups.count", { n: s.participants.length, g: s.groups }))),
       s.participants.length ? null : h("p", { class: "waiting" }, wt("groups.waiting")),
-      h("ol", { class: "group-list", id: "group-list" }, ...groups),
-      personal,
+      h("ol", { class: personal ? "group-list with-maps" : "group-list", id: "group-list" }, ...groups),
+      this.otherRounds(s),
       this.deleteButton(s),
     )));
     for (const [board, v] of this.thumbs) {
-      if (!s.group_boards.includes(board)) {
+      if (!s.current_boards.includes(board)) {
         v.dispose();
         this.thumbs.delete(board);
       }
@@ -362,6 +363,36 @@ export class ConsolePage {
     b.setAttribute("aria-pressed", String(on));
     b.title = at("layer.title");
     return h("p", { class: "analysis-state" }, b);
+  }
+
+  /** Earlier (and later) rounds' maps stay at hand: to the beamer, or into its overview. */
+  private otherRounds(s: WorkshopState): HTMLElement | null {
+    const other = otherRoundBoards(s).filter((e) => e.boards.length);
+    if (!other.length) return null;
+    const open = this.els.groups.querySelector<HTMLDetailsElement>("#other-boards")?.open ?? false;
+    return h(
+      "details",
+      { class: "personal", id: "other-boards", open },
+      h("summary", {}, wt("boards.other")),
+      ...other.map((e) =>
+        h(
+          "section",
+          { class: "other-round" },
+          h("h3", {}, e.rounds.map((r) => s.programme[r]!.title).join(" + ")),
+          h(
+            "ul",
+            {},
+            ...e.boards.map((board) => {
+              const own = parseBoard(board).participant;
+              const revealed = s.session.revealed.includes(board);
+              const reveal = own ? this.button(revealed ? wt("boards.hide") : wt("boards.reveal"), `reveal-${board.replaceAll(":", "-")}`, "reveal", { board, revealed: !revealed }, revealed ? "small on" : "small") : null;
+              reveal?.setAttribute("aria-pressed", String(revealed));
+              return h("li", { "data-board": board }, h("span", { class: "name" }, boardName(s, board)), this.spotButton(s, board, `spotlight-${board.replaceAll(":", "-")}`), reveal);
+            }),
+          ),
+        ),
+      ),
+    );
   }
 
   private deleteButton(s: WorkshopState): HTMLElement {

@@ -1,8 +1,8 @@
 /** The programme editor: rounds, their parts (title, minutes, who shares a board), questions. */
 import { h } from "../ui/dom";
 import { wt } from "../workshop/i18n";
-import { edit, normalise, problems, totalMinutes, type Edit } from "../workshop/programme";
-import { MODES, type Programme } from "../workshop/state";
+import { edit, normalise, problems, sharesWith, totalMinutes, type Edit } from "../workshop/programme";
+import { MODES, SHEETS, type Programme, type Sheet } from "../workshop/state";
 
 export class ProgrammeEditor {
   readonly el: HTMLElement;
@@ -98,6 +98,13 @@ export class ProgrammeEditor {
         min.addEventListener("input", () => this.apply({ op: "setPart", round: ri, part: pi, fields: { minutes: Number(min.value) } }, false));
         const mode = h("select", { "aria-label": wt("edit.mode") }, ...MODES.map((m) => h("option", { value: m, selected: m === p.mode }, wt(`mode.${m}`))));
         mode.addEventListener("change", () => this.apply({ op: "setPart", round: ri, part: pi, fields: { mode: mode.value as (typeof MODES)[number] } }, false));
+        const sheet = h(
+          "select",
+          { "aria-label": wt("edit.sheet"), title: wt("edit.sheet"), "data-sheet": pi },
+          h("option", { value: "", selected: !p.sheet }, `${wt("edit.sheet")}: ${wt("edit.sheet.none")}`),
+          ...SHEETS.map((x) => h("option", { value: x, selected: p.sheet === x }, `${wt("edit.sheet")}: ${wt(`edit.sheet.${x}`)}`)),
+        );
+        sheet.addEventListener("change", () => this.apply({ op: "setPart", round: ri, part: pi, fields: { sheet: (sheet.value || undefined) as Sheet | undefined } }, false));
         return h(
           "li",
           { class: "editor-part" },
@@ -105,6 +112,7 @@ export class ProgrammeEditor {
           min,
           h("span", { class: "unit" }, "min"),
           mode,
+          sheet,
           this.btn("↑", { op: "movePart", round: ri, part: pi, to: pi - 1 }, "small", wt("edit.up")),
           this.btn("✕", { op: "removePart", round: ri, part: pi }, "small", wt("edit.remove")),
         );
@@ -114,10 +122,20 @@ export class ProgrammeEditor {
         qa.addEventListener("input", () => this.apply({ op: "setQuestion", round: ri, question: qi, text: qa.value }, false));
         return h("li", { class: "editor-question" }, qa, this.btn("✕", { op: "removeQuestion", round: ri, question: qi }, "small", wt("edit.remove")));
       });
+      // Which rounds draw on the same boards: fresh ones, or an earlier round's.
+      const shared = sharesWith(this.draft, ri);
+      const boards = h(
+        "select",
+        { "aria-label": `${wt("edit.board")}: ${wt("edit.round")} ${ri + 1}`, class: "board-share", "data-round": ri },
+        h("option", { value: "", selected: shared === null }, r.board === undefined ? wt("edit.board.original") : wt("edit.board.own")),
+        ...this.draft.slice(0, ri).map((_, j) => h("option", { value: String(j), selected: shared === j }, wt("edit.board.same", { n: j + 1 }))),
+      );
+      boards.addEventListener("change", () => this.apply({ op: "shareBoards", round: ri, with: boards.value === "" ? null : Number(boards.value) }));
       return h(
         "li",
-        { class: "editor-round" },
+        { class: "editor-round", "data-board": r.board ?? "" },
         h("div", { class: "row" }, h("span", { class: "round-no" }, String(ri + 1)), title, this.btn(wt("edit.up"), { op: "moveRound", round: ri, to: ri - 1 }), this.btn(wt("edit.remove"), { op: "removeRound", round: ri })),
+        h("div", { class: "row editor-boards" }, h("span", { class: "field-label" }, wt("edit.board")), boards),
         h("ol", { class: "editor-parts" }, ...parts),
         this.btn(wt("edit.addPart"), { op: "addPart", round: ri, part: { title: wt("edit.newPart"), minutes: 10, mode: "group" } }),
         h("h4", { class: "editor-sub" }, wt("programme.questions")),

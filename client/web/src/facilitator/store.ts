@@ -34,13 +34,7 @@ export function kept(workshop: string): Kept | null {
   try {
     const raw = storage()?.getItem(PREFIX + workshop);
     const k = raw ? (JSON.parse(raw) as Kept) : null;
-    if (k && typeof k.token === "string") return k;
-    // A workshop made on the simple start page (/new) keeps its links under another key.
-    const simple = JSON.parse(storage()?.getItem("schakel.facilitator") ?? "null") as { workshop?: unknown; token?: unknown; viewer?: unknown } | null;
-    if (simple && simple.workshop === workshop && typeof simple.token === "string") {
-      return { token: simple.token, workshop, title: "", viewer_url: typeof simple.viewer === "string" ? simple.viewer : undefined };
-    }
-    return null;
+    return k && typeof k.token === "string" ? k : null;
   } catch {
     return null;
   }

@@ -1,30 +1,44 @@
 /**
  * The plenary screen (beamer, read-only): title, current round, questions and timer, and
- * a live grid of every group's map fitted to its tile, all over one connection. Spotlight:
- * one map full-screen with the legend and who is drawing. The facilitator switches maps
- * from the console (the screen follows); on the screen itself ← → (and clicker keys
- * PageUp/PageDown) step through the maps, Esc goes back to the overview, F toggles full
- * screen. Renders are coalesced per animation frame (workshop/view.ts).
+ * a live grid of the current part's maps (the groups', or everyone's own while people
+ * draw alone or in pairs) fitted to their tiles, all over one connection. Spotlight: one
+ * map full-screen with its issue, who drew it, the notes per question and the legend.
+ * What the beamer shows is the hub's `spotlight`, one source of truth: the console sets
+ * it, and so do the screen's own keys (← → and a clicker's PageUp/PageDown step through
+ * the maps, Esc goes back to the overview; F toggles full screen). A part with an
+ * explanation (`sheet`) shows it instead of the overview. Text is never smaller than
+ * BEAMER_TEXT; labels that do not fit are left out (board/render.ts). Renders are
+ * coalesced per animation frame (workshop/view.ts).
  */
 import "../workshop/workshop.css";
 import "../analysis/analysis.css";
 import { PlenaryAnalysis } from "../analysis/plenary";
-import type { PeerMark } from "../board/render";
-import { NEUTRAL_LINE, ROLE_COLOUR, ROLE_TEXT, SIGN_COLOUR, relationDash } from "../board/style";
+import type { Document } from "../core/document";
+import type { PeerMark, TextMinimum } from "../board/render";
+import { NEUTRAL_LINE, SIGN_COLOUR, relationDash } from "../board/style";
 import { ROLES, RELATION_KINDS } from "../core/schema";
 import { h } from "../ui/dom";
 import { t, type Key } from "../ui/i18n";
 import { clientId } from "../ui/session";
-import { boardName, partLine } from "../workshop/bar";
+import { boardName, partLine, questionTag } from "../workshop/bar";
 import { wt } from "../workshop/i18n";
 import { WorkshopLink } from "../workshop/link";
 import { spacedCode } from "../workshop/qr";
-import { currentPart, currentRound, membersOf, parseBoard, plenaryBoards, type WorkshopState } from "../workshop/state";
+import { roleChip, sheetView } from "../workshop/sheet";
+import { boardRounds, currentPart, currentRound, isCurrentRoundBoard, membersOf, parseBoard, parseQuestionRef, plenaryBoards, type WorkshopState } from "../workshop/state";
 import { TimerView } from "../workshop/timer";
 import { BoardView, frames } from "../workshop/view";
 import { gridColumns, step } from "./layout";
 
 const MAX_BOARDS = 64;
+
+/**
+ * The smallest text on the beamer, in px at 1920×1080. Assumed: a 3.2 m wide image
+ * (1 px ≈ 1.7 mm) read from 10 m. A 24 px font has capitals of about 17 px ≈ 28 mm,
+ * 9.7 minutes of arc at 10 m: twice the 5′ of a letter on the 20/20 line of an eye chart,
+ * so it reads with 20/40 sight. Names of actors get at least 28 px.
+ */
+export const BEAMER_TEXT: TextMinimum = { name: 28, role: 24, relation: 24, note: 24 };
 
 export class PlenaryPage {
   readonly link: WorkshopLink;
@@ -33,14 +47,11 @@ export class PlenaryPage {
   private tiles = new Map<string, HTMLElement>();
   private spotView: BoardView | null = null;
   private spotBoard: string | null = null;
-  /** A map chosen on the screen itself; undefined: follow the facilitator. */
-  private local: string | null | undefined = undefined;
-  private lastHubSpot: string | null = null;
   private boardsKey = "";
   private updates = 0;
   private analysis: PlenaryAnalysis | null = null;
   private sharedBox = h("div", { class: "p-shared-box", id: "p-shared-box", hidden: true });
-  private els: Record<"head" | "round" | "part" | "questions" | "grid" | "spot" | "foot" | "status", HTMLElement>;
+  private els: Record<"head" | "round" | "part" | "questions" | "grid" | "spot" | "sheet" | "foot" | "status", HTMLElement>;
 
   constructor(
     root: HTMLElement,
@@ -56,16 +67,16 @@ export class PlenaryPage {
       questions: h("ol", { class: "p-questions", id: "p-questions" }),
       grid: h("ol", { class: "p-grid", id: "p-grid", "aria-label": wt("plenary.overview") }),
       spot: h("section", { class: "p-spot", id: "p-spot", hidden: true }),
+      sheet: h("div", { class: "p-sheet", id: "p-sheet", hidden: true }),
       foot: h("p", { class: "p-foot", id: "p-foot" }),
-      status: h("span", { class: "p-status", id: "p-status" }),
+      status: h("span", { class: "p-status", id: "p-status", role: "status" }),
     };
     root.replaceChildren(
       h(
         "div",
         { class: "plenary", id: "plenary" },
         h("header", { class: "p-head" }, h("div", { class: "p-titles" }, this.els.head, this.els.round, this.els.part), this.timer.el),
-        this.els.questions,
-        h("main", { class: "p-main" }, this.els.grid, this.els.spot, this.sharedBox),
+        h("main", { class: "p-main" }, h("section", { class: "p-questions-box", "aria-label": wt("programme.questions") }, this.els.questions), h("div", { class: "p-stage" }, this.els.grid, this.els.spot, this.els.sheet), this.sharedBox),
         h("footer", { class: "p-footer" }, this.els.foot, this.els.status),
       ),
     );
@@ -114,8 +125,8 @@ export class PlenaryPage {
     return plenaryBoards(s).filter((b) => s.you.readable.includes(b)).slice(0, MAX_BOARDS);
   }
 
-  private effectiveSpot(s: WorkshopState): string | null {
-    const spot = this.local !== undefined ? this.local : s.session.spotlight;
+  private spotlight(s: WorkshopState): string | null {
+    const spot = s.session.spotlight;
     return spot && s.you.readable.includes(spot) ? spot : null;
   }
 
@@ -124,11 +135,6 @@ export class PlenaryPage {
   private render(): void {
     const s = this.state;
     if (!s) return;
-    if (s.session.spotlight !== this.lastHubSpot) {
-      // The facilitator switched: the screen follows again.
-      this.lastHubSpot = s.session.spotlight;
-      this.local = undefined;
-    }
     document.title = `${s.title} · Schakel`;
     this.els.head.textContent = s.title;
     const round = currentRound(s);
@@ -140,7 +146,7 @@ export class PlenaryPage {
     this.els.foot.textContent = wt("plenary.join", { url: `${location.host}/join/${s.join_code}`, code: spacedCode(s.join_code) });
     const boards = this.boards(s);
     this.link.follow(boards);
-    const key = JSON.stringify([boards, s.participants.map((p) => [p.id, p.name, p.group])]);
+    const key = JSON.stringify([boards, s.participants.map((p) => [p.id, p.name, p.group]), s.session.round]);
     if (key !== this.boardsKey) {
       this.boardsKey = key;
       this.renderGrid(s, boards);
@@ -188,24 +194,28 @@ export class PlenaryPage {
     const items = boards.map((board) => {
       let view = this.views.get(board);
       if (!view) {
-        view = new BoardView(boardName(s, board), 16);
+        view = new BoardView(boardName(s, board), { pad: 16, minText: BEAMER_TEXT });
         this.views.set(board, view);
         const r = this.link.replica(board);
         if (r) view.update(r.doc);
       }
-      view.setLabel(boardName(s, board));
+      view.setLabel(boardName(s, board, !isCurrentRoundBoard(s, board)));
       const g = parseBoard(board).group;
       const names = g !== undefined ? membersOf(s, g).map((p) => p.name).join(", ") : "";
       const tile = h(
         "li",
-        { class: "p-tile", "data-board": board, tabindex: 0 },
-        h("div", { class: "p-tile-head" }, h("span", { class: "p-tile-name" }, boardName(s, board)), h("span", { class: "p-tile-who" }, names), h("span", { class: "p-tile-score", hidden: true }), h("span", { class: "p-tile-live", "data-live": "0" })),
+        { class: "p-tile", "data-board": board },
+        h(
+          "button",
+          { class: "p-tile-head", type: "button", title: wt("boards.spotlight") },
+          h("span", { class: "p-tile-name" }, boardName(s, board, !isCurrentRoundBoard(s, board))),
+          h("span", { class: "p-tile-who" }, names),
+          h("span", { class: "p-tile-score", hidden: true }),
+          h("span", { class: "p-tile-live", "data-live": "0" }),
+        ),
         h("div", { class: "p-tile-map" }, view.svg as unknown as Node, h("p", { class: "p-empty" }, wt("plenary.empty"))),
       );
-      tile.addEventListener("click", () => this.choose(board));
-      tile.addEventListener("keydown", (e) => {
-        if (e.key === "Enter") this.choose(board);
-      });
+      tile.addEventListener("click", () => this.show(board));
       this.tiles.set(board, tile);
       this.updateTile(board);
       return tile;
@@ -249,10 +259,19 @@ export class PlenaryPage {
   }
 
   private renderSpot(s: WorkshopState): void {
-    const spot = this.effectiveSpot(s);
+    const spot = this.spotlight(s);
+    const sheet = currentPart(s)?.sheet;
+    const showSheet = spot === null && !!sheet;
     document.body.classList.toggle("p-spotlight", spot !== null);
-    this.els.grid.hidden = spot !== null;
+    // During a spotlight the questions are one line: the map and its answers get the room.
+    this.els.questions.classList.toggle("collapsed", spot !== null || showSheet);
+    this.els.grid.hidden = spot !== null || showSheet;
     this.els.spot.hidden = spot === null;
+    this.els.sheet.hidden = !showSheet;
+    if (showSheet && this.els.sheet.dataset.sheet !== sheet + document.documentElement.lang) {
+      this.els.sheet.dataset.sheet = sheet + document.documentElement.lang;
+      this.els.sheet.replaceChildren(sheetView(sheet, "p-sheet-body"));
+    }
     for (const [b, tile] of this.tiles) tile.classList.toggle("spotlit", b === spot);
     if (spot === null) {
       this.spotBoard = null;
@@ -264,11 +283,21 @@ export class PlenaryPage {
     if (spot !== this.spotBoard || !this.spotView) {
       this.spotBoard = spot;
       this.spotView?.dispose();
-      this.spotView = new BoardView(boardName(s, spot), 48);
+      this.spotView = new BoardView(boardName(s, spot), { pad: 40, maxScale: 2.5, minText: BEAMER_TEXT, questionLabel: (ref) => questionTag(s, ref) });
+      this.spotView.beforePaint = (renderer, doc) => this.analysis?.reserve(renderer, doc);
       this.spotView.onPaint = (renderer, doc) => this.analysis?.overlay(renderer, doc);
       this.els.spot.replaceChildren(
         h("div", { class: "p-spot-map" }, this.spotView.svg as unknown as Node),
-        h("aside", { class: "p-spot-side" }, h("h2", { class: "p-spot-name", id: "p-spot-name" }, boardName(s, spot)), h("ul", { class: "p-people", id: "p-people" }), this.legend(), h("p", { class: "p-keys" }, wt("plenary.keys"))),
+        h(
+          "aside",
+          { class: "p-spot-side", "aria-labelledby": "p-spot-name", tabindex: 0 },
+          h("h2", { class: "p-spot-name", id: "p-spot-name" }, boardName(s, spot, !isCurrentRoundBoard(s, spot))),
+          h("div", { class: "p-issue", id: "p-issue" }),
+          h("ul", { class: "p-people", id: "p-people" }),
+          h("div", { class: "p-answers", id: "p-answers" }),
+          this.legend(),
+          h("p", { class: "p-keys" }, wt("plenary.keys")),
+        ),
       );
     }
     this.els.spot.dataset.board = spot;
@@ -287,8 +316,25 @@ export class PlenaryPage {
     const { group: g, participant: pid } = parseBoard(board);
     const names = g !== undefined ? membersOf(s, g).map((p) => p.name) : s.participants.filter((p) => p.id === pid).map((p) => p.name);
     const here = new Set(peers.map((p) => p.name));
-    const list = this.els.spot.querySelector("#p-people");
-    list?.replaceChildren(...names.map((n) => h("li", { class: here.has(n) ? "here" : "" }, h("span", { class: "dot", "aria-hidden": "true" }), n)));
+    this.els.spot.querySelector("#p-people")?.replaceChildren(...names.map((n) => h("li", { class: here.has(n) ? "here" : "" }, h("span", { class: "dot", "aria-hidden": "true" }), n)));
+    if (r) this.renderIssue(r.doc);
+    // The answers per question: notes tied to the questions of this map's round(s).
+    const answers = this.els.spot.querySelector("#p-answers") as HTMLElement | null;
+    const legend = this.els.spot.querySelector("#p-legend") as HTMLElement | null;
+    const lists = r ? answersOf(s, board, r.doc) : [];
+    if (answers) answers.replaceChildren(...(lists.length ? [h("h3", {}, wt("plenary.answers")), ...lists] : []));
+    if (legend) legend.hidden = lists.length > 0;
+  }
+
+  private renderIssue(doc: Document): void {
+    const meta = doc.get("meta") ?? {};
+    const issue = typeof meta.issue === "string" ? meta.issue.trim() : "";
+    const a = typeof meta.pole_a === "string" ? meta.pole_a.trim() : "";
+    const b = typeof meta.pole_b === "string" ? meta.pole_b.trim() : "";
+    this.els.spot.querySelector("#p-issue")?.replaceChildren(
+      ...(issue ? [h("p", {}, h("strong", {}, wt("plenary.issue") + ": "), issue)] : []),
+      ...(a || b ? [h("p", {}, h("strong", {}, wt("plenary.poles") + ": "), `${a || t("stance.pole_a")} ↔ ${b || t("stance.pole_b")}`)] : []),
+    );
   }
 
   private legend(): HTMLElement {
@@ -311,7 +357,7 @@ export class PlenaryPage {
       "div",
       { class: "p-legend", id: "p-legend" },
       h("h3", {}, wt("plenary.roles")),
-      h("ul", { class: "p-roles" }, ...ROLES.map((r) => h("li", {}, h("span", { class: "p-chip", "data-role": r, style: `background:${ROLE_COLOUR[r]};color:${ROLE_TEXT[r]}` }, t(`role.${r}` as Key))))),
+      h("ul", { class: "p-roles" }, ...ROLES.map((r) => h("li", {}, roleChip(r, "p-chip")))),
       h("h3", {}, wt("plenary.relations")),
       h(
         "ul",
@@ -331,32 +377,60 @@ export class PlenaryPage {
 
   // ------------------------------------------------------------------ keys
 
-  private choose(board: string | null): void {
-    const s = this.state;
-    if (!s) return;
-    this.local = board;
-    this.renderSpot(s);
-    this.renderAnalysis(s);
+  /** Put a map on the beamer (or the overview): the hub decides, console and screen follow. */
+  private show(board: string | null): void {
+    this.link.control("spotlight", { board }).catch((e: Error) => {
+      this.els.status.textContent = wt("error.control", { reason: e.message });
+    });
   }
 
   private keydown = (e: KeyboardEvent): void => {
     const s = this.state;
     if (!s || e.ctrlKey || e.metaKey || e.altKey) return;
     const boards = this.boards(s);
-    const current = this.effectiveSpot(s);
-    if (["ArrowRight", "ArrowDown", "PageDown", " "].includes(e.key)) {
+    const current = this.spotlight(s);
+    if (["ArrowRight", "ArrowDown", "PageDown"].includes(e.key) || (e.key === " " && !(e.target instanceof HTMLButtonElement))) {
       e.preventDefault();
-      this.choose(step(boards, current, 1));
+      this.show(step(boards, current, 1));
     } else if (["ArrowLeft", "ArrowUp", "PageUp"].includes(e.key)) {
       e.preventDefault();
-      this.choose(step(boards, current, -1));
+      this.show(step(boards, current, -1));
     } else if (e.key === "Escape" || e.key === "Home" || e.key === "o") {
-      this.choose(null);
+      this.show(null);
     } else if (e.key === "f") {
       if (document.fullscreenElement) void document.exitFullscreen();
       else void document.documentElement.requestFullscreen?.().catch(() => undefined);
     }
   };
+}
+
+/** The notes of a map per question of its round(s): one list per question, then the rest. */
+function answersOf(s: WorkshopState, board: string, doc: Document): HTMLElement[] {
+  const rounds = boardRounds(s, board);
+  const notes = Object.values(doc.visible()).filter((o) => o.type === "note" && typeof o.text === "string" && o.text.trim());
+  const out: HTMLElement[] = [];
+  if (!notes.length) return out;
+  const used = new Set<unknown>();
+  for (const r of rounds) {
+    (s.programme[r]?.questions ?? []).forEach((q, qi) => {
+      const mine = notes.filter((n) => {
+        const ref = parseQuestionRef(n.question);
+        return ref !== null && ref.round === r && ref.question === qi;
+      });
+      mine.forEach((n) => used.add(n));
+      out.push(
+        h(
+          "section",
+          { class: "p-answer", "data-question": `${r}.${qi}` },
+          h("h4", { title: q }, h("span", { class: "p-qtag" }, questionTag(s, `${r}.${qi}`) ?? ""), " ", q),
+          mine.length ? h("ul", {}, ...mine.map((n) => h("li", {}, String(n.text)))) : h("p", { class: "p-none" }, wt("plenary.noAnswers")),
+        ),
+      );
+    });
+  }
+  const rest = notes.filter((n) => !used.has(n));
+  if (out.length && rest.length) out.push(h("section", { class: "p-answer" }, h("h4", {}, wt("plenary.otherNotes")), h("ul", {}, ...rest.map((n) => h("li", {}, String(n.text))))));
+  return out;
 }
 
 export function plenaryPage(root: HTMLElement, wsUrl: string): PlenaryPage | null {

@@ -1,9 +1,15 @@
-/** The board page: toolbar, canvas, presence, connection state, side panel. */
+/**
+ * The board page: top bar, tool rail, canvas, presence, connection state, side panel.
+ * On narrow screens (tablet portrait) the panel lies over the canvas, below the top bar;
+ * it stays open or closed across parts and rounds, Escape closes it. Placing an actor
+ * opens it with the name selected, so that typing names the actor; a double tap opens an
+ * actor's or note's details the same way.
+ */
 import type { Document } from "../core/document";
 import { ACTOR_KINDS, STANCES } from "../core/schema";
-import { BoardInput, type InputHost, type Tool } from "../board/input";
+import { BoardInput, NUDGE, type InputHost, type Tool } from "../board/input";
 import { BoardRenderer, type PeerMark } from "../board/render";
-import { INK_PALETTE, NOTE_PALETTE, peerColour } from "../board/style";
+import { INK_PALETTE, NOTE_PALETTE, actorRadius, peerColour } from "../board/style";
 import { BoardConnection } from "../sync/connection";
 import { OfflineStore } from "../sync/offline";
 import { h, icon } from "./dom";
@@ -25,6 +31,11 @@ const TOOLS: { tool: Tool; key: Key; icon: string; hint: Key | null; shortcut: s
 ];
 
 type Tab = "details" | "list" | "legend" | "analysis";
+
+const NARROW = "(max-width: 900px)";
+/** Whether the panel is open, kept across the page's rebuilds (parts, rounds) in this tab;
+ *  null: open on wide screens, closed on narrow ones until the person chooses. */
+let panelOpen: boolean | null = null;
 
 export class BoardPage implements InputHost {
   readonly conn: BoardConnection;
@@ -49,11 +60,14 @@ export class BoardPage implements InputHost {
     tabs: Map<Tab, HTMLButtonElement>;
     tabPanel: HTMLElement;
     svg: SVGSVGElement;
+    panelBtn: HTMLButtonElement;
   };
   private detailsFor: string | null | undefined = undefined;
   private detailsUpdate: (() => void) | null = null;
   /** The analysis layer: off until the group switches it on. */
   readonly analysis: TabletAnalysis;
+  private chrome = new Set<() => void>();
+  private colour: string;
 
   constructor(
     private readonly root: HTMLElement,
@@ -70,6 +84,7 @@ export class BoardPage implements InputHost {
       store: new OfflineStore(safeLocalStorage()),
     });
     this.analysis = new TabletAnalysis(session.board, session.token, (on) => this.analysisChanged(on));
+    this.colour = peerColour(this.conn.clientId);
     const svgEl = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svgEl.setAttribute("id", "board-canvas");
     svgEl.setAttribute("role", "img");
@@ -89,8 +104,8 @@ export class BoardPage implements InputHost {
       this.requestRender(kind === "doc");
     });
     document.addEventListener("keydown", this.keydown);
-    window.addEventListener("resize", () => this.requestRender(false));
-    this.conn.setPresence({ colour: peerColour(this.conn.clientId), sel: [] });
+    window.addEventListener("resize", this.resized);
+    this.conn.setPresence({ colour: this.colour, sel: [] });
     this.conn.start();
     this.renderStatus();
     this.renderPeers();
@@ -102,48 +117,58 @@ export class BoardPage implements InputHost {
     return this.conn.replica.doc;
   }
 
+  private resized = (): void => this.requestRender(false);
+
+  /** The page goes (another board, another route): its connection and listeners with it. */
+  close(): void {
+    this.conn.close();
+    document.removeEventListener("keydown", this.keydown);
+    window.removeEventListener("resize", this.resized);
+    this.chrome.clear();
+  }
+
   // ------------------------------------------------------------------ layout
 
   private build(svgEl: SVGSVGElement) {
     const status = h("div", { class: "status", id: "status", role: "status", "aria-live": "polite" });
     const peers = h("ul", { class: "peers", id: "peers", "aria-label": t("presence.here") });
-    const undo = h("button", { class: "iconbtn", id: "undo", title: t("undo"), "aria-label": t("undo") }, icon("undo")) as HTMLButtonElement;
-    const redo = h("button", { class: "iconbtn", id: "redo", title: t("redo"), "aria-label": t("redo") }, icon("redo")) as HTMLButtonElement;
+    const undo = h("button", { class: "iconbtn", id: "undo", type: "button", title: t("undo"), "aria-label": t("undo") }, icon("undo")) as HTMLButtonElement;
+    const redo = h("button", { class: "iconbtn", id: "redo", type: "button", title: t("redo"), "aria-label": t("redo") }, icon("redo")) as HTMLButtonElement;
     undo.addEventListener("click", () => this.undo());
     redo.addEventListener("click", () => this.redo());
-    const langBtn = h("button", { class: "textbtn", id: "lang", lang: lang() === "nl" ? "en" : "nl" }, t("lang.switch"));
+    const langBtn = h("button", { class: "textbtn", id: "lang", type: "button", lang: lang() === "nl" ? "en" : "nl" }, t("lang.switch"));
     langBtn.addEventListener("click", () => {
       setLang(lang() === "nl" ? "en" : "nl");
       this.relabel();
     });
-    const panelBtn = h("button", { class: "iconbtn", id: "panel-toggle", "aria-expanded": "true", "aria-controls": "panel", title: t("panel.hide"), "aria-label": t("panel.hide") }, icon("panel"));
-    panelBtn.addEventListener("click", () => {
-      const hidden = this.el.root.classList.toggle("panel-hidden");
-      panelBtn.setAttribute("aria-expanded", String(!hidden));
-      panelBtn.setAttribute("aria-label", t(hidden ? "panel.show" : "panel.hide"));
-      panelBtn.title = t(hidden ? "panel.show" : "panel.hide");
-      this.requestRender(false);
-    });
+    const panelBtn = h("button", { class: "iconbtn", id: "panel-toggle", type: "button", "aria-controls": "panel" }, icon("panel"));
+    panelBtn.addEventListener("click", () => this.setPanel(!this.panelIsOpen));
     const title = this.session.title || t("board.title");
     const header = h(
       "header",
       { class: "topbar" },
-      h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }), h("h1", { id: "board-title" }, title)),
-      peers,
-      status,
-      h("div", { class: "actions" }, undo, redo, this.analysis.button(), langBtn, panelBtn),
+      h(
+        "div",
+        { class: "topbar-main" },
+        h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }), h("h1", { id: "board-title", title }, title)),
+        h("div", { class: "slot-head" }),
+        h("div", { class: "actions" }, undo, redo, this.analysis.button(), langBtn, panelBtn),
+      ),
+      h("div", { class: "topbar-sub" }, h("div", { class: "slot-sub" }), peers, status),
     );
     const tools = new Map<Tool, HTMLButtonElement>();
-    const toolbar = h("nav", { class: "toolbar", role: "toolbar", "aria-label": t("tool.group"), "aria-orientation": "vertical" });
+    // A landmark (nav) holding the toolbar: every part of the page lies in a landmark.
+    const toolbar = h("div", { class: "toolbar-items", role: "toolbar", "aria-label": t("tool.group"), "aria-orientation": "vertical" });
+    const rail = h("nav", { class: "toolbar", "aria-label": t("tool.group") }, toolbar);
     for (const d of TOOLS) {
-      const b = h("button", { class: "tool", "data-tool": d.tool, "aria-pressed": String(d.tool === this.tool), title: t(d.key), "aria-label": t(d.key) }, icon(d.icon), h("span", { class: "caption" }, t(`cap.${d.tool}` as Key))) as HTMLButtonElement;
+      const b = h("button", { class: "tool", type: "button", "data-tool": d.tool, "aria-pressed": String(d.tool === this.tool), title: t(d.key), "aria-label": t(d.key) }, icon(d.icon), h("span", { class: "caption" }, t(`cap.${d.tool}` as Key))) as HTMLButtonElement;
       b.addEventListener("click", () => this.setTool(d.tool));
       tools.set(d.tool, b);
       toolbar.append(b);
     }
     toolbar.append(h("div", { class: "sep", role: "separator" }));
     const zoom = (name: string, key: Key, fn: () => void, id: string) => {
-      const b = h("button", { class: "tool small", id, title: t(key), "aria-label": t(key), "data-key": key }, icon(name));
+      const b = h("button", { class: "tool small", type: "button", id, title: t(key), "aria-label": t(key), "data-key": key }, icon(name));
       b.addEventListener("click", fn);
       return b;
     };
@@ -160,22 +185,55 @@ export class BoardPage implements InputHost {
     const tabNames: [Tab, string][] = [["details", t("panel.details")], ["list", t("panel.list")], ["legend", t("panel.legend")]];
     if (this.analysis.on) tabNames.push(["analysis", at("layer.on")]);
     for (const [tab, name] of tabNames) {
-      const b = h("button", { role: "tab", id: `tab-${tab}`, "aria-controls": "tabpanel", "aria-selected": String(tab === this.tab) }, name) as HTMLButtonElement;
+      const b = h("button", { role: "tab", type: "button", id: `tab-${tab}`, "aria-controls": "tabpanel", "aria-selected": String(tab === this.tab) }, name) as HTMLButtonElement;
       b.addEventListener("click", () => this.showTab(tab));
       tabs.set(tab, b);
       tablist.append(b);
     }
-    const tabPanel = h("section", { class: "tabpanel", id: "tabpanel", role: "tabpanel", "aria-labelledby": "tab-details" });
-    const panel = h("aside", { class: "panel", id: "panel" }, tablist, tabPanel);
-    const narrow = window.innerWidth <= 900 && !this.el;
-    const root = h("div", { class: "board-page" + (narrow || this.el?.root.classList.contains("panel-hidden") ? " panel-hidden" : "") }, header, toolbar, canvas, panel);
-    if (root.classList.contains("panel-hidden")) {
-      panelBtn.setAttribute("aria-expanded", "false");
-      panelBtn.setAttribute("aria-label", t("panel.show"));
-      panelBtn.title = t("panel.show");
-    }
+    const close = h("button", { class: "iconbtn panel-close", id: "panel-close", type: "button", title: t("panel.close"), "aria-label": t("panel.close") }, "✕");
+    close.addEventListener("click", () => this.setPanel(false));
+    // Focusable: it scrolls, and on a locked board nothing in it can take the focus.
+    const tabPanel = h("section", { class: "tabpanel", id: "tabpanel", role: "tabpanel", "aria-labelledby": "tab-details", tabindex: 0 });
+    const panel = h("aside", { class: "panel", id: "panel", "aria-label": t("panel.details") }, h("div", { class: "panel-head" }, tablist, close), tabPanel);
+    const root = h("div", { class: "board-page" }, header, rail, canvas, panel);
     this.root.replaceChildren(root);
-    return { root, status, peers, hint, tools, undo, redo, panel, tabs, tabPanel, svg: svgEl };
+    const el = { root, status, peers, hint, tools, undo, redo, panel, tabs, tabPanel, svg: svgEl, panelBtn };
+    this.applyPanel(el);
+    return el;
+  }
+
+  /** Where the workshop bar goes: the top bar's two rows, and over the canvas. */
+  slots(): { head: HTMLElement; sub: HTMLElement; canvas: HTMLElement } {
+    const r = this.el.root;
+    return { head: r.querySelector(".slot-head")!, sub: r.querySelector(".slot-sub")!, canvas: r.querySelector("#canvas")! };
+  }
+
+  /** Call `fn` whenever the page's chrome was rebuilt (a new language); returns its off. */
+  onChrome(fn: () => void): () => void {
+    this.chrome.add(fn);
+    return () => this.chrome.delete(fn);
+  }
+
+  get panelIsOpen(): boolean {
+    return panelOpen ?? !window.matchMedia(NARROW).matches;
+  }
+
+  /** Open or close the side panel; the choice holds for the rest of the workshop. */
+  setPanel(open: boolean): void {
+    const was = this.panelIsOpen;
+    panelOpen = open;
+    this.applyPanel(this.el);
+    if (open && !was) this.renderPanel();
+    if (!open && was && this.el.panel.contains(document.activeElement)) this.el.panelBtn.focus();
+    this.requestRender(false);
+  }
+
+  private applyPanel(el: { root: HTMLElement; panelBtn: HTMLElement }): void {
+    const open = this.panelIsOpen;
+    el.root.classList.toggle("panel-hidden", !open);
+    el.panelBtn.setAttribute("aria-expanded", String(open));
+    el.panelBtn.setAttribute("aria-label", t(open ? "panel.hide" : "panel.show"));
+    el.panelBtn.title = t(open ? "panel.hide" : "panel.show");
   }
 
   private relabel(): void {
@@ -187,7 +245,9 @@ export class BoardPage implements InputHost {
     this.setTool(this.tool);
     this.renderStatus();
     this.renderPeers();
+    this.renderAccess();
     this.requestRender(true);
+    for (const fn of this.chrome) fn();
   }
 
   // ------------------------------------------------------------------ render
@@ -215,14 +275,32 @@ export class BoardPage implements InputHost {
       connectFrom: this.connectFrom,
       peers,
       roleLabel: (r) => t(`role.${r}` as Key),
+      questionLabel: (ref) => this.questionLabel(ref),
     });
     this.analysis.draw(this.renderer, this.doc);
-    this.el.undo.disabled = !this.conn.replica.canUndo();
-    this.el.redo.disabled = !this.conn.replica.canRedo();
+    // Undo and redo do nothing while the boards are locked: they say so.
+    this.el.undo.disabled = !this.canEdit || !this.conn.replica.canUndo();
+    this.el.redo.disabled = !this.canEdit || !this.conn.replica.canRedo();
+    this.el.undo.title = t(this.canEdit ? "undo" : "undo.locked");
     this.renderHint();
   }
 
+  /** The questions of this board's round(s): what a note can answer (from the workshop bar). */
+  questions: { ref: string; text: string; tag: string }[] = [];
+
+  setQuestions(questions: { ref: string; text: string; tag: string }[]): void {
+    if (JSON.stringify(questions) === JSON.stringify(this.questions)) return;
+    this.questions = questions;
+    this.detailsFor = undefined;
+    this.requestRender(true);
+  }
+
+  questionLabel(ref: string): string | null {
+    return this.questions.find((q) => q.ref === ref)?.tag ?? null;
+  }
+
   private renderPanel(): void {
+    if (!this.panelIsOpen) return;
     const panel = this.el.tabPanel;
     panel.setAttribute("aria-labelledby", `tab-${this.tab}`);
     if (this.tab === "details") {
@@ -251,8 +329,8 @@ export class BoardPage implements InputHost {
       // The tab comes and goes with the layer: rebuild the chrome (connection stays).
       if (!on && this.tab === "analysis") this.tab = "details";
       if (on) this.tab = "analysis";
-      if (this.el.root.classList.contains("panel-hidden") && on) this.el.root.classList.remove("panel-hidden");
       this.relabel();
+      if (on) this.setPanel(true); // the questions beside the map (close it to see the marks)
       return;
     }
     this.requestRender(true);
@@ -284,13 +362,23 @@ export class BoardPage implements InputHost {
 
   private renderPeers(): void {
     const list = this.el.peers;
-    const me = h("li", { class: "peer me" }, h("span", { class: "swatch", style: `background:${peerColour(this.conn.clientId)}` }), t("presence.you", { name: this.session.nickname }));
-    const others = new Map<string, { name: string; client: string }>();
-    for (const p of this.conn.peers.values()) if (p.client !== this.conn.clientId) others.set(p.client, p);
-    list.replaceChildren(
-      me,
-      ...[...others.values()].map((p) => h("li", { class: "peer", "data-client": p.client }, h("span", { class: "swatch", style: `background:${peerColour(p.client)}` }), p.name)),
-    );
+    const swatch = (colour: string) => {
+      const el = h("span", { class: "swatch", "aria-hidden": "true" });
+      el.style.setProperty("background", colour);
+      return el;
+    };
+    const me = h("li", { class: "peer me", "data-colour": this.colour }, swatch(this.colour), t("presence.you", { name: this.session.nickname }));
+    const others = new Map<string, { name: string; client: string; colour: string }>();
+    for (const p of this.conn.peers.values()) if (p.client !== this.conn.clientId) others.set(p.client, { name: p.name, client: p.client, colour: p.data.colour || peerColour(p.client) });
+    list.replaceChildren(me, ...[...others.values()].map((p) => h("li", { class: "peer", "data-client": p.client, "data-colour": p.colour }, swatch(p.colour), p.name)));
+  }
+
+  /** My colour for cursor, selection and the list of people (my seat in my group). */
+  setColour(colour: string): void {
+    if (colour === this.colour) return;
+    this.colour = colour;
+    this.conn.setPresence({ colour });
+    this.renderPeers();
   }
 
   private renderHint(): void {
@@ -312,9 +400,12 @@ export class BoardPage implements InputHost {
   }
 
   private renderAccess(): void {
+    // The details' controls are disabled on a read-only board: rebuild them when that changes.
+    if (this.el.root.classList.contains("read-only") === this.canEdit) this.detailsFor = undefined;
     this.el.root.classList.toggle("read-only", !this.canEdit);
     if (!this.canEdit && this.tool !== "select") this.setTool("select");
     this.renderStatus();
+    this.requestRender(true);
   }
 
   // ----------------------------------------------------------------- actions
@@ -331,6 +422,30 @@ export class BoardPage implements InputHost {
     this.selected = id;
     this.conn.setPresence({ sel: id ? [id] : [] });
     if (id && this.tab !== "details" && this.tab !== "list" && this.tab !== "analysis") this.showTab("details");
+    this.requestRender(true);
+  }
+
+  /**
+   * Show an object's details with its text field focused and selected (placing an actor,
+   * a double tap, the list's "add"): typing names it at once. Rendered now, not on the
+   * next frame, so that a tablet's keyboard opens within the tap.
+   */
+  openDetails(id: string): void {
+    this.selected = id;
+    this.conn.setPresence({ sel: [id] });
+    if (!this.panelIsOpen) {
+      panelOpen = true;
+      this.applyPanel(this.el);
+    }
+    this.tab = "details";
+    for (const [k, b] of this.el.tabs) b.setAttribute("aria-selected", String(k === "details"));
+    this.detailsFor = undefined;
+    this.renderPanel();
+    const field = this.el.tabPanel.querySelector<HTMLInputElement | HTMLTextAreaElement>("#field-label, #field-text");
+    if (field && this.canEdit) {
+      field.focus({ preventScroll: true });
+      field.select();
+    }
     this.requestRender(true);
   }
 
@@ -352,33 +467,51 @@ export class BoardPage implements InputHost {
     if (!this.canEdit) return null;
     const id = "a-" + randomId(10);
     this.conn.edit(id, "actor", { label: t("new.actor"), kind: ACTOR_KINDS[0], stance: STANCES.includes("unknown") ? "unknown" : STANCES[0], influence: 2, roles: [], pos: [x, y] });
-    this.select(id);
-    this.showTab("details");
+    this.openDetails(id);
     return id;
   }
 
-  /** A free spot near the centre of the view (keyboard and list users). */
+  /**
+   * A free spot near the centre of the view (keyboard and list users, copies from a
+   * partner's map): where a new actor, its name and role tags cover no actor or note.
+   */
   freeSpot(): [number, number] {
     const r = this.renderer.svgEl.getBoundingClientRect();
     const [cx, cy] = this.renderer.screenToBoard(r.left + r.width / 2, r.top + r.height / 2);
-    const taken = Object.values(this.doc.visible()).filter((o) => o.type === "actor" && Array.isArray(o.pos)).map((o) => o.pos as number[]);
-    for (let ring = 0; ring < 12; ring++) {
-      for (let k = 0; k < Math.max(1, ring * 6); k++) {
-        const a = (k / Math.max(1, ring * 6)) * 2 * Math.PI;
-        const x = Math.round(cx + Math.cos(a) * ring * 110), y = Math.round(cy + Math.sin(a) * ring * 110);
-        if (taken.every(([px, py]) => Math.hypot(px! - x, py! - y) > 100)) return [x, y];
+    // An actor with its caption takes about 200 × 170 board units (shape above, text under).
+    const boxes: [number, number, number, number][] = [];
+    for (const o of Object.values(this.doc.visible())) {
+      if (!Array.isArray(o.pos)) continue;
+      const [x, y] = o.pos as number[];
+      if (o.type === "actor") {
+        const rr = actorRadius(o.influence);
+        boxes.push([x! - 100, y! - rr, x! + 100, y! + rr + 90]);
+      } else if (o.type === "note") boxes.push([x!, y!, x! + 200, y! + 130]);
+    }
+    const fits = (x: number, y: number) => boxes.every(([x0, y0, x1, y1]) => x + 100 <= x0 || x - 100 >= x1 || y + 130 <= y0 || y - 50 >= y1);
+    for (let ring = 0; ring < 16; ring++) {
+      const n = Math.max(1, ring * 6);
+      for (let k = 0; k < n; k++) {
+        const a = (k / n) * 2 * Math.PI;
+        const x = Math.round(cx + Math.cos(a) * ring * 120), y = Math.round(cy + Math.sin(a) * ring * 120);
+        if (fits(x, y)) return [x, y];
       }
     }
     return [Math.round(cx), Math.round(cy)];
   }
 
+  /** Move the selected actor or note by (dx, dy) board units: the keyboard's way to drag. */
+  nudge(id: string, dx: number, dy: number): void {
+    const p = this.objectPos(id);
+    if (p) this.move(id, [Math.round(p[0] + dx), Math.round(p[1] + dy)], `nudge:${id}`);
+  }
+
   createNote(x: number, y: number): string | null {
     if (!this.canEdit) return null;
     const id = "n-" + randomId(10);
-    this.conn.edit(id, "note", { text: "", colour: NOTE_PALETTE[0], pos: [x, y] });
-    this.select(id);
-    this.showTab("details");
-    requestAnimationFrame(() => (document.getElementById("field-text") as HTMLTextAreaElement | null)?.focus());
+    const q = this.questions.length === 1 ? { question: this.questions[0]!.ref } : {};
+    this.conn.edit(id, "note", { text: "", colour: NOTE_PALETTE[0], pos: [x, y], ...q });
+    this.openDetails(id);
     return id;
   }
 
@@ -406,7 +539,7 @@ export class BoardPage implements InputHost {
   }
 
   presence(data: { cursor?: [number, number] | null; stroke?: number[] | null }): void {
-    this.conn.setPresence({ ...data, colour: peerColour(this.conn.clientId) });
+    this.conn.setPresence({ ...data, colour: this.colour });
   }
 
   viewChanged(): void {
@@ -416,6 +549,11 @@ export class BoardPage implements InputHost {
   setField(id: string, fields: Record<string, unknown>, gesture?: string): void {
     const type = this.doc.types.get(id);
     if (type && this.canEdit) this.conn.edit(id, type, fields, gesture);
+  }
+
+  /** The map's own fields: its issue and the names of its poles (made on first use). */
+  setMeta(fields: Record<string, unknown>, gesture?: string): void {
+    if (this.canEdit) this.conn.edit("meta", "meta", fields, gesture);
   }
 
   remove(id: string): void {
@@ -461,7 +599,20 @@ export class BoardPage implements InputHost {
       this.redo();
       return;
     }
+    // Escape closes the panel where it lies over the map (and from a field in it).
+    if (e.key === "Escape" && this.panelIsOpen && window.matchMedia(NARROW).matches && (!typing || this.el.panel.contains(target))) {
+      e.preventDefault();
+      this.setPanel(false);
+      return;
+    }
     if (typing || mod || e.altKey) return;
+    const arrow = ARROWS[e.key];
+    if (arrow && this.selected && (target === document.body || target.closest("#canvas, #panel")) && (this.typeOf(this.selected) === "actor" || this.typeOf(this.selected) === "note")) {
+      e.preventDefault();
+      const step = e.shiftKey ? NUDGE * 5 : NUDGE;
+      this.nudge(this.selected, arrow[0] * step, arrow[1] * step);
+      return;
+    }
     if (e.key === "Escape") {
       this.setConnectFrom(null);
       this.select(null);
@@ -490,9 +641,12 @@ export class BoardPage implements InputHost {
       clientId: () => this.conn.clientId,
       selected: () => this.selected,
       peers: () => [...this.conn.peers.values()].map((p) => p.name),
+      colour: () => this.colour,
     };
   }
 }
+
+const ARROWS: Record<string, [number, number]> = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
 
 function safeLocalStorage(): Storage | null {
   try {

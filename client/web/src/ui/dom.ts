@@ -19,15 +19,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 /**
  * Rebuild what `container` shows with `build`, keeping keyboard focus: when a control in it
- * had focus, the new control with the same key (its data-focus, else its id) gets it back.
+ * had focus, the new control with the same key (its data-focus, else its id) gets it back;
+ * when that control is gone (it did its job), the one its data-focus-fallback names.
  */
 export function keepingFocus(container: HTMLElement, build: () => void): void {
   const before = document.activeElement;
-  const key = before instanceof HTMLElement && before !== container && container.contains(before) ? focusKey(before) : "";
+  const inside = before instanceof HTMLElement && before !== container && container.contains(before);
+  const keys = inside ? [focusKey(before), before.dataset.focusFallback ?? ""].filter(Boolean) : [];
   build();
-  if (!key || document.activeElement === before) return;
-  for (const el of container.querySelectorAll<HTMLElement>("[data-focus], [id]")) {
-    if (focusKey(el) === key) {
+  if (!keys.length || document.activeElement === before) return;
+  const all = [...container.querySelectorAll<HTMLElement>("[data-focus], [id]")];
+  for (const key of keys) {
+    const el = all.find((e) => focusKey(e) === key);
+    if (el) {
       el.focus({ preventScroll: true });
       return;
     }

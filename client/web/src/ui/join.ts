@@ -81,7 +81,7 @@ export function joinPage(root: HTMLElement, code: string, go: (path: string) => 
     setLang(lang() === "nl" ? "en" : "nl");
     joinPage(root, codeInput.value, go);
   });
-  const start = h("a", { href: "/new", id: "start-link", onclick: ((e: Event) => (e.preventDefault(), go("/new"))) as EventListener }, t("start.link1"));
+  const start = h("a", { href: "/facilitator/new", id: "start-link", onclick: ((e: Event) => (e.preventDefault(), go("/facilitator/new"))) as EventListener }, t("start.link1"));
   root.replaceChildren(
     h(
       "main",

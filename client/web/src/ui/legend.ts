@@ -1,6 +1,7 @@
 /** The legend: roles, kinds of actor, stances and relation styles. */
 import { ACTOR_KINDS, RELATION_KINDS, ROLES, STANCES } from "../core/schema";
-import { NEUTRAL_LINE, ROLE_COLOUR, ROLE_TEXT, SIGN_COLOUR, STANCE_COLOUR, kindPath, relationDash } from "../board/style";
+import { NEUTRAL_LINE, SIGN_COLOUR, STANCE_COLOUR, kindPath, relationDash } from "../board/style";
+import { roleChip } from "../workshop/sheet";
 import { h } from "./dom";
 import { t, type Key } from "./i18n";
 
@@ -21,7 +22,7 @@ function path(s: SVGSVGElement, attrs: Record<string, string>): void {
 }
 
 export function legendPanel(): HTMLElement {
-  const roles = h("ul", { class: "legend-list" }, ...ROLES.map((r) => h("li", {}, h("span", { class: "role-chip", style: `background:${ROLE_COLOUR[r]};color:${ROLE_TEXT[r]}` }, t(`role.${r}` as Key)), " ", t(`roledoc.${r}` as Key))));
+  const roles = h("ul", { class: "legend-list roles" }, ...ROLES.map((r) => h("li", {}, roleChip(r), " ", t(`roledoc.${r}` as Key))));
   const kinds = h("ul", { class: "legend-list" }, ...ACTOR_KINDS.map((k) => h("li", {}, mini((s) => path(s, { d: kindPath(k, 12), transform: "translate(20,14)", fill: STANCE_COLOUR.unknown! })), t(`kind.${k}` as Key))));
   const stances = h("ul", { class: "legend-list" }, ...["pole_a", "middle", "pole_b", "unknown"].filter((x) => STANCES.includes(x)).map((st) => h("li", {}, mini((s) => path(s, { d: kindPath("person", 12), transform: "translate(20,14)", fill: STANCE_COLOUR[st]! })), t(`stance.${st}` as Key))));
   const rels = h(

@@ -53,7 +53,6 @@ export function listPanel(page: BoardPage): HTMLElement {
   addActor.addEventListener("click", () => {
     const [x, y] = page.freeSpot();
     page.createActor(x, y);
-    requestAnimationFrame(() => (document.getElementById("field-label") as HTMLInputElement | null)?.select());
   });
   // Add a relation with two selects: the keyboard way to connect actors.
   const opts = () => actors.map(([id, o]) => h("option", { value: id }, name(o)));
@@ -65,11 +64,21 @@ export function listPanel(page: BoardPage): HTMLElement {
   if (actors.length > 1) dst.selectedIndex = 1;
   if (prevSrc && actors.some(([id]) => id === prevSrc)) src.value = prevSrc;
   if (prevDst && actors.some(([id]) => id === prevDst)) dst.value = prevDst;
-  const addRel = h("button", { type: "button", "data-key": "add-relation", id: "list-add-relation", disabled: actors.length < 2 }, t("action.addRelation"));
+  const addRel = h("button", { type: "button", "data-key": "add-relation", id: "list-add-relation", "aria-describedby": "rel-why" }, t("action.addRelation"));
+  // An actor cannot be related to itself: say so, rather than do nothing.
+  const why = h("p", { class: "hint", id: "rel-why", role: "status" });
+  const check = () => {
+    const same = actors.length > 0 && src.value === dst.value;
+    addRel.disabled = actors.length < 2 || same;
+    why.textContent = same ? t("list.selfRelation") : "";
+  };
+  src.addEventListener("change", check);
+  dst.addEventListener("change", check);
+  check();
   addRel.addEventListener("click", () => {
     if (src.value && dst.value && src.value !== dst.value) page.connect(src.value, dst.value);
   });
-  const relForm = h("div", { class: "rel-form" }, h("label", { for: "rel-source" }, t("field.source")), src, h("label", { for: "rel-target" }, t("field.target")), dst, addRel);
+  const relForm = h("div", { class: "rel-form" }, h("label", { for: "rel-source" }, t("field.source")), src, h("label", { for: "rel-target" }, t("field.target")), dst, why, addRel);
   return h(
     "div",
     { class: "list-view" },

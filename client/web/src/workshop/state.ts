@@ -2,15 +2,22 @@
 export type Mode = "group" | "pair" | "individual" | "plenary";
 export const MODES: readonly Mode[] = ["group", "pair", "individual", "plenary"];
 
+/** Explanations a part may show on the beamer and the tablets (programme `sheet`). */
+export type Sheet = "polarisation";
+export const SHEETS: readonly Sheet[] = ["polarisation"];
+
 export interface Part {
   title: string;
   minutes: number;
   mode: Mode;
+  sheet?: Sheet;
 }
 export interface Round {
   title: string;
   parts: Part[];
   questions: string[];
+  /** Board key: rounds with the same key share boards; none: the original boards. */
+  board?: string;
 }
 export type Programme = Round[];
 
@@ -54,6 +61,7 @@ export interface WorkshopState {
   participants: Participant[];
   boards: string[];
   group_boards: string[];
+  current_boards: string[];
   mode: Mode;
   pairs: string[][];
   session: SessionState;
@@ -80,11 +88,18 @@ export function parseState(raw: Record<string, unknown>): WorkshopState {
     programme: arr<Record<string, unknown>>(raw.programme).map((r) => ({
       title: str(r.title),
       questions: arr<unknown>(r.questions).map(str),
-      parts: arr<Record<string, unknown>>(r.parts).map((p) => ({ title: str(p.title), minutes: num(p.minutes), mode: (MODES.includes(p.mode as Mode) ? p.mode : "group") as Mode })),
+      parts: arr<Record<string, unknown>>(r.parts).map((p) => ({
+        title: str(p.title),
+        minutes: num(p.minutes),
+        mode: (MODES.includes(p.mode as Mode) ? p.mode : "group") as Mode,
+        ...(SHEETS.includes(p.sheet as Sheet) ? { sheet: p.sheet as Sheet } : {}),
+      })),
+      ...(typeof r.board === "string" && r.board ? { board: r.board } : {}),
     })),
     participants: arr<Record<string, unknown>>(raw.participants).map((p) => ({ id: str(p.id), name: str(p.name), group: num(p.group), joined: num(p.joined) })),
     boards: arr<unknown>(raw.boards).map(str),
     group_boards: arr<unknown>(raw.group_boards).map(str),
+    current_boards: arr<unknown>(raw.current_boards).map(str),
     mode,
     pairs: arr<unknown>(raw.pairs).map((p) => arr<unknown>(p).map(str)),
     session: {
@@ -124,12 +139,31 @@ export function isLastPart(s: WorkshopState): boolean {
   return r >= s.programme.length - 1 && s.session.part >= (s.programme[r]?.parts.length ?? 1) - 1;
 }
 
-/** `<ws>:g3` → {group: 3}; `<ws>:pabc` → {participant: "abc"}. */
-export function parseBoard(board: string): { group?: number; participant?: string } {
-  const local = board.slice(board.indexOf(":") + 1);
-  if (/^g\d+$/.test(local)) return { group: Number(local.slice(1)) };
-  if (local.startsWith("p")) return { participant: local.slice(1) };
-  return {};
+/** A board id's parts: `<ws>:<key>:g3` → {key, group: 3}; `<ws>:pabc` → {key: null, participant: "abc"}. */
+export function parseBoard(board: string): { key: string | null; group?: number; participant?: string } {
+  const parts = board.split(":");
+  const key = parts.length === 3 ? parts[1]! : null;
+  const local = parts[parts.length - 1] ?? "";
+  if (parts.length < 2 || parts.length > 3) return { key };
+  if (/^g[1-9]\d*$/.test(local)) return { key, group: Number(local.slice(1)) };
+  if (/^p.+$/.test(local)) return { key, participant: local.slice(1) };
+  return { key };
+}
+
+/** The board key of a round (null: the original boards that keyless rounds share). */
+export function roundKey(s: WorkshopState, round: number = s.session.round): string | null {
+  return s.programme[round]?.board ?? null;
+}
+
+/** The rounds (indices) that draw on a board: those with its key. */
+export function boardRounds(s: WorkshopState, board: string): number[] {
+  const { key } = parseBoard(board);
+  return s.programme.flatMap((r, i) => ((r.board ?? null) === key ? [i] : []));
+}
+
+/** Whether a board belongs to the current round (its key is the current round's). */
+export function isCurrentRoundBoard(s: WorkshopState, board: string): boolean {
+  return parseBoard(board).key === roundKey(s);
 }
 
 export function membersOf(s: WorkshopState, group: number): Participant[] {
@@ -146,10 +180,34 @@ export function partnersOf(s: WorkshopState, id: string): Participant[] {
   return pair.filter((p) => p !== id).map((p) => participant(s, p)).filter((p): p is Participant => !!p);
 }
 
-/** The boards the plenary screen shows: every group's, then revealed personal boards. */
+/** The boards the plenary screen shows: the current part's, then revealed ones. */
 export function plenaryBoards(s: WorkshopState): string[] {
-  const out = [...s.group_boards];
+  const out = [...s.current_boards];
   for (const b of s.session.revealed) if (!out.includes(b) && s.boards.includes(b)) out.push(b);
   if (s.session.spotlight && !out.includes(s.session.spotlight)) out.push(s.session.spotlight);
   return out;
+}
+
+/** The boards of earlier (and later) rounds, per board key in programme order. */
+export function otherRoundBoards(s: WorkshopState): { key: string | null; rounds: number[]; boards: string[] }[] {
+  const current = roundKey(s);
+  const out: { key: string | null; rounds: number[]; boards: string[] }[] = [];
+  for (const b of s.boards) {
+    const key = parseBoard(b).key;
+    if (key === current) continue;
+    let entry = out.find((e) => e.key === key);
+    if (!entry) out.push((entry = { key, rounds: boardRounds(s, b), boards: [] }));
+    entry.boards.push(b);
+  }
+  return out;
+}
+
+/** A note's `question`: `"<round>.<question>"`, both 0-based like `goto`. */
+export function questionRef(round: number, question: number): string {
+  return `${round}.${question}`;
+}
+
+export function parseQuestionRef(v: unknown): { round: number; question: number } | null {
+  const m = typeof v === "string" ? /^(\d{1,2})\.(\d{1,2})$/.exec(v) : null;
+  return m ? { round: Number(m[1]), question: Number(m[2]) } : null;
 }

@@ -70,10 +70,18 @@ export class TimerView {
     if (phase !== this.lastPhase) {
       // The gentle signal: only when a running timer reaches zero, not on every load.
       if (phase === "up" && (this.lastPhase === "running" || this.lastPhase === "ending") && this.sound) chime();
+      this.el.setAttribute("aria-label", `${wt("timer.label")}: ${text}`);
       this.el.dataset.phase = phase;
       this.note.textContent = phase === "up" ? wt("timer.up") : phase === "paused" ? wt("timer.paused") : "";
       this.lastPhase = phase;
     }
+  }
+
+  /** Say it again in the current language. */
+  relabel(): void {
+    this.lastPhase = "";
+    this.text.textContent = "";
+    this.tick();
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@
  * updating at once cost one render of each changed board per frame and no layout reads.
  */
 import type { Document } from "../core/document";
-import { BoardRenderer, MIN_SCALE, type PeerMark, type ViewBox } from "../board/render";
+import { BoardRenderer, MIN_SCALE, type PeerMark, type TextMinimum, type ViewBox } from "../board/render";
 import { t, type Key } from "../ui/i18n";
 
 /** Runs each scheduled job once on the next animation frame (later calls coalesce). */
@@ -47,6 +47,17 @@ export function fitView(bounds: [number, number, number, number] | null, w: numb
   return { x: w / 2 - ((x0 + x1) / 2) * s, y: h / 2 - ((y0 + y1) / 2) * s, s };
 }
 
+export interface BoardViewOptions {
+  /** Space around the map, px. */
+  pad?: number;
+  /** The largest zoom (a small map is not blown up beyond it). */
+  maxScale?: number;
+  /** Smallest text on screen, px (the beamer); labels that do not fit are left out. */
+  minText?: TextMinimum;
+  /** The short tag of a note's question, e.g. "V1". */
+  questionLabel?: (ref: string) => string | null;
+}
+
 export class BoardView {
   readonly svg: SVGSVGElement;
   readonly renderer: BoardRenderer;
@@ -56,20 +67,24 @@ export class BoardView {
   private peers: PeerMark[] = [];
   private observer: ResizeObserver | null = null;
   private job = () => this.paint();
+  private readonly pad: number;
   empty = true;
   /** Drawn after every paint, over the map (the analysis layer). */
   onPaint: ((renderer: BoardRenderer, doc: Document) => void) | null = null;
+  /** Called once the view is fitted, before the map is drawn (to reserve room on it). */
+  beforePaint: ((renderer: BoardRenderer, doc: Document) => void) | null = null;
 
   constructor(
     label: string,
-    private readonly pad = 24,
+    private readonly options: BoardViewOptions = {},
     private readonly scheduler: FrameScheduler = frames,
   ) {
+    this.pad = options.pad ?? 24;
     this.svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     this.svg.setAttribute("role", "img");
     this.svg.setAttribute("aria-label", label);
     this.svg.classList.add("board-view");
-    this.renderer = new BoardRenderer(this.svg, { readOnly: true });
+    this.renderer = new BoardRenderer(this.svg, { readOnly: true, declutter: true, minText: options.minText });
     if (typeof ResizeObserver !== "undefined") {
       this.observer = new ResizeObserver((entries) => {
         const r = entries[entries.length - 1]!.contentRect;
@@ -99,18 +114,33 @@ export class BoardView {
     this.svg.remove();
   }
 
+  /** Redraw now (the language changed). */
+  refresh(): void {
+    this.scheduler.schedule(this.job);
+  }
+
   private paint(): void {
     if (!this.doc) return;
-    const b = this.renderer.bounds(this.doc);
+    const r = this.renderer;
+    const b = r.bounds(this.doc);
     // Labels and role tags are wider than the shapes the renderer measures.
     const bounds: [number, number, number, number] | null = b && [b[0] - LABEL_HALF_WIDTH, b[1], b[2] + LABEL_HALF_WIDTH, b[3] + 30];
     this.empty = bounds === null;
     this.svg.classList.toggle("is-empty", this.empty);
     // Not setView: a small tile may need a scale below the editor's zoom limit.
-    this.renderer.view = fitView(bounds, this.w, this.h, this.pad);
-    this.renderer.applyView();
-    this.renderer.render(this.doc, { peers: this.peers, roleLabel: (r) => t(`role.${r}` as Key) });
-    this.onPaint?.(this.renderer, this.doc);
+    const max = this.options.maxScale ?? 1.6;
+    const shapes = fitView(bounds, this.w, this.h, this.pad, max);
+    r.view = shapes;
+    // Text drawn larger than the map (a minimum size on screen) takes room: fit again to
+    // the map with its text at that scale (twice: the scale moves the text's size), but
+    // keep the map at least 3/4 of its own size: labels with no room are left out.
+    for (let i = 0; i < 2 && bounds; i++) r.view = fitView(r.bounds(this.doc, true), this.w, this.h, this.pad, max);
+    if (r.view.s < shapes.s * 0.75) r.view = fitView(bounds, this.w, this.h, this.pad, shapes.s * 0.75, shapes.s * 0.75);
+    r.frame = [this.w, this.h];
+    r.applyView();
+    this.beforePaint?.(r, this.doc);
+    r.render(this.doc, { peers: this.peers, roleLabel: (role) => t(`role.${role}` as Key), questionLabel: this.options.questionLabel });
+    this.onPaint?.(r, this.doc);
   }
 
   /** Paint again on the next frame (the analysis layer changed, the doc did not). */

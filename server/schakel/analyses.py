@@ -64,10 +64,10 @@ def _analyse(ops: list[tuple[Any, ...]], who: Text | None) -> bytes:
     return json.dumps(result, ensure_ascii=False, allow_nan=False).encode()
 
 
-def _shared(
-    boards: list[tuple[str, dict[str, dict[str, Any]]]], labels: dict[str, Text]
+def _shared_per_set(
+    sets: list[list[tuple[str, dict[str, dict[str, Any]]]]], labels: dict[str, Text]
 ) -> list[dict[str, Any]]:
-    return to_dicts(shared_actors(boards, labels))
+    return [d for boards in sets for d in to_dicts(shared_actors(boards, labels))]
 
 
 class Analyses:
@@ -171,9 +171,18 @@ class Analyses:
         }
 
     async def shared(self, ws: Workshop, states: list[BoardState]) -> list[dict[str, Any]]:
-        """The actors several boards share (fuzzy matching runs in a worker)."""
+        """The actors several boards of one round share (fuzzy matching runs in a worker).
+
+        Boards are compared within the rounds that share them (a group's map of round 1 is
+        not another group's map of round 3), each such set on its own; the lists follow
+        the programme."""
+        by_key: dict[str | None, list[BoardState]] = {}
+        for st in states:
+            info = ws.board_info(st.board)
+            by_key.setdefault(info.key if info else None, []).append(st)
         labels = {st.board: board_label(ws, st.board) for st in states}
-        return await self.workers.run(_shared, [(st.board, st.objects) for st in states], labels)
+        sets = [[(st.board, st.objects) for st in group] for group in by_key.values()]
+        return await self.workers.run(_shared_per_set, sets, labels)
 
     async def report_data(self, ws: Workshop, lang: str) -> ReportData:
         """Everything the report and the workshop's exports show, as plain data."""

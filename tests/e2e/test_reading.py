@@ -521,3 +521,24 @@ async def test_deleting_a_workshop_forgets_its_analyses(hub: Hub, ws: Workshop) 
     assert r.status_code == 204
     assert not any(k[0].startswith(ws.id) for k in analyses._cache)
     assert not any(k[0].startswith(ws.id) for k in analyses._visible)
+
+
+async def test_actors_are_shared_within_a_round_not_across_rounds(hub: Hub) -> None:
+    part = {"title": "Groepjes", "minutes": 5, "mode": "group"}
+    programme = [
+        {"title": "Ronde 1", "parts": [part], "questions": [], "board": "r1"},
+        {"title": "Ronde 2", "parts": [part], "questions": [], "board": "r2"},
+    ]
+    async with httpx.AsyncClient(base_url=hub.http) as http:
+        r = await http.post(
+            "/api/workshops", json={"title": "Rondes", "groups": 2, "programme": programme}
+        )
+    data = r.json()
+    wid, token = data["workshop"]["id"], data["facilitator_token"]
+    mayor = {"m": actor("Burgemeester", "middle", 5)}
+    await draw(hub, token, f"{wid}:r1:g1", mayor)  # group 1, round 1
+    await draw(hub, token, f"{wid}:r2:g1", mayor)  # group 1 again, round 2
+    await draw(hub, token, f"{wid}:r2:g2", {"b": actor("burgemeester", "pole_a", 4)})
+    result = (await get(hub, f"/api/workshops/{wid}/analysis", token)).json()
+    assert [s["boards"] for s in result["shared"]] == [[f"{wid}:r2:g1", f"{wid}:r2:g2"]]
+    assert result["boards"][f"{wid}:r1:g1"]["label"]["nl"] == "Groep 1 · Ronde 1"

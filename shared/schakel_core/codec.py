@@ -1,7 +1,8 @@
 """msgpack encode/decode with the wire's limits: bytes in, plain values out.
 
-Decoding refuses anything that is not one msgpack map with string keys; floats are
-decoded as Python floats (NaN and infinities are refused later, by the schema).
+Decoding refuses anything that is not one msgpack map with string keys, at every depth
+(a ``bin`` key, or any ``bin`` or ext value, is malformed: the protocol uses neither);
+floats are decoded as Python floats (NaN and infinities are refused later, by the schema).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def unpack(data: bytes, limit: int | None = MAX_FRAME_BYTES) -> dict[str, Any]:
             data,
             raw=False,
             use_list=True,
-            strict_map_key=True,
+            strict_map_key=True,  # str or bin keys only; bin is refused below
+            max_bin_len=0,
             max_ext_len=0,
         )
     except (ValueError, TypeError):  # msgpack's errors (ExtraData, FormatError...) too

@@ -23,6 +23,7 @@ from .schema import (
     MAX_STROKE_NUMBERS,
     PROTOCOL_VERSION,
     check_id,
+    is_colour,
 )
 
 MAX_TOKEN_LEN = 2048
@@ -206,7 +207,7 @@ def check_presence_data(data: Any) -> dict[str, Any]:
             f"presence: stroke must be at most {MAX_STROKE_NUMBERS} finite numbers or nil"
         )
     colour = data.get("colour")
-    if colour is not None and (type(colour) is not str or len(colour) > 7):
+    if colour is not None and not is_colour(colour):
         raise InvalidMessage("presence: colour must be #rrggbb or nil")
     return data
 

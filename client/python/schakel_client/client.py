@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from schakel_core import messages as m
 from schakel_core.errors import RequestError
 from schakel_core.ops import Op
+from schakel_core.schema import roles_as_fields
 
 from .replica import Replica
 
@@ -281,7 +282,14 @@ class SchakelClient:
         return self.counter
 
     def edit(self, board: str, obj_id: str, obj_type: str, **fields: Any) -> list[Op]:
-        """Set fields of one object (creating it if new); applied at once, sent soon."""
+        """Set fields of one object (creating it if new); applied at once, sent soon.
+
+        ``roles=[...]`` sets an actor's roles to exactly that list: it writes every role
+        register (``role_<name>``); to toggle one role, write its register alone."""
+        if "roles" in fields:
+            fields = {k: v for k, v in fields.items() if k != "roles"} | roles_as_fields(
+                fields["roles"]
+            )
         r = self.replicas[board]
         ops = [
             Op(obj_id, obj_type, name, value, self.next_clock(), self.client_id)

@@ -5,7 +5,7 @@
  */
 import { pack, unpack } from "./codec";
 import { opFromWire, type Op } from "./ops";
-import { LIMITS, PROTOCOL_VERSION, ProtocolError, checkId } from "./schema";
+import { LIMITS, PROTOCOL_VERSION, ProtocolError, checkId, isColour } from "./schema";
 
 export const MAX_REF = 2 ** 53 - 1;
 const MAX_TOKEN_LEN = 2048;
@@ -122,7 +122,7 @@ export function checkPresenceData(data: unknown): PresenceData {
   const stroke = d.stroke;
   if (stroke != null && !(Array.isArray(stroke) && stroke.length <= LIMITS.maxStrokeNumbers && stroke.every(finite))) bad("stroke must be numbers or nil");
   const colour = d.colour;
-  if (colour != null && (typeof colour !== "string" || colour.length > 7)) bad("colour must be #rrggbb or nil");
+  if (colour != null && !isColour(colour)) bad("colour must be #rrggbb or nil");
   return d as PresenceData;
 }
 

@@ -324,7 +324,7 @@ export class BoardPage implements InputHost {
   createActor(x: number, y: number): string | null {
     if (!this.canEdit) return null;
     const id = "a-" + randomId(10);
-    this.conn.edit(id, "actor", { label: t("new.actor"), kind: ACTOR_KINDS[0], stance: STANCES.includes("unknown") ? "unknown" : STANCES[0], influence: 2, roles: [], pos: [x, y] });
+    this.conn.edit(id, "actor", { label: t("new.actor"), kind: ACTOR_KINDS[0], stance: STANCES.includes("unknown") ? "unknown" : STANCES[0], influence: 2, pos: [x, y] });
     this.select(id);
     this.showTab("details");
     return id;

@@ -8,7 +8,7 @@
  * a map being looked at.
  */
 import "./workshop.css";
-import type { Document } from "../core/document";
+import { rolesAsFields, type Document } from "../core/document";
 import type { WorkshopEvent } from "../core/messages";
 import { BoardConnection } from "../sync/connection";
 import type { BoardPage } from "../ui/board";
@@ -21,7 +21,7 @@ import { currentPart, currentRound, isNewer, parseBoard, parseState, participant
 import { TimerView } from "./timer";
 import { BoardView } from "./view";
 
-const COPY_FIELDS = ["label", "kind", "roles", "stance", "influence", "colour", "note"] as const;
+const COPY_FIELDS = ["label", "kind", "stance", "influence", "colour", "note"] as const;
 
 /** A part's title, and who shares a board when the title does not say it (alone, pairs). */
 export function partLine(part: Part | null, locked = false): Node[] {
@@ -43,6 +43,7 @@ export function boardName(s: WorkshopState, board: string): string {
 export function copyableActor(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of COPY_FIELDS) if (o[f] !== undefined && o[f] !== null) out[f] = o[f];
+  if (Array.isArray(o.roles)) Object.assign(out, rolesAsFields(o.roles)); // one register per role
   return out;
 }
 

@@ -15,13 +15,15 @@ from schakel.stores.base import Batch, Loaded
 from schakel.stores.redis import RedisStore
 from schakel.stores.redis_layout import (
     board_channel,
+    board_gone_key,
     board_keys,
     join_code_key,
     workshop_boards_key,
     workshop_key,
 )
+from schakel_core import codec
 from schakel_core.document import Document
-from schakel_core.errors import StoreUnavailable
+from schakel_core.errors import NotFound, StoreUnavailable
 from schakel_core.ops import Op
 from schakel_core.schema import MAX_COUNTER
 from schakel_core.workshop import Workshop
@@ -132,7 +134,15 @@ async def test_keys_of_a_board_share_one_slot_and_expire(
         for key in r.keys("*"):
             assert abs(r.pexpiretime(key) - deadline_ms) < 2000, key  # the workshop's end
         await store.delete_workshop(ws.id)
-        assert r.keys("*") == []
+        # Only the markers that refuse a batch still in flight remain: no content, and
+        # they end with the workshop.
+        gone = sorted(board_gone_key(b) for b in ws.boards())
+        assert sorted(k.decode() for k in r.keys("*")) == gone
+        for key in gone:
+            assert r.get(key) == b"1"
+            assert abs(r.pexpiretime(key) - deadline_ms) < 2000, key
+    [late] = await store.apply([Batch(board, [op("a2", "y", 2)])])
+    assert isinstance(late.error, NotFound)
 
 
 async def test_feed_crosses_stores_in_order_and_presence_too(make: MakeStore) -> None:
@@ -229,3 +239,30 @@ async def test_a_password_in_the_url(tmp_path: Path) -> None:
             await store.close()
     finally:
         server.stop()
+
+
+async def test_boards_stored_with_roles_lists_are_migrated(
+    make: MakeStore, redis_srv: RedisServer
+) -> None:
+    """Before each role had its own register, an actor's roles were one ``roles`` list:
+    the first merge into such a board turns it into one register per role."""
+    state, types = board_keys(BOARD)[:2]
+    legacy = Op("a1", "actor", "roles", ["pusher", "schakel"], 4, "old")
+    newer = Op("a1", "actor", "role_schakel", False, 5, "new")  # already toggled since
+    with redis_srv.client() as r:
+        r.hset(state, "a1\0label", codec.pack(["a1", "actor", "label", "Imam", 1, "old"]))
+        r.hset(state, "a1\0roles", codec.pack(legacy.to_wire()))
+        r.hset(state, "a1\0role_schakel", codec.pack(newer.to_wire()))
+        r.hset(types, "a1", "actor")
+        r.set(board_keys(BOARD)[2], 3)
+    store = await make()
+    before = Document((await store.load(BOARD, 0)).ops)  # read as is: replicas migrate
+    assert before.visible()["a1"]["roles"] == ["pusher"]
+    [res] = await store.apply([Batch(BOARD, [op("a2", "x", 6)])])
+    assert res.error is None
+    after = await store.load(BOARD, 0)
+    assert all(o.field != "roles" for o in after.ops)
+    assert Document(after.ops).state()["a1"] == before.state()["a1"]
+    with redis_srv.client() as r:
+        assert r.hget(state, "a1\0roles") is None
+        assert int(r.hget(board_keys(BOARD)[4], "clock")) == 6

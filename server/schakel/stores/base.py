@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from schakel_core import schema
 from schakel_core.errors import RequestError
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
@@ -44,10 +45,32 @@ is only published, like workshop events."""
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """A validated batch of ops for one board, to be merged whole or not at all."""
+    """A validated batch of ops for one board, to be merged whole or not at all.
+
+    ``seen``: the highest counter its writer is known to have seen (what the hub sent it
+    or took from it); a counter more than ``MAX_COUNTER_JUMP`` above both that and the
+    board's highest is refused (``invalid_op``). None: no such check (the hub's own
+    writes, which take their counters from the board).
+    """
 
     board: str
     ops: Sequence[Op]
+    seen: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardLimits:
+    """What one board may hold; a batch that would grow it past a limit is refused
+    (``too_large``, naming the limit) and nothing of it is stored."""
+
+    objects: int = schema.MAX_BOARD_OBJECTS
+    state_bytes: int = schema.MAX_BOARD_BYTES
+    object_bytes: int = schema.MAX_OBJECT_BYTES
+
+
+def workshop_of(board: str) -> str:
+    """The workshop a board belongs to (board ids are ``<workshop>:<local>``)."""
+    return board.split(":", 1)[0]
 
 
 @dataclass(slots=True)
@@ -119,11 +142,18 @@ class Store(Protocol):
         """Apply ``change`` to the workshop atomically (retrying on concurrent changes)."""
 
     async def delete_workshop(self, workshop_id: str) -> None:
-        """Erase the workshop, its join code and all its boards."""
+        """Erase the workshop, its join code, its history and all its boards, and refuse
+        from now on any batch for a board of it (``not_found``): one still in flight must
+        not bring a board back."""
 
-    async def expire(self) -> int:
+    async def expire(self) -> list[str]:
         """Erase workshops past their retention (if the backend does not expire them by
-        itself); return how many went."""
+        itself) and what is left of boards whose workshop is gone; return the ids of the
+        workshops that went."""
+
+    async def housekeep(self, now: float | None = None) -> int:
+        """Release what the store holds in memory for boards and workshops nobody uses
+        now (``now``: ``time.monotonic()``); return how many boards it let go."""
 
     async def add_history(self, workshop_id: str, entry: bytes) -> None:
         """Keep one packed snapshot of the workshop's figures (at the end of a part);

@@ -50,8 +50,9 @@ class Failures:
         self._next_log: dict[str, float] = {}
         self._unlogged: dict[str, int] = dict.fromkeys(KINDS, 0)
 
-    def record(self, kind: str, exc: BaseException) -> None:
-        """Count one failure; log it unless a line about this kind was written lately."""
+    def record(self, kind: str, exc: BaseException, *, trace: bool = False) -> None:
+        """Count one failure; log it unless a line about this kind was written lately
+        (``trace``: with its traceback)."""
         self.counts[kind] += 1
         now = self._clock()
         if now < self._next_log.get(kind, now):
@@ -60,4 +61,6 @@ class Failures:
         self._next_log[kind] = now + self._interval_s
         more, self._unlogged[kind] = self._unlogged[kind], 0
         also = f" ({more} more since the last report)" if more else ""
-        self._logger.warning("store failure (%s): %r%s", kind, exc, also)
+        self._logger.warning(
+            "store failure (%s): %r%s", kind, exc, also, exc_info=exc if trace else None
+        )

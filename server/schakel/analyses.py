@@ -80,6 +80,12 @@ class Analyses:
         self._flights: dict[tuple[str, int], asyncio.Future[bytes]] = {}
         self.computed = 0  # analyses run (not served from the cache)
 
+    def forget(self, workshop_id: str) -> None:
+        """The workshop is gone: drop every cached analysis of its boards."""
+        prefix = workshop_id + ":"
+        for key in [k for k in self._cache if k[0].startswith(prefix)]:
+            del self._cache[key]
+
     async def read(self, board: str) -> tuple[int, list[Op]]:
         loaded = await self.store.load(board, 0)
         return loaded.seq, loaded.ops

@@ -32,6 +32,7 @@ class Settings:
     token_ttl_hours: float = 24.0
     retention_hours: float = 72.0
     send_queue_frames: int = 2000
+    send_queue_bytes: int = 32 * 1024 * 1024
     max_inflight_batches: int = 256
     hello_timeout_s: float = 10.0
     public_url: str = ""
@@ -58,6 +59,7 @@ class Settings:
             token_ttl_hours=config("TOKEN_TTL_HOURS", cast=float, default=d.token_ttl_hours),
             retention_hours=config("RETENTION_HOURS", cast=float, default=d.retention_hours),
             send_queue_frames=config("SEND_QUEUE_FRAMES", cast=int, default=d.send_queue_frames),
+            send_queue_bytes=config("SEND_QUEUE_BYTES", cast=int, default=d.send_queue_bytes),
             max_inflight_batches=config(
                 "MAX_INFLIGHT_BATCHES", cast=int, default=d.max_inflight_batches
             ),

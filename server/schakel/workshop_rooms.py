@@ -12,20 +12,30 @@ here, dropped and read again on every event from another hub, dropped while the
 store's feed of the workshop's events is down (a hello then reads the store, and meets
 an outage as it would without the record kept), and read again when the feed is back.
 Reads of a record not kept are coalesced: a storm of hellos makes one read.
+
+A change is sent as one ``workshop`` frame per connection, but the state every member
+shares (programme, participants, pairs, session) is encoded once per version and only
+the small part that is each person's own (``you``: their boards) per connection. A token
+that no longer holds (its participant was removed, or its facilitator or viewer key was
+revoked) closes its connections with ``auth_failed`` (4401), on every hub.
+
+A deleted or expired workshop closes its connections here and on the other hubs, drops
+their batches still waiting, and tells whoever keeps something of it (:attr:`on_gone`:
+the analysis cache).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from schakel_core import codec
 from schakel_core.errors import Forbidden, RequestError
-from schakel_core.messages import WorkshopEvent, encode
 from schakel_core.workshop import Access, Role, Workshop
 
+from .auth import token_problem
 from .single_flight import SingleFlight
 from .stores.base import Store
 
@@ -48,8 +58,10 @@ class WorkshopRooms:
         self.store = store
         self.conns: dict[str, set[Connection]] = {}
         self.cache: dict[str, Workshop] = {}
+        self.on_gone: list[Callable[[str], None]] = []  # called with a workshop that went
         self._reads: SingleFlight[str, Workshop | None] = SingleFlight()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._shared: tuple[str, int, dict[str, bytes]] | None = None  # the last encoded
 
     async def record(self, workshop_id: str) -> Workshop | None:
         """The workshop's current record: the one kept here, else read (coalesced)."""
@@ -94,8 +106,8 @@ class WorkshopRooms:
         """A new version of ``ws``: apply it to local connections and tell other hubs."""
         if self._keep(ws):  # (not an older record arriving late, nor the same again)
             for conn in list(self.conns.get(ws.id, ())):
-                self._recheck(conn, ws)
-                self._send_view(conn, ws)
+                if self._recheck(conn, ws):
+                    self._send_view(conn, ws)
         if publish:
             frame = codec.pack({"t": "changed", "workshop": ws.id, "version": ws.version})
             self._spawn(self.store.publish_presence([(events_channel(ws.id), frame)]))
@@ -131,20 +143,44 @@ class WorkshopRooms:
         else:
             self.changed(ws, publish=False)
 
-    def deleted(self, workshop_id: str, *, publish: bool = True) -> None:
-        """The workshop is gone: close its connections here and on the other hubs."""
+    def deleted(self, workshop_id: str, *, publish: bool = True, reason: str = "deleted") -> None:
+        """The workshop is gone (``reason``: deleted, or expired): close its connections,
+        drop its waiting batches, forget what is kept of it, and (``publish``) have the
+        other hubs do the same."""
         self.cache.pop(workshop_id, None)
         self._reads.forget(workshop_id)
+        self.hub.forget_workshop(workshop_id)
+        text = (
+            "the facilitator has ended and deleted this workshop"
+            if reason == "deleted"
+            else "this workshop has ended and its maps are erased"
+        )
         for conn in list(self.conns.get(workshop_id, ())):
-            conn.gone("the facilitator has ended and deleted this workshop")
+            conn.gone(text)
+        for forget in self.on_gone:
+            forget(workshop_id)
         if publish:
             frame = codec.pack({"t": "deleted", "workshop": workshop_id})
             self._spawn(self.store.publish_presence([(events_channel(workshop_id), frame)]))
 
-    def _recheck(self, conn: Connection, ws: Workshop) -> None:
+    def ended(self, retention_s: float, now: float) -> list[str]:
+        """Workshops with connections here that are past their retention: gone, as if
+        deleted (the store erases them by itself, or in its sweep)."""
+        over = [w for w, ws in self.cache.items() if ws.created + retention_s < now]
+        for wid in over:
+            self.deleted(wid, publish=False, reason="expired")
+        return over
+
+    def _recheck(self, conn: Connection, ws: Workshop) -> bool:
+        """Apply a new version to one connection; False if its token no longer holds
+        (the connection is being closed)."""
         claims = conn.claims
         if claims is None:
-            return
+            return False
+        problem = token_problem(claims, ws)
+        if problem is not None:
+            conn.revoked(problem)
+            return False
         for board, sub in list(conn.subs.items()):
             access = ws.board_access(claims.role, claims.participant, board)
             if access == Access.NONE:
@@ -152,13 +188,21 @@ class WorkshopRooms:
                 conn.send_error(Forbidden(f"board {board} is closed to you now", board=board))
             else:
                 sub.writable = access == Access.WRITE
+        return True
 
     def _send_view(self, conn: Connection, ws: Workshop) -> None:
+        """The ``workshop`` message: the shared state as encoded once for this version,
+        and this member's own part."""
         claims = conn.claims
         if claims is None:
             return
-        view = ws.view(claims.role, claims.participant)
-        conn.send(encode(WorkshopEvent(ws.id, view)))
+        if self._shared is None or self._shared[:2] != (ws.id, ws.version):
+            packed = {k: codec.pack(v) for k, v in ws.public().items()}
+            self._shared = (ws.id, ws.version, packed)
+        state = codec.pack_map(
+            {}, {**self._shared[2], "you": codec.pack(ws.you(claims.role, claims.participant))}
+        )
+        conn.send(codec.pack_map({"t": "workshop", "workshop": ws.id}, {"state": state}))
 
     def lock_reason(self, conn: Connection) -> str:
         """Why a subscription is read-only, in words for the person."""
@@ -170,5 +214,10 @@ class WorkshopRooms:
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("workshop task failed", exc_info=task.exception())

@@ -31,6 +31,7 @@ ACTIONS = (
     "reveal",
     "programme",
     "move",
+    "remove",
 )
 
 
@@ -167,6 +168,8 @@ def apply_control(ws: Workshop, action: Any, args: Any, now_ms: float) -> None:
                 _goto(ws, 0, 0)
         case "move":
             ws.move(_arg(args, "participant", str), args.get("group"))
+        case "remove":
+            ws.remove(_arg(args, "participant", str))
         case _:
             raise InvalidMessage(f"control: unknown action {action!r}; known: {', '.join(ACTIONS)}")
     ws.version += 1

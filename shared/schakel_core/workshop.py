@@ -7,6 +7,10 @@ Boards of a workshop are named ``<workshop>:g<n>`` for group ``n`` (1-based), pl
 ``<workshop>:p<participant>`` for a participant's individual board. Who may read and write
 which board depends on the role, and for participants on the current part's mode
 (see :meth:`Workshop.board_access`).
+
+Every change bumps :attr:`Workshop.version`; what follows from one version (the pairs,
+each person's boards, the public state) is worked out once per version and kept, so
+that a workshop of 200 people costs one pass per change, not one per connection.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from .session import Session
 
 GROUP_SIZE = 4
 MAX_GROUPS = 50
-MAX_PARTICIPANTS = 400
+MAX_PARTICIPANTS = MAX_GROUPS * GROUP_SIZE  # joining fills groups of four, up to 50 groups
 MAX_TITLE = 200
 MAX_NICKNAME = 40
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -78,6 +82,19 @@ class Workshop:
     participants: dict[str, Participant] = field(default_factory=dict)
     session: Session = field(default_factory=Session)
     version: int = 0  # bumped by every change; the store's compare-and-set uses it
+    token_generation: int = 0  # facilitator and viewer tokens of older ones are revoked
+    # What one version implies, worked out once (see _derived).
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo_version: int = field(default=-1, init=False, repr=False, compare=False)
+
+    def _derived(self, key: str, make: Any) -> Any:
+        """``make()``, once per version of the workshop (every change bumps it)."""
+        if self._memo_version != self.version:
+            self._memo.clear()
+            self._memo_version = self.version
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     @classmethod
     def create(
@@ -152,9 +169,16 @@ class Workshop:
 
     def pairs(self) -> list[list[str]]:
         """Pairs within each group, in joining order; an odd one out makes a trio."""
+        result: list[list[str]] = self._derived("pairs", self._make_pairs)
+        return result
+
+    def _make_pairs(self) -> list[list[str]]:
+        by_group: dict[int, list[Participant]] = {}
+        for p in self.participants.values():
+            by_group.setdefault(p.group, []).append(p)
         out: list[list[str]] = []
         for g in range(1, self.groups + 1):
-            ids = [p.id for p in sorted(self.members(g), key=lambda p: (p.joined, p.id))]
+            ids = [p.id for p in sorted(by_group.get(g, []), key=lambda p: (p.joined, p.id))]
             chunk = [ids[i : i + 2] for i in range(0, len(ids), 2)]
             if len(chunk) > 1 and len(chunk[-1]) == 1:
                 odd = chunk.pop()
@@ -163,10 +187,11 @@ class Workshop:
         return out
 
     def partners(self, participant: str) -> list[str]:
-        for pair in self.pairs():
-            if participant in pair:
-                return [p for p in pair if p != participant]
-        return []
+        table: dict[str, list[str]] = self._derived(
+            "partners",
+            lambda: {p: [q for q in pair if q != p] for pair in self.pairs() for p in pair},
+        )
+        return table.get(participant, [])
 
     def board_access(self, role: Role, participant: str | None, board: str) -> Access:
         """What ``role`` (and ``participant``, for that role) may do on ``board`` now.
@@ -204,10 +229,33 @@ class Workshop:
         raise AssertionError(role)  # pragma: no cover
 
     def readable_boards(self, role: Role, participant: str | None) -> list[str]:
-        return [b for b in self.boards() if self.board_access(role, participant, b) != Access.NONE]
+        return [b for b, a in self._access(role, participant) if a != Access.NONE]
 
     def writable_boards(self, role: Role, participant: str | None) -> list[str]:
-        return [b for b in self.boards() if self.board_access(role, participant, b) == Access.WRITE]
+        return [b for b, a in self._access(role, participant) if a == Access.WRITE]
+
+    def _access(self, role: Role, participant: str | None) -> list[tuple[str, Access]]:
+        """The boards ``role`` may open, with its access, in the order of :meth:`boards`;
+        for a participant only the few boards that may concern it are looked at."""
+        if role != Role.PARTICIPANT:
+            table: list[tuple[str, Access]] = self._derived(
+                f"access:{role}",
+                lambda: [(b, self.board_access(role, None, b)) for b in self.boards()],
+            )
+            return table
+        p = self.participants.get(participant or "")
+        if p is None:
+            return []
+        order: dict[str, int] = self._derived(
+            "order", lambda: {b: i for i, b in enumerate(self.boards())}
+        )
+        s = self.session
+        near = {self.group_board(p.group), self.personal_board(p.id)}
+        near |= {self.personal_board(q) for q in self.partners(p.id)}
+        if s.spotlight is not None:
+            near.add(s.spotlight)
+        found = [(b, self.board_access(role, p.id, b)) for b in near if b in order]
+        return sorted(found, key=lambda item: order[item[0]])
 
     def current_board(self, participant: str) -> str | None:
         """The board a participant draws on in the current part."""
@@ -233,7 +281,10 @@ class Workshop:
         if len(nickname) > MAX_NICKNAME:
             raise TooLarge(f"nickname: at most {MAX_NICKNAME} characters")
         if len(self.participants) >= MAX_PARTICIPANTS:
-            raise Conflict(f"this workshop is full ({MAX_PARTICIPANTS} participants)")
+            raise Conflict(
+                f"this workshop is full ({MAX_PARTICIPANTS} participants in {MAX_GROUPS} "
+                f"groups of {GROUP_SIZE})"
+            )
         if group is None:
             group = self._emptiest_group()
         else:
@@ -242,6 +293,25 @@ class Workshop:
         self.participants[p.id] = p
         self.version += 1
         return p
+
+    def remove(self, participant: str) -> Participant:
+        """The facilitator removes a participant: its token stops working at once (the
+        hub checks it against this record). What it drew stays with the workshop."""
+        p = self.participants.pop(participant, None)
+        if p is None:
+            raise NotFound(f"no participant {participant!r} in this workshop")
+        self.session.revealed = [b for b in self.session.revealed if b != self.personal_board(p.id)]
+        if self.session.spotlight == self.personal_board(p.id):
+            self.session.spotlight = None
+        self.version += 1
+        return p
+
+    def revoke_tokens(self) -> int:
+        """Make every facilitator and viewer token issued so far invalid; the new
+        generation to put into new ones."""
+        self.token_generation += 1
+        self.version += 1
+        return self.token_generation
 
     def move(self, participant: str, group: Any) -> Participant:
         """The facilitator moves a participant to another group."""
@@ -262,11 +332,10 @@ class Workshop:
         for p in self.participants.values():
             sizes[p.group] = sizes.get(p.group, 0) + 1
         # Fill groups one after another, so that groups of four form as people arrive.
+        # (With fewer than MAX_PARTICIPANTS people, MAX_GROUPS groups always have a seat.)
         for g in sorted(sizes):
             if sizes[g] < GROUP_SIZE:
                 return g
-        if self.groups >= MAX_GROUPS:
-            raise Conflict(f"every group is full ({MAX_GROUPS} groups of {GROUP_SIZE})")
         self.groups += 1
         return self.groups
 
@@ -284,6 +353,7 @@ class Workshop:
             "participants": [p.to_dict() for p in self.participants.values()],
             "session": self.session.to_dict(),
             "version": self.version,
+            "token_generation": self.token_generation,
         }
 
     @classmethod
@@ -299,25 +369,34 @@ class Workshop:
             participants={p["id"]: Participant(**p) for p in d["participants"]},
             session=Session.from_dict(d["session"]),
             version=d["version"],
+            token_generation=d.get("token_generation", 0),
         )
 
     def public(self) -> dict[str, Any]:
-        """What every member of the workshop may see (no tokens, no secrets)."""
+        """What every member of the workshop may see (no tokens, no secrets); one dict
+        per version, shared: copy it before changing it."""
+        shared: dict[str, Any] = self._derived("public", self._make_public)
+        return shared
+
+    def _make_public(self) -> dict[str, Any]:
         d = self.to_dict()
+        del d["token_generation"]
         d["boards"] = self.boards()
         d["group_boards"] = self.group_boards()
         d["mode"] = self.mode
         d["pairs"] = self.pairs()
         return d
 
-    def view(self, role: Role, participant: str | None) -> dict[str, Any]:
-        """The workshop as one member sees it: public state plus their boards."""
-        d = self.public()
-        d["you"] = {
+    def you(self, role: Role, participant: str | None) -> dict[str, Any]:
+        """The part of the workshop's state that is one member's own: their boards."""
+        return {
             "role": role.value,
             "participant": participant,
             "board": self.current_board(participant) if participant else None,
             "readable": self.readable_boards(role, participant),
             "writable": self.writable_boards(role, participant),
         }
-        return d
+
+    def view(self, role: Role, participant: str | None) -> dict[str, Any]:
+        """The workshop as one member sees it: public state plus their boards."""
+        return {**self.public(), "you": self.you(role, participant)}

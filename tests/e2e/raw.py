@@ -116,11 +116,16 @@ class Raw:
                 skipped.append(msg)
 
     async def subscribe(self, board: str, since: int = 0, ref: int | None = None) -> m.Sync:
-        """Subscribe; returns the sync (workshop views that come first are skipped)."""
+        """Subscribe; returns the sync, its frames joined into one (workshop views that
+        come first are skipped)."""
         await self.send(m.Subscribe(board, since, ref))
-        sync, skipped = await self.until(m.Sync)
-        assert all(isinstance(s, m.WorkshopEvent) for s in skipped), skipped
-        return sync
+        ops: list[Op] = []
+        while True:
+            sync, skipped = await self.until(m.Sync)
+            assert all(isinstance(s, m.WorkshopEvent) for s in skipped), skipped
+            ops += sync.ops
+            if not sync.more:
+                return m.Sync(sync.board, sync.seq, sync.full, ops, sync.ref)
 
     async def quiet(self) -> None:
         """Assert that nothing is waiting: a ping now is answered by the very next frame."""

@@ -26,6 +26,7 @@ from starlette.datastructures import Secret
 
 from schakel.app import create_app
 from schakel.config import Settings
+from schakel.serving import SchakelServer
 from schakel_core import schema
 
 TEST_SECRET = "test-secret-not-for-production-000"
@@ -92,7 +93,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
         ws_max_size=schema.MAX_FRAME_BYTES,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = SchakelServer(config, app)
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:

@@ -82,6 +82,7 @@ class SchakelClient:
         self._send_scheduled = False
         self._subscribe_waiters: dict[str, asyncio.Future[Replica]] = {}
         self._subscribe_refs: dict[int, str] = {}
+        self._sync_parts: dict[str, list[Op]] = {}  # a sync in several frames, so far
         self._done: set[int] = set()
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -159,6 +160,7 @@ class SchakelClient:
             raise ConnectionClosed(None, None)
         self.welcome = first
         self.connects += 1
+        self._sync_parts.clear()  # (a sync cut off by the reconnect is asked again)
         for replica in self.replicas.values():
             replica.requeue_inflight()
             replica.synced = False
@@ -186,8 +188,12 @@ class SchakelClient:
             case m.Ack(board=board, ref=ref):
                 if (r := self.replicas.get(board)) is not None:
                     r.acked(ref)
+            case m.Sync(board=board, more=True, ops=ops):
+                self._see(ops)
+                self._sync_parts.setdefault(board, []).extend(ops)  # more frames follow
             case m.Sync(board=board, seq=seq, full=full, ops=ops):
                 self._see(ops)
+                ops = self._sync_parts.pop(board, []) + ops
                 r = self.replicas.setdefault(board, Replica(board))
                 r.on_sync(seq, full, ops)
                 waiter = self._subscribe_waiters.pop(board, None)

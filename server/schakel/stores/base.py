@@ -17,11 +17,11 @@ the hub registers; the embedded store lives in one process and never needs to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from schakel_core import schema
+from schakel_core import codec, schema
 from schakel_core.errors import RequestError
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
@@ -88,13 +88,59 @@ class Applied:
     error: RequestError | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Loaded:
-    """A board as read for a subscriber: the whole state or the ops after ``since``."""
+    """A board as read for a subscriber: the whole state or the ops after ``since``.
 
-    seq: int
-    full: bool
-    ops: list[Op]
+    A store may give the ops as the msgpack bytes it keeps (``wire``); they are decoded
+    only if someone reads :attr:`ops`, and a ``sync`` forwards them as they are.
+    """
+
+    __slots__ = ("_ops", "_wire", "clock", "full", "seq")
+
+    def __init__(
+        self,
+        seq: int,
+        full: bool,
+        ops: list[Op] | None = None,
+        *,
+        wire: list[bytes] | None = None,
+        clock: int | None = None,
+    ) -> None:
+        self.seq = seq
+        self.full = full
+        self._ops = ops
+        self._wire = wire
+        self.clock = clock  # the board's highest counter, if the store knows it
+
+    @property
+    def ops(self) -> list[Op]:
+        if self._ops is None:
+            self._ops = [Op(*codec.unpack_value(raw)) for raw in self._wire or ()]
+        return self._ops
+
+    def packed(self) -> Iterator[bytes]:
+        """Each op as msgpack bytes (as kept, or packed now)."""
+        if self._wire is not None:
+            yield from self._wire
+            return
+        for op in self.ops:
+            yield codec.pack(op.to_wire())
+
+    def max_counter(self) -> int:
+        """The highest counter a subscriber sees in this answer (or on the board)."""
+        if self.clock is not None:
+            return self.clock
+        return max((op.counter for op in self.ops), default=0)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Loaded):
+            return NotImplemented
+        return (self.seq, self.full, self.ops) == (other.seq, other.full, other.ops)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Loaded(seq={self.seq}, full={self.full}, ops={len(self.ops)})"
 
 
 class Store(Protocol):

@@ -459,8 +459,8 @@ class EmbeddedStore:
             b = await self._board(board)
             if 0 < since <= b.seq and (since == b.seq or (b.log and b.log[0][0] <= since + 1)):
                 ops = [unpack_op(raw) for seq, raw in b.log if seq > since]
-                return Loaded(b.seq, False, ops)
-            return Loaded(b.seq, True, list(b.doc.ops()))
+                return Loaded(b.seq, False, ops, clock=b.doc.max_counter)
+            return Loaded(b.seq, True, list(b.doc.ops()), clock=b.doc.max_counter)
 
     async def delete_board(self, board: str) -> None:
         async with self._lock:

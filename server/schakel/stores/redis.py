@@ -501,17 +501,20 @@ class RedisStore:
 
     async def load(self, board: str, since: int) -> Loaded:
         keys = board_keys(board)
-        (res,) = await self._scripts([(_LOAD, [keys[0], keys[2], keys[3]], [since, self.log_keep])])
-        seq, full = int(res[0]), bool(res[1])
-        if full:
-            ops = sorted((Op(*codec_unpack_op(raw)) for raw in res[2:]), key=_op_key)
+        (res,) = await self._scripts(
+            [(_LOAD, [keys[0], keys[2], keys[3], keys[4]], [since, self.log_keep])]
+        )
+        seq, clock, full = int(res[0]), int(res[1]), bool(res[2])
+        known = clock if clock >= 0 else None
+        if full:  # the registers as Redis keeps them: forwarded, decoded only if read
+            loaded = Loaded(seq, True, wire=[_b(raw) for raw in res[3:]], clock=known)
         else:
-            ops = []
-            for i in range(2, len(res), 2):
+            ops: list[Op] = []
+            for i in range(3, len(res), 2):
                 last, entry = int(res[i]), _unpack_ops(res[i + 1])
                 first = last - len(entry) + 1
                 ops.extend(entry[max(0, since + 1 - first) :])
-        loaded = Loaded(seq, full, ops)
+            loaded = Loaded(seq, False, ops, clock=known)
         if board in self._watched and self._watched[board] is None:
             self._watched[board] = seq  # the room starts from here: feed it from now on
             self._catchup.add(board)

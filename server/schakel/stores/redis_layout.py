@@ -238,12 +238,14 @@ APPLY_LUA = _APPLY_LUA.replace("@ROLES@", ", ".join(f"'{r}'" for r in ROLES)).re
 )
 
 LOAD_LUA = r"""
--- KEYS: state, seq, log.  ARGV: since, log_keep.
--- Returns {seq, 0, entry id, ops, ...} (the log reaches back) or {seq, 1, op...} (state).
+-- KEYS: state, seq, log, meta.  ARGV: since, log_keep.
+-- Returns {seq, clock, 0, entry id, ops, ...} (the log reaches back) or
+-- {seq, clock, 1, op...} (the state); clock is the board's highest counter, -1 if unknown.
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+local clock = tonumber(redis.call('HGET', KEYS[4], 'clock') or '-1')
 local since = tonumber(ARGV[1])
 if since > 0 and since <= seq and since >= seq - tonumber(ARGV[2]) then
-  if since == seq then return {seq, 0} end
+  if since == seq then return {seq, clock, 0} end
   local entries = redis.call('XRANGE', KEYS[3], string.format('%.0f', since + 1) .. '-0', '+')
   if #entries > 0 then
     local id = tonumber(string.match(entries[1][1], '^(%d+)'))
@@ -251,7 +253,7 @@ if since > 0 and since <= seq and since >= seq - tonumber(ARGV[2]) then
     local count = 0
     for k = 1, #f, 2 do if f[k] == 'n' then count = tonumber(f[k + 1]) end end
     if id - count + 1 <= since + 1 then
-      local out = {seq, 0}
+      local out = {seq, clock, 0}
       for _, e in ipairs(entries) do
         local ef = e[2]
         for k = 1, #ef, 2 do
@@ -265,7 +267,7 @@ if since > 0 and since <= seq and since >= seq - tonumber(ARGV[2]) then
     end
   end
 end
-local out = {seq, 1}
+local out = {seq, clock, 1}
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do out[#out + 1] = v end
 return out
 """

@@ -80,7 +80,7 @@ def test_join_validates_and_caps() -> None:
         full.join(f"p{i}", now=1.0)
     assert full.groups == MAX_GROUPS
     assert all(len(full.members(g)) == GROUP_SIZE for g in range(1, MAX_GROUPS + 1))
-    with pytest.raises(Conflict, match="full .200 participants in 50 groups of 4"):
+    with pytest.raises(Conflict, match=r"full \(200 participants in 50 groups of 4\)"):
         full.join("late", now=1.0)
 
 

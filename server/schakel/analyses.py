@@ -42,6 +42,7 @@ from .workers import Workers
 logger = logging.getLogger(__name__)
 
 CACHE_ENTRIES = 512
+FORGOTTEN_ENTRIES = 1024  # workshops gone lately, whose late results are not kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +79,18 @@ class Analyses:
         self.workers = workers
         self._cache: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self._flights: dict[tuple[str, int], asyncio.Future[bytes]] = {}
+        self._forgotten: OrderedDict[str, None] = OrderedDict()
         self.computed = 0  # analyses run (not served from the cache)
 
     def forget(self, workshop_id: str) -> None:
-        """The workshop is gone: drop every cached analysis of its boards."""
+        """The workshop is gone: drop every cached analysis of its boards, and keep none
+        that a computation still running brings back."""
         prefix = workshop_id + ":"
         for key in [k for k in self._cache if k[0].startswith(prefix)]:
             del self._cache[key]
+        self._forgotten[workshop_id] = None
+        while len(self._forgotten) > FORGOTTEN_ENTRIES:
+            self._forgotten.popitem(last=False)
 
     async def read(self, board: str) -> tuple[int, list[Op]]:
         loaded = await self.store.load(board, 0)
@@ -118,7 +124,8 @@ class Analyses:
             future.set_result(result)
         finally:
             del self._flights[key]
-        self._cache[key] = result
+        if board.split(":", 1)[0] not in self._forgotten:
+            self._cache[key] = result
         while len(self._cache) > CACHE_ENTRIES:
             self._cache.popitem(last=False)
         self.computed += 1

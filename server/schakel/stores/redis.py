@@ -600,8 +600,17 @@ class RedisStore:
 
     async def expire(self) -> list[str]:
         """Redis expires every key itself (each carries its workshop's deadline), and the
-        merge refuses a board whose workshop's deadline has passed."""
-        return []
+        merge refuses a board whose workshop's deadline has passed. What is left to do is
+        the AOF: the workshops this hub knew that have ended since are rewritten out of
+        it (the commands that wrote them stay in it until a rewrite)."""
+        now = time.time()
+        ended = [w for w, d in self._deadlines.items() if d < now]
+        for wid in ended:
+            del self._deadlines[wid]
+        if ended:
+            self._rewrite_aof = True
+            await self._rewrite()
+        return ended
 
     async def _rewrite(self) -> None:
         """Rewrite the AOF (on every master) after a deletion: until then it still holds
@@ -630,13 +639,10 @@ class RedisStore:
         self._rewrite_aof = False
 
     async def housekeep(self, now: float | None = None) -> int:
-        """Ask again for an AOF rewrite a deletion needs; forget workshops past their
-        deadline and boards nobody here follows (the per-board maps of a hub must not
-        grow for its life)."""
+        """Ask again for an AOF rewrite a deletion needs, and forget the boards nobody
+        here follows (the per-board maps of a hub must not grow for its life; workshops
+        past their deadline go in :meth:`expire`)."""
         await self._rewrite()
-        wall = time.time()
-        for wid in [w for w, d in self._deadlines.items() if d < wall]:
-            del self._deadlines[wid]
         self._indexed &= set(self._watched)
         return 0
 

@@ -102,7 +102,13 @@ async def healthz(request: Request) -> Response:
         await service.store.ping()
     except RequestError as exc:
         return JSONResponse({"status": "unavailable", "reason": exc.reason}, 503)
-    return JSONResponse({"status": "ok", "store": service.store.kind})
+    return JSONResponse(
+        {
+            "status": "ok",
+            "store": service.store.kind,
+            "boards_in_memory": service.store.boards_in_memory(),
+        }
+    )
 
 
 async def create_workshop(request: Request) -> Response:

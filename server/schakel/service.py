@@ -83,10 +83,10 @@ async def _sweep(service: Service) -> None:
             logger.info("expired %d workshops", len(gone))
 
 
-async def _housekeep(store: Store) -> None:
+async def _housekeep(store: Store, every_s: float) -> None:
     """Let go of what nobody uses: idle boards' memory, the hub's per-board maps."""
     while True:
-        await asyncio.sleep(HOUSEKEEP_S)
+        await asyncio.sleep(every_s)
         try:
             await store.housekeep()
         except RequestError as exc:
@@ -101,6 +101,9 @@ async def running_service(settings: Settings) -> AsyncIterator[Service]:
         retention_s=settings.retention_hours * 3600,
         redis_pool_size=settings.redis_pool_size,
         redis_pool_timeout_s=settings.redis_pool_timeout_s,
+        redis_wait_replicas=settings.redis_wait_replicas,
+        redis_wait_timeout_ms=settings.redis_wait_timeout_ms,
+        unload_after_s=settings.unload_after_s,
     )
     await store.start()
     try:
@@ -117,7 +120,9 @@ async def running_service(settings: Settings) -> AsyncIterator[Service]:
         tasks = [
             asyncio.create_task(hub.run()),
             asyncio.create_task(_sweep(service)),
-            asyncio.create_task(_housekeep(store)),
+            asyncio.create_task(
+                _housekeep(store, min(HOUSEKEEP_S, max(0.2, settings.unload_after_s / 2)))
+            ),
         ]
         try:
             yield service

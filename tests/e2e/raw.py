@@ -35,8 +35,11 @@ class Raw:
         self._ref = 0
 
     @classmethod
-    async def open(cls, url: str, client: str = "raw", *, rcvbuf: int = 0) -> Raw:
-        """Connect; ``rcvbuf`` shrinks the socket's receive buffer (tests of slow readers)."""
+    async def open(
+        cls, url: str, client: str = "raw", *, rcvbuf: int = 0, deflate: bool = True
+    ) -> Raw:
+        """Connect; ``rcvbuf`` shrinks the socket's receive buffer (tests of slow readers);
+        ``deflate=False`` offers no compression (for bulk incompressible data)."""
         sock = None
         if rcvbuf:
             host, port = urlsplit(url).hostname, urlsplit(url).port
@@ -44,15 +47,25 @@ class Raw:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.setblocking(False)
             await asyncio.get_running_loop().sock_connect(sock, (host, port))
-        ws = await connect(url, max_size=None, open_timeout=TIMEOUT, sock=sock)
+        compression = "deflate" if deflate else None
+        ws = await connect(
+            url, max_size=None, open_timeout=TIMEOUT, sock=sock, compression=compression
+        )
         return cls(ws, client)
 
     @classmethod
     async def hello(
-        cls, url: str, token: str, client: str = "raw", name: str = "", *, rcvbuf: int = 0
+        cls,
+        url: str,
+        token: str,
+        client: str = "raw",
+        name: str = "",
+        *,
+        rcvbuf: int = 0,
+        deflate: bool = True,
     ) -> Raw:
         """Connect and say hello; returns once ``welcome`` (and the workshop view) came."""
-        raw = await cls.open(url, client, rcvbuf=rcvbuf)
+        raw = await cls.open(url, client, rcvbuf=rcvbuf, deflate=deflate)
         await raw.send(m.Hello(token, client, name))
         raw.welcome = await raw.expect(m.Welcome)
         await raw.expect(m.WorkshopEvent)

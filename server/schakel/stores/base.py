@@ -201,6 +201,9 @@ class Store(Protocol):
         """Release what the store holds in memory for boards and workshops nobody uses
         now (``now``: ``time.monotonic()``); return how many boards it let go."""
 
+    def boards_in_memory(self) -> int:
+        """How many boards the store holds in this process's memory now."""
+
     async def add_history(self, workshop_id: str, entry: bytes) -> None:
         """Keep one packed snapshot of the workshop's figures (at the end of a part);
         erased with the workshop."""
@@ -240,6 +243,9 @@ def open_store(
     read_only: bool = False,
     redis_pool_size: int = DEFAULT_POOL_SIZE,
     redis_pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
+    redis_wait_replicas: int = 0,
+    redis_wait_timeout_ms: int = 1000,
+    unload_after_s: float = 120.0,
 ) -> Store:
     """Choose the store from configuration: Redis when a URL is given, else embedded.
     ``read_only`` (for ``schakel export`` beside a running hub): the embedded store opens
@@ -255,7 +261,11 @@ def open_store(
             retention_s=retention_s,
             pool_size=redis_pool_size,
             pool_timeout_s=redis_pool_timeout_s,
+            wait_replicas=redis_wait_replicas,
+            wait_timeout_ms=redis_wait_timeout_ms,
         )
     from .embedded import EmbeddedStore
 
-    return EmbeddedStore(data_dir, retention_s=retention_s, read_only=read_only)
+    return EmbeddedStore(
+        data_dir, retention_s=retention_s, read_only=read_only, unload_after_s=unload_after_s
+    )

@@ -479,6 +479,9 @@ class EmbeddedStore:
         """The boards held in memory now."""
         return list(self._boards)
 
+    def boards_in_memory(self) -> int:
+        return len(self._boards)
+
     async def housekeep(self, now: float | None = None) -> int:
         """Drop from memory the boards nobody has followed for ``unload_after_s``;
         return how many went."""

@@ -638,6 +638,9 @@ class RedisStore:
             return
         self._rewrite_aof = False
 
+    def boards_in_memory(self) -> int:
+        return 0  # Redis holds them; a hub keeps only what it is sending
+
     async def housekeep(self, now: float | None = None) -> int:
         """Ask again for an AOF rewrite a deletion needs, and forget the boards nobody
         here follows (the per-board maps of a hub must not grow for its life; workshops

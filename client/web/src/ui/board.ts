@@ -11,7 +11,7 @@ import { detailsPanel } from "./details";
 import { lang, setLang, t, type Key } from "./i18n";
 import { legendPanel } from "./legend";
 import { listPanel } from "./list";
-import { clientId, randomId, type Session } from "./session";
+import { clearSession, clientId, randomId, type Session } from "./session";
 
 const TOOLS: { tool: Tool; key: Key; icon: string; hint: Key | null; shortcut: string }[] = [
   { tool: "select", key: "tool.select", icon: "select", hint: null, shortcut: "v" },
@@ -244,11 +244,16 @@ export class BoardPage implements InputHost {
     const el = this.el.status;
     el.dataset.status = s;
     el.dataset.pending = String(n);
-    let text = s === "failed" ? t("status.failed", { reason: this.conn.failure?.reason ?? "" }) : t(`status.${s}` as Key);
+    const gone = s === "failed" && this.conn.failure?.code === "not_found";
+    let text = gone ? t("status.gone") : s === "failed" ? t("status.failed", { reason: this.conn.failure?.reason ?? "" }) : t(`status.${s}` as Key);
     if (s === "connected" && !this.canEdit) text += " — " + t("status.readonly");
     if (s !== "connected" && n > 0) text += " — " + (n === 1 ? t("status.pending1") : t("status.pending", { n }));
     el.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), text);
-    if (s === "failed") {
+    el.dataset.gone = String(gone);
+    if (gone) {
+      // Nothing of it stays on this device: not the map, not the way back to it.
+      clearSession();
+    } else if (s === "failed") {
       // The token expired or the workshop is gone: offer to join again.
       const again = h("a", { href: `/join/${encodeURIComponent(this.session.code)}`, class: "rejoin" }, t("goto.join"));
       el.append(" ", again);

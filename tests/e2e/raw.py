@@ -32,6 +32,7 @@ class Raw:
         self.client = client
         self.welcome: m.Welcome | None = None
         self.counter = 0
+        self.sync_frames = 0  # frames of the last sync
         self._ref = 0
 
     @classmethod
@@ -133,10 +134,12 @@ class Raw:
         come first are skipped)."""
         await self.send(m.Subscribe(board, since, ref))
         ops: list[Op] = []
+        self.sync_frames = 0
         while True:
             sync, skipped = await self.until(m.Sync)
             assert all(isinstance(s, m.WorkshopEvent) for s in skipped), skipped
             ops += sync.ops
+            self.sync_frames += 1
             if not sync.more:
                 return m.Sync(sync.board, sync.seq, sync.full, ops, sync.ref)
 

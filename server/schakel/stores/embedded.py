@@ -75,6 +75,7 @@ logger = logging.getLogger(__name__)
 LOG_KEEP = 5000  # ops kept per board for resume...
 LOG_KEEP_BYTES = 1024 * 1024  # ...and at most this many bytes of them
 UNLOAD_AFTER_S = 120.0  # a board nobody follows leaves memory after this long
+STATE_SLICE = 1000  # objects packed at a time for a full sync (batches go in between)
 DB_NAME = "schakel.sqlite3"
 
 _SCHEMA = """
@@ -460,7 +461,19 @@ class EmbeddedStore:
             if 0 < since <= b.seq and (since == b.seq or (b.log and b.log[0][0] <= since + 1)):
                 ops = [unpack_op(raw) for seq, raw in b.log if seq > since]
                 return Loaded(b.seq, False, ops, clock=b.doc.max_counter)
-            return Loaded(b.seq, True, list(b.doc.ops()), clock=b.doc.max_counter)
+            seq, clock, ids = b.seq, b.doc.max_counter, list(b.doc.fields)
+        # The whole state: packed in the worker thread, a slice of objects at a time, each
+        # under the lock (so never a merge that is not yet on disk), and between slices
+        # the board takes batches. A register packed later may hold a value numbered
+        # after ``seq``: harmless, the subscriber gets that op again after the sync (the
+        # hub holds what is delivered meanwhile); an object made meanwhile comes so too.
+        wire: list[bytes] = []
+        for start in range(0, len(ids), STATE_SLICE):
+            async with self._lock:
+                if self._boards.get(board) is not b:  # dropped meanwhile (a failed write)
+                    return await self.load(board, 0)
+                wire += await self._run(_pack_registers, b.doc, ids[start : start + STATE_SLICE])
+        return Loaded(seq, True, wire=wire, clock=clock)
 
     async def delete_board(self, board: str) -> None:
         async with self._lock:
@@ -664,6 +677,17 @@ class EmbeddedStore:
             return str(row[0])
 
         return await self._run(get_or_set)
+
+
+def _pack_registers(doc: Document, ids: list[str]) -> list[bytes]:
+    """Every register of the objects ``ids`` of ``doc`` as its packed op."""
+    types, pack, fields = doc.types, codec.pack, doc.fields
+    return [
+        pack([obj_id, types[obj_id], name, reg.value, reg.counter, reg.client])
+        for obj_id in ids
+        if obj_id in fields
+        for name, reg in fields[obj_id].items()
+    ]
 
 
 def _snapshot(board: str, b: _Board) -> tuple[str, int, bytes]:

@@ -108,3 +108,21 @@ async def test_a_failed_write_leaves_nothing_in_memory(tmp_path: Path) -> None:
     [r] = await store.apply([Batch(BOARD, [refused])])
     assert (r.seq, r.stored) == (2, [refused])
     await store.close()
+
+
+async def test_boards_nobody_follows_leave_memory_and_come_back_from_disk(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path, unload_after_s=30)
+    await store.start()
+    await store.create_workshop(WS)
+    followed, idle = BOARD, WS.personal_board("nobody")
+    await store.apply([Batch(b, [Op("a1", "actor", "label", b, 1, "c1")]) for b in (followed, idle)])
+    store.watch(followed)
+    assert sorted(store.loaded_boards()) == sorted([followed, idle])
+    assert await store.housekeep(time.monotonic() + 10) == 0  # not idle long enough
+    assert await store.housekeep(time.monotonic() + 31) == 1
+    assert store.loaded_boards() == [followed]
+    assert Document((await store.load(idle, 0)).ops).get("a1") == {"label": idle}
+    store.unwatch(followed)
+    await store.housekeep(time.monotonic() + 60)
+    assert store.boards_in_memory() == 0
+    await store.close()

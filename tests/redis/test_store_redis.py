@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -266,3 +267,30 @@ async def test_boards_stored_with_roles_lists_are_migrated(
     with redis_srv.client() as r:
         assert r.hget(state, "a1\0roles") is None
         assert int(r.hget(board_keys(BOARD)[4], "clock")) == 6
+
+
+async def test_a_feed_that_fails_is_heard_at_warning_not_flooded(
+    make: MakeStore, redis_srv: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await make()
+    Feed(store)
+    await watch(store, BOARD)
+    caplog.set_level(logging.WARNING, logger="schakel.stores.redis")
+    redis_srv.stop()
+    deadline = time.monotonic() + 10
+    while store.failures.counts["unavailable"] < 5:  # the feed retries, with back-off
+        assert time.monotonic() < deadline, store.failures.counts
+        await asyncio.sleep(0.05)
+    lines = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(lines) == 1 and "unavailable" in lines[0].getMessage()  # heard, once
+    redis_srv.start()
+
+
+async def test_per_board_maps_do_not_grow_for_the_hubs_life(make: MakeStore) -> None:
+    store = await make()
+    boards = [f"w0000001:g{i}" for i in range(1, 41)]
+    await store.apply([Batch(b, [op("a1", "x", 1)]) for b in boards])
+    assert len(store._indexed) == 40
+    store.watch(boards[0])
+    await store.housekeep()
+    assert store._indexed == {boards[0]}  # only boards someone here follows

@@ -96,6 +96,14 @@ async def _workshop(request: Request, workshop_id: str, claims: Claims) -> Works
     return ws
 
 
+async def _as_facilitator(request: Request, workshop_id: str, doing: str) -> Workshop:
+    """The workshop, for its facilitator only (``doing``: what only they may do)."""
+    claims = _claims(request, workshop_id)
+    if claims.role != Role.FACILITATOR:
+        raise Forbidden(f"only the facilitator may {doing}")
+    return await _workshop(request, workshop_id, claims)
+
+
 async def healthz(request: Request) -> Response:
     service = _service(request)
     try:
@@ -146,10 +154,7 @@ async def delete_workshop(request: Request) -> Response:
     still waiting dropped), then the store erases everything and refuses batches still
     in flight, then the other hubs close theirs."""
     wid = request.path_params["workshop"]
-    claims = _claims(request, wid)
-    if claims.role != Role.FACILITATOR:
-        raise Forbidden("only the facilitator may delete the workshop")
-    await _workshop(request, wid, claims)
+    await _as_facilitator(request, wid, "delete the workshop")
     service = _service(request)
     service.hub.workshops.deleted(wid, publish=False)
     await service.store.delete_workshop(wid)
@@ -161,20 +166,14 @@ async def refresh_tokens(request: Request) -> Response:
     """New facilitator and viewer links (``{"revoke": true}``: and every older one stops
     working, on every hub: the connections holding them are closed)."""
     wid = request.path_params["workshop"]
-    claims = _claims(request, wid)
-    if claims.role != Role.FACILITATOR:
-        raise Forbidden("only the facilitator may hand out the workshop's keys")
-    await _workshop(request, wid, claims)
-    body = await _body(request)
-    revoke = body.get("revoke", False)
+    ws = await _as_facilitator(request, wid, "hand out the workshop's keys")
+    revoke = (await _body(request)).get("revoke", False)
     if type(revoke) is not bool:
         raise InvalidMessage("revoke: true or false")
-    service = _service(request)
     if revoke:
+        service = _service(request)
         ws = await service.store.update_workshop(wid, lambda w: (w.revoke_tokens(), w)[1])
         service.hub.workshops.changed(ws)
-    else:
-        ws = await _workshop(request, wid, claims)
     return JSONResponse(_keys(request, ws))
 
 
@@ -192,10 +191,7 @@ def _keys(request: Request, ws: Workshop) -> dict[str, str]:
 
 async def move_participant(request: Request) -> Response:
     wid = request.path_params["workshop"]
-    claims = _claims(request, wid)
-    if claims.role != Role.FACILITATOR:
-        raise Forbidden("only the facilitator may move participants")
-    await _workshop(request, wid, claims)
+    await _as_facilitator(request, wid, "move participants")
     body = await _body(request)
     pid = request.path_params["participant"]
     service = _service(request)

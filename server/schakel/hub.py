@@ -445,7 +445,8 @@ class Hub:
             await asyncio.wait(writers, timeout=DRAIN_TIMEOUT_S)
 
     async def close(self) -> None:
-        tasks = self._tasks | self.workshops.tasks
-        for task in list(tasks):
+        """Cancel and await every background task (the workshop layer's too)."""
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

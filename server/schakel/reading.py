@@ -30,7 +30,7 @@ from schakel_core.errors import Conflict, Forbidden, InvalidMessage, NotFound, T
 from schakel_core.workshop import MAX_GROUPS, Access, Role, Workshop
 
 from .analyses import BoardState
-from .api import _claims, _guarded, _service, _workshop
+from .api import _as_facilitator, _claims, _guarded, _service, _workshop
 from .auth import Claims
 from .boards import board_label, file_stem, is_own_board, members_of, workshop_stem
 from .exports.boardfile import MAX_IMPORT_BYTES, import_client, import_ops, parse_import
@@ -119,10 +119,7 @@ async def workshop_export(request: Request) -> Response:
     if fmt not in WORKSHOP_FORMATS:
         raise NotFound(f"no export format {fmt!r}; known: {', '.join(WORKSHOP_FORMATS)}")
     lang = _lang(request)
-    claims = _claims(request, wid)
-    if claims.role != Role.FACILITATOR:
-        raise Forbidden("only the facilitator may export the workshop")
-    ws = await _workshop(request, wid, claims)
+    ws = await _as_facilitator(request, wid, "export the workshop")
     data = await _service(request).analyses.report_data(ws, lang)
     stems = {b.board: file_stem(ws, b.board, lang) for b in data.boards}
     file = await _service(request).workers.run(workshop_file, fmt, data, stems)
@@ -184,7 +181,7 @@ async def _target_board(request: Request, ws: Workshop, board: str | None) -> st
 async def import_board(request: Request) -> Response:
     wid = request.path_params["workshop"]
     claims = _claims(request, wid)
-    if claims.role != Role.FACILITATOR:
+    if claims.role != Role.FACILITATOR:  # (before reading a body of up to 4 MB)
         raise Forbidden("only the facilitator may import a board")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in IMPORT_TYPES:

@@ -26,10 +26,9 @@ the analysis cache).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from schakel_core import codec
 from schakel_core.errors import Forbidden, RequestError
@@ -60,7 +59,6 @@ class WorkshopRooms:
         self.cache: dict[str, Workshop] = {}
         self.on_gone: list[Callable[[str], None]] = []  # called with a workshop that went
         self._reads: SingleFlight[str, Workshop | None] = SingleFlight()
-        self.tasks: set[asyncio.Task[Any]] = set()
         self._shared: tuple[str, int, dict[str, bytes]] | None = None  # the last encoded
 
     async def record(self, workshop_id: str) -> Workshop | None:
@@ -213,11 +211,6 @@ class WorkshopRooms:
         return "you may read this board but not write it now"
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("workshop task failed", exc_info=task.exception())
+        """A background task of the hub's: logged if it fails, cancelled and awaited
+        when the hub closes."""
+        self.hub.spawn(coro)

@@ -115,7 +115,9 @@ async def test_boards_nobody_follows_leave_memory_and_come_back_from_disk(tmp_pa
     await store.start()
     await store.create_workshop(WS)
     followed, idle = BOARD, WS.personal_board("nobody")
-    await store.apply([Batch(b, [Op("a1", "actor", "label", b, 1, "c1")]) for b in (followed, idle)])
+    await store.apply(
+        [Batch(b, [Op("a1", "actor", "label", b, 1, "c1")]) for b in (followed, idle)]
+    )
     store.watch(followed)
     assert sorted(store.loaded_boards()) == sorted([followed, idle])
     assert await store.housekeep(time.monotonic() + 10) == 0  # not idle long enough

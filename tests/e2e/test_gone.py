@@ -149,6 +149,20 @@ def wait_for_rewrite(r: redis.Redis, timeout: float = 20) -> None:
         time.sleep(0.05)
 
 
+async def nothing_left(
+    hub: Hub, server: RedisServer | None, data: Path, ws: dict[str, Any], board: str, secret: str
+) -> dict[str, int]:
+    """Once the workshop went: nothing in the store, nor in the hub; what is left where
+    (all zero)."""
+    wid = ws["workshop"]["id"]
+    await hub.service.hub.commit()  # nothing is left waiting, nor can be
+    assert (await hub.service.store.load(board, 0)).ops == []
+    assert hub_keeps(hub, wid) == []
+    if server is None:
+        return leftovers_sqlite(data, wid, secret)
+    return leftovers_redis(server, wid, secret)
+
+
 def hub_keeps(hub: Hub, wid: str) -> list[str]:
     service = hub.service
     kept = [b for b in hub.service.hub.rooms if b.startswith(wid)]
@@ -178,14 +192,7 @@ async def test_deleting_a_workshop_with_edits_in_flight_leaves_nothing(
             assert r.status_code == 204
         codes = await asyncio.wait_for(asyncio.gather(*writers), 20)
         assert set(codes) == {CloseCode.GONE}
-        await hub.service.hub.commit()  # nothing is left waiting, nor can be
-        assert (await hub.service.store.load(board, 0)).ops == []
-        assert hub_keeps(hub, wid) == []
-        left = (
-            leftovers_sqlite(tmp_path / "data", wid, secret)
-            if server is None
-            else leftovers_redis(server, wid, secret)
-        )
+        left = await nothing_left(hub, server, tmp_path / "data", ws, board, secret)
     print(f"\nafter deletion with edits in flight ({kind}): {left}")
     assert set(left.values()) == {0}, left
     if server is None:  # and after a restart: no orphan comes back
@@ -211,13 +218,6 @@ async def test_an_expired_workshop_with_edits_in_flight_leaves_nothing(
         assert wid in gone
         codes = await asyncio.wait_for(asyncio.gather(*writers), 20)
         assert set(codes) == {CloseCode.GONE}
-        await hub.service.hub.commit()
-        assert (await hub.service.store.load(board, 0)).ops == []
-        assert hub_keeps(hub, wid) == []
-        left = (
-            leftovers_sqlite(tmp_path / "data", wid, secret)
-            if server is None
-            else leftovers_redis(server, wid, secret)
-        )
+        left = await nothing_left(hub, server, tmp_path / "data", ws, board, secret)
     print(f"\nafter expiry with edits in flight ({kind}): {left}")
     assert set(left.values()) == {0}, left

@@ -31,13 +31,20 @@ async def refused(url: str, token: str) -> tuple[int | None, list[str]]:
     return code, [f.code for f in frames if isinstance(f, m.Error)]
 
 
+async def two_hubs_and_ann(
+    redis_srv: RedisServer, start_hubs: Callable[..., Any]
+) -> tuple[Any, Any, dict[str, Any], str, dict[str, Any]]:
+    """Hubs A and B on one Redis; a workshop made on A, which Ann joined."""
+    a, b = await start_hubs(redis_srv.url, 2)
+    info = await create_workshop(a.http, groups=1)
+    ann = await join(a.http, info["join_code"], "Ann")
+    return a, b, info, info["workshop"]["id"], ann
+
+
 async def test_a_removed_participant_is_out_on_every_hub(
     redis_srv: RedisServer, start_hubs: Callable[..., Any]
 ) -> None:
-    a, b = await start_hubs(redis_srv.url, 2)
-    info = await create_workshop(a.http, groups=1)
-    wid = info["workshop"]["id"]
-    ann = await join(a.http, info["join_code"], "Ann")
+    a, b, info, wid, ann = await two_hubs_and_ann(redis_srv, start_hubs)
     bo = await join(a.http, info["join_code"], "Bo")
     board = ann["board"]
     async with (
@@ -67,10 +74,7 @@ async def test_a_removed_participant_is_out_on_every_hub(
 async def test_revoked_keys_stop_working_on_every_hub(
     redis_srv: RedisServer, start_hubs: Callable[..., Any]
 ) -> None:
-    a, b = await start_hubs(redis_srv.url, 2)
-    info = await create_workshop(a.http, groups=1)
-    wid = info["workshop"]["id"]
-    ann = await join(a.http, info["join_code"], "Ann")
+    a, b, info, wid, ann = await two_hubs_and_ann(redis_srv, start_hubs)
     async with (
         await Raw.hello(b.ws, info["viewer_token"], "beamer") as beamer,
         await Raw.hello(b.ws, ann["token"], "ann") as tablet,
@@ -86,8 +90,10 @@ async def test_revoked_keys_stop_working_on_every_hub(
             keys = r.json()
         code, _ = await beamer.closed()  # the old viewer link, on hub B
         assert code == CloseCode.AUTH_FAILED
-        await tablet.until(m.WorkshopEvent)  # participants keep their place: a new
-        await tablet.quiet()  # version of the workshop, and the socket stays open
+        # Participants keep their place: the workshop's new version, and the socket
+        # stays open.
+        await tablet.until(m.WorkshopEvent, lambda v: v.state["version"] >= 2)
+        await tablet.quiet()
         for hub in (a, b):
             async with httpx.AsyncClient(base_url=hub.http) as http:
                 old = await http.get(

@@ -94,7 +94,7 @@ async def test_closing_the_hub_cancels_and_awaits_the_workshop_layers_tasks() ->
     hub = Hub(store)
     forever = asyncio.Event()
     hub.workshops._spawn(forever.wait())
-    task = next(iter(hub.workshops.tasks))
+    (task,) = hub._tasks
     await hub.close()
-    assert task.cancelled() and not hub.workshops.tasks
+    assert task.cancelled() and not hub._tasks
     await store.close()

@@ -295,12 +295,17 @@ class Connection:
             self.hub.unsubscribe(self, board)
         elif len(self.subs) >= MAX_BOARDS_PER_CONNECTION:
             raise TooLarge(f"at most {MAX_BOARDS_PER_CONNECTION} boards per connection", ref=ref)
-        ws = await self.hub.workshops.record(self.claims.workshop)
-        access = (
-            Access.NONE
-            if ws is None
-            else ws.board_access(self.claims.role, self.claims.participant, board)
-        )
-        if access == Access.NONE:
-            raise Forbidden(f"you may not open board {board}", ref=ref, board=board)
-        await self.hub.subscribe(self, board, since, ref, writable=access == Access.WRITE)
+        try:
+            ws = await self.hub.workshops.record(self.claims.workshop)
+            access = (
+                Access.NONE
+                if ws is None
+                else ws.board_access(self.claims.role, self.claims.participant, board)
+            )
+            if access == Access.NONE:
+                raise Forbidden(f"you may not open board {board}")
+            await self.hub.subscribe(self, board, since, ref, writable=access == Access.WRITE)
+        except RequestError as exc:
+            # (store_unavailable too: the client tells which subscribe to send again)
+            exc.ref, exc.board = ref, board
+            raise

@@ -164,7 +164,9 @@ class SchakelClient:
         for replica in self.replicas.values():
             replica.requeue_inflight()
             replica.synced = False
-            await ws.send(m.encode(m.Subscribe(replica.board, replica.seq)))
+            ref = self._next_ref()
+            self._subscribe_refs[ref] = replica.board
+            await ws.send(m.encode(m.Subscribe(replica.board, replica.seq, ref=ref)))
         self.connected.set()
         async for frame in ws:
             if not isinstance(frame, bytes):
@@ -221,6 +223,9 @@ class SchakelClient:
         logger.debug("client %s: error %s %s", self.client_id, err.code, err.reason)
         if err.ref is not None and err.ref in self._subscribe_refs:
             board = self._subscribe_refs.pop(err.ref)
+            if err.code in RETRY_CODES:  # the store is away for a moment: ask again
+                asyncio.get_running_loop().call_later(0.2, self._resubscribe, board)
+                return
             waiter = self._subscribe_waiters.pop(board, None)
             if waiter is not None and not waiter.done():
                 waiter.set_exception(ClientError(err.code, err.reason))
@@ -265,6 +270,14 @@ class SchakelClient:
         except ClientError:
             self.replicas.pop(board, None)
             raise
+
+    def _resubscribe(self, board: str) -> None:
+        r = self.replicas.get(board)
+        if r is None or r.synced:
+            return
+        ref = self._next_ref()
+        self._subscribe_refs[ref] = board
+        self._spawn(self._send(m.Subscribe(board, r.seq, ref=ref)))
 
     async def control(self, action: str, timeout: float = 10, **args: Any) -> None:
         """A facilitator control; returns once done, raises ClientError if refused."""

@@ -202,3 +202,20 @@ describe("offline store", () => {
   });
 });
 
+
+describe("a board the store cannot serve now", () => {
+  it("is asked for again after store_unavailable", () => {
+    const { conn, sock } = connect(new OfflineStore(new MemoryKV()));
+    sock().open();
+    welcome(sock());
+    const first = sock().lastSent("subscribe");
+    sock().deliver({ t: "error", code: "store_unavailable", reason: "store unavailable, retrying", ref: first.ref, board: BOARD });
+    vi.advanceTimersByTime(600);
+    const again = sock().lastSent("subscribe");
+    expect(again.ref).not.toBe(first.ref);
+    expect(again.board).toBe(BOARD);
+    sock().deliver({ t: "sync", board: BOARD, seq: 0, full: true, ops: [], ref: again.ref });
+    expect(conn.status).toBe("connected");
+    conn.close();
+  });
+});

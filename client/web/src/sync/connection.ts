@@ -65,6 +65,8 @@ export class BoardConnection {
   private lastPresenceSent = 0;
   /** Ops of a sync that comes in several frames (`more`), so far. */
   private syncParts: Op[] = [];
+  /** The ref of the last subscribe sent (a refusal to retry names it). */
+  private subscribeRef = 0;
   /** The workshop is gone: nothing of it is kept on this device any more. */
   private gone = false;
 
@@ -292,7 +294,8 @@ export class BoardConnection {
           this.fail("forbidden", `board ${r.board} is not open to you`);
           return;
         }
-        this.sendNow(subscribe(r.board, r.seq, this.nextRef()));
+        this.subscribeRef = this.nextRef();
+        this.sendNow(subscribe(r.board, r.seq, this.subscribeRef));
         return;
       case "sync":
         if (msg.board !== r.board) return;
@@ -368,6 +371,16 @@ export class BoardConnection {
     }
     if (ref === null) return;
     const r = this.replica;
+    if (ref === this.subscribeRef && RETRY_CODES.has(code)) {
+      // The store is away for a moment: ask for the board again, a little later.
+      setTimeout(() => {
+        if (this.ws && !r.synced && this.status !== "failed") {
+          this.subscribeRef = this.nextRef();
+          this.sendNow(subscribe(r.board, r.seq, this.subscribeRef));
+        }
+      }, 500);
+      return;
+    }
     if (r.inflight.has(ref)) {
       if (RETRY_CODES.has(code)) {
         r.requeueInflight();

@@ -321,6 +321,10 @@ export class WorkshopLink {
           p.reject(new ControlError(msg.code, msg.reason));
           return;
         }
+        if (msg.board && msg.code === "store_unavailable" && this.subscribed.delete(msg.board)) {
+          setTimeout(() => this.syncSubscriptions(), 500); // ask for that board again
+          return;
+        }
         if (msg.board && msg.code === "forbidden") {
           // A board taken away (e.g. a reveal withdrawn): forget it until it is readable again.
           this.subscribed.delete(msg.board);

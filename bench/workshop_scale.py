@@ -1,5 +1,10 @@
 """``python -m bench.workshop_scale``: the largest workshop, and a large board.
 
+**The event loop's time for one control** (``loop_ms_per_control``): what a workshop
+change costs the hub's event loop at once, ``WorkshopRooms.changed`` for 200 participants
+(each following its board) and the facilitator, in a pair part, measured in this process
+with stand-in connections that only count the bytes they are sent.
+
 **Controls at 200 participants.** A hub process with a workshop of 200 participants
 (50 groups of four), each on its own WebSocket and following its board, plus the
 facilitator; the programme is in a *pair* part (round 3, the exchange), where every
@@ -127,6 +132,71 @@ async def until_version(raw: Raw, version: int) -> None:
     await raw.until(m.WorkshopEvent, lambda e: e.state["version"] >= version, timeout=120)
 
 
+class _Sub:
+    def __init__(self, board: str) -> None:
+        self.board, self.writable = board, True
+
+
+class _Conn:
+    """Stands in for a connection: what ``WorkshopRooms`` reads and calls."""
+
+    def __init__(self, i: int, claims: Any, board: str | None) -> None:
+        self.id = f"c{i}"
+        self.claims = claims
+        self.subs = {board: _Sub(board)} if board else {}
+        self.sent = 0
+
+    def send(self, frame: bytes) -> None:
+        self.sent += len(frame)
+
+    def send_error(self, exc: Exception) -> None:
+        raise AssertionError(exc)
+
+    def revoked(self, reason: str) -> None:
+        raise AssertionError(reason)
+
+    def gone(self, reason: str) -> None:
+        raise AssertionError(reason)
+
+
+async def control_loop(participants: int, n_controls: int) -> dict[str, Any]:
+    """``WorkshopRooms.changed`` for one control, timed on this process's loop."""
+    from schakel.auth import Claims
+    from schakel.hub import Hub
+    from schakel.stores.embedded import EmbeddedStore
+    from schakel_core.session import apply_control
+    from schakel_core.workshop import Role, Workshop
+
+    store = EmbeddedStore(None)
+    await store.start()
+    hub = Hub(store)
+    ws = Workshop.create("Groot", max(1, participants // 4), now=time.time())
+    people = [ws.join(f"p{i}", now=float(i)) for i in range(participants)]
+    apply_control(ws, "goto", PAIR_PART, 0)
+    conns = [
+        _Conn(i, Claims(ws.id, Role.PARTICIPANT, p.id), ws.current_board(p.id))
+        for i, p in enumerate(people)
+    ]
+    conns.append(_Conn(participants, Claims(ws.id, Role.FACILITATOR), None))
+    for c in conns:
+        hub.workshops.join(c, ws)  # type: ignore[arg-type]
+    took = []
+    for k in range(n_controls):
+        ws = Workshop.from_dict(ws.to_dict())
+        apply_control(ws, "start" if k % 2 == 0 else "pause", {}, 0)
+        started = time.perf_counter()
+        hub.workshops.changed(ws, publish=False)
+        took.append((time.perf_counter() - started) * 1000)
+    await store.close()
+    return {
+        "participants": participants,
+        "median": statistics.median(took),
+        "min": min(took),
+        "max": max(took),
+        "bytes_per_view": conns[0].sent // (n_controls + 1),
+    }
+
+
 async def controls(hub: HubProcess, participants: int, n_controls: int) -> dict[str, Any]:
     assert hub.proc is not None
     groups = max(1, participants // 4)
@@ -237,10 +307,12 @@ async def large_board(hub: HubProcess, objects: int) -> dict[str, Any]:
 
 
 async def run(participants: int, n_controls: int, objects: int, data_dir: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if participants:
+        out["loop_ms_per_control"] = await control_loop(participants, max(n_controls, 5))
     hub = HubProcess(data_dir)
     await asyncio.to_thread(hub.start)
     try:
-        out: dict[str, Any] = {}
         if participants:
             out["controls"] = await controls(hub, participants, n_controls)
         if objects:

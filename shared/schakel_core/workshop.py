@@ -389,12 +389,13 @@ class Workshop:
 
     def you(self, role: Role, participant: str | None) -> dict[str, Any]:
         """The part of the workshop's state that is one member's own: their boards."""
+        access = self._access(role, participant)
         return {
             "role": role.value,
             "participant": participant,
             "board": self.current_board(participant) if participant else None,
-            "readable": self.readable_boards(role, participant),
-            "writable": self.writable_boards(role, participant),
+            "readable": [b for b, a in access if a != Access.NONE],
+            "writable": [b for b, a in access if a == Access.WRITE],
         }
 
     def view(self, role: Role, participant: str | None) -> dict[str, Any]:

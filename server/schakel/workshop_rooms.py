@@ -26,6 +26,7 @@ the analysis cache).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EVENTS_SUFFIX = ":events"
+VIEWS_AT_ONCE = 16  # workshop views queued per turn of the event loop
 
 
 def events_channel(workshop_id: str) -> str:
@@ -101,11 +103,19 @@ class WorkshopRooms:
             self.store.unwatch(events_channel(workshop_id))
 
     def changed(self, ws: Workshop, *, publish: bool = True) -> None:
-        """A new version of ``ws``: apply it to local connections and tell other hubs."""
+        """A new version of ``ws``: apply it to local connections and tell other hubs.
+
+        Access is re-checked for every connection at once; the views go out
+        ``VIEWS_AT_ONCE`` connections per turn of the event loop, because sending each
+        one costs its socket's compression too (permessage-deflate, per connection):
+        200 views in one turn would hold every other board's frames for that long."""
         if self._keep(ws):  # (not an older record arriving late, nor the same again)
-            for conn in list(self.conns.get(ws.id, ())):
-                if self._recheck(conn, ws):
+            conns = [c for c in list(self.conns.get(ws.id, ())) if self._recheck(c, ws)]
+            if len(conns) <= VIEWS_AT_ONCE:
+                for conn in conns:
                     self._send_view(conn, ws)
+            else:
+                self._spawn(self._send_views(ws, conns))
         if publish:
             frame = codec.pack({"t": "changed", "workshop": ws.id, "version": ws.version})
             self._spawn(self.store.publish_presence([(events_channel(ws.id), frame)]))
@@ -187,6 +197,17 @@ class WorkshopRooms:
             else:
                 sub.writable = access == Access.WRITE
         return True
+
+    async def _send_views(self, ws: Workshop, conns: list[Connection]) -> None:
+        for start in range(0, len(conns), VIEWS_AT_ONCE):
+            if start:
+                await asyncio.sleep(0)  # the writers of the last few, and other boards
+            if self.cache.get(ws.id) is not ws:
+                return  # a newer version was kept meanwhile: its views go to everyone
+            live = self.conns.get(ws.id, set())
+            for conn in conns[start : start + VIEWS_AT_ONCE]:
+                if conn in live:
+                    self._send_view(conn, ws)
 
     def _send_view(self, conn: Connection, ws: Workshop) -> None:
         """The ``workshop`` message: the shared state as encoded once for this version,

@@ -15,6 +15,13 @@ from schakel_core.ops import Op, op_from_wire
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def test_a_roles_list_is_checked_as_one() -> None:
+    assert schema.roles_as_fields(["mover"])["role_mover"] is True
+    for bad in ("pusher", ["hero"], ["mover", "mover"]):
+        with pytest.raises(InvalidOp):
+            schema.roles_as_fields(bad)
+
+
 def test_schema_json_is_up_to_date() -> None:
     on_disk = json.loads((ROOT / "shared" / "schema.json").read_text())
     assert on_disk == schema.to_json(), "run `make schema`"

@@ -180,10 +180,13 @@ def test_a_removed_participant_loses_its_boards_and_its_place() -> None:
     apply_control(ws, "goto", {"round": 3, "part": 2}, 0)  # a pair part
     assert ws.partners(ann.id) == [bo.id]
     apply_control(ws, "reveal", {"board": ws.personal_board(bo.id), "revealed": True}, 0)
+    apply_control(ws, "spotlight", {"board": ws.personal_board(bo.id)}, 0)
     version = ws.version
     apply_control(ws, "remove", {"participant": bo.id}, 0)
     assert ws.version > version
     assert bo.id not in ws.participants and ws.session.revealed == []
+    assert ws.session.spotlight is None
+    assert ws.readable_boards(Role.PARTICIPANT, bo.id) == []
     assert ws.partners(ann.id) == []  # worked out again for the new version
     assert ws.board_access(Role.PARTICIPANT, bo.id, ws.group_board(1)) == Access.NONE
     with pytest.raises(NotFound):

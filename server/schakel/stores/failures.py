@@ -42,8 +42,10 @@ class Failures:
         *,
         interval_s: float = FAILURE_LOG_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
+        what: str = "store",
     ) -> None:
         self.counts: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._what = what
         self._logger = logger
         self._interval_s = interval_s
         self._clock = clock
@@ -62,5 +64,5 @@ class Failures:
         more, self._unlogged[kind] = self._unlogged[kind], 0
         also = f" ({more} more since the last report)" if more else ""
         self._logger.warning(
-            "store failure (%s): %r%s", kind, exc, also, exc_info=exc if trace else None
+            "%s failure (%s): %r%s", self._what, kind, exc, also, exc_info=exc if trace else None
         )

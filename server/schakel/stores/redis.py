@@ -194,7 +194,8 @@ class RedisStore:
         self.wait_replicas = wait_replicas
         self.wait_timeout_ms = wait_timeout_ms
         self.pool = ConnectionGate(pool_size, pool_timeout_s)
-        self.failures = failures.Failures(logger)
+        self.failures = failures.Failures(logger)  # of calls (what clients hear)
+        self.feed_failures = failures.Failures(logger, what="redis feed")  # of the feed
         self.round_trips = 0  # calls to Redis (a pipeline counts once)
         self._url = url
         self._retention_s = retention_s
@@ -719,7 +720,7 @@ class RedisStore:
                 # a fault that is not an outage with its traceback.
                 outage = isinstance(exc, PoolTimeout | OSError) or is_outage(exc)
                 kind = failures.UNAVAILABLE if outage else failures.ERROR
-                self.failures.record(kind, exc, trace=not outage)
+                self.feed_failures.record(kind, exc, trace=not outage)
                 if time.monotonic() - began > 10:
                     attempt = 0  # it ran well for a while: back off from the start
                 attempt += 1  # (and on a cluster, try the next node)

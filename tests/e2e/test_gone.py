@@ -161,6 +161,11 @@ async def nothing_left(
     assert hub_keeps(hub, wid) == []
     if server is None:
         return leftovers_sqlite(data, wid, secret)
+    store = hub.service.store
+    async with asyncio.timeout(30):
+        while store._rewrite_aof:  # one was already running: the hub asks again (every
+            await store.housekeep()  # 10 s, by its housekeeping), here at once
+            await asyncio.sleep(0.1)
     return leftovers_redis(server, wid, secret)
 
 

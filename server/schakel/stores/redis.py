@@ -216,6 +216,7 @@ class RedisStore:
         self._deadlines: dict[str, float] = {}  # workshop id -> expiry (epoch seconds)
         self._indexed: set[str] = set()  # boards already listed in their workshop's set
         self._rewrite_aof = False  # a deletion happened: the AOF must be rewritten
+        self._ended: set[str] = set()  # workshops past their deadline, seen by expire()
         self._closing = False
 
     # ------------------------------------------------------------- lifecycle
@@ -605,9 +606,13 @@ class RedisStore:
         the AOF: the workshops this hub knew that have ended since are rewritten out of
         it (the commands that wrote them stay in it until a rewrite)."""
         now = time.time()
-        ended = [w for w, d in self._deadlines.items() if d < now]
-        for wid in ended:
+        ended = [w for w, d in self._deadlines.items() if d < now and w not in self._ended]
+        self._ended.update(ended)
+        # A deadline is kept a day past it: the merge refuses a batch of such a workshop
+        # still in flight by it (without it, it would take "now + retention").
+        for wid in [w for w, d in self._deadlines.items() if d < now - 86400]:
             del self._deadlines[wid]
+            self._ended.discard(wid)
         if ended:
             self._rewrite_aof = True
             await self._rewrite()

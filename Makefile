@@ -4,6 +4,7 @@
 #   make check  ruff format --check, ruff, mypy strict
 #   make bench  benchmarks (figures and ratios; never part of the tests); BENCH_ARGS=--help
 #   make bench-analysis  the analysis benchmark alone
+#   make bench-limits    memory under 10,000 overwrites; 200 participants; a 10,000-object board
 #   make clean  remove build outputs and caches
 
 SHELL := /bin/bash
@@ -14,7 +15,7 @@ WEB := client/web
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test check bench bench-analysis clean venv web runtime-deps system-deps schema test-core test-py test-web
+.PHONY: run test check bench bench-analysis bench-limits clean venv web runtime-deps system-deps schema test-core test-py test-web
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -93,6 +94,12 @@ bench: venv web runtime-deps $(BENCH_YJS)/node_modules/.installed
 # Only the analysis benchmark (reading the map): pure, through a hub, the loop meanwhile.
 bench-analysis: venv runtime-deps
 	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.analysis
+
+# The hub's memory while one board is overwritten (and after), controls at 200
+# participants, a late joiner of a 10,000-object board (docs/benchmarks.md).
+bench-limits: venv
+	$(PY) -m bench.memory
+	$(PY) -m bench.workshop_scale
 
 clean:
 	rm -rf $(WEB)/dist artifacts .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -42,6 +42,7 @@ from .workers import Workers
 logger = logging.getLogger(__name__)
 
 CACHE_ENTRIES = 512
+FORGOTTEN_ENTRIES = 1024  # workshops gone lately, whose late results are not kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,20 @@ class Analyses:
         self._cache: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()
         self._flights: dict[tuple[str, int, str], asyncio.Future[bytes]] = {}
         self._visible: OrderedDict[tuple[str, int], dict[str, dict[str, Any]]] = OrderedDict()
+        self._forgotten: OrderedDict[str, None] = OrderedDict()
         self.computed = 0  # analyses run (not served from the cache)
+
+    def forget(self, workshop_id: str) -> None:
+        """The workshop is gone: drop every cached analysis of its boards, and keep none
+        that a computation still running brings back."""
+        prefix = workshop_id + ":"
+        for key in [k for k in self._cache if k[0].startswith(prefix)]:
+            del self._cache[key]
+        for vkey in [k for k in self._visible if k[0].startswith(prefix)]:
+            del self._visible[vkey]
+        self._forgotten[workshop_id] = None
+        while len(self._forgotten) > FORGOTTEN_ENTRIES:
+            self._forgotten.popitem(last=False)
 
     async def read(self, board: str) -> tuple[int, list[Op]]:
         loaded = await self.store.load(board, 0)
@@ -94,7 +108,9 @@ class Analyses:
         key = (board, seq)
         objects = self._visible.get(key)
         if objects is None:
-            objects = self._visible[key] = visible_objects(ops)
+            objects = visible_objects(ops)
+            if board.split(":", 1)[0] not in self._forgotten:
+                self._visible[key] = objects
             while len(self._visible) > CACHE_ENTRIES:
                 self._visible.popitem(last=False)
         else:
@@ -125,20 +141,12 @@ class Analyses:
             future.set_result(result)
         finally:
             del self._flights[key]
-        self._cache[key] = result
+        if board.split(":", 1)[0] not in self._forgotten:
+            self._cache[key] = result
         while len(self._cache) > CACHE_ENTRIES:
             self._cache.popitem(last=False)
         self.computed += 1
         return result
-
-    def forget(self, workshop_id: str) -> None:
-        """Drop every cached analysis of a workshop's boards (it was deleted: gone means
-        gone, from memory too)."""
-        prefix = workshop_id + ":"
-        for key in [k for k in self._cache if k[0].startswith(prefix)]:
-            del self._cache[key]
-        for vkey in [k for k in self._visible if k[0].startswith(prefix)]:
-            del self._visible[vkey]
 
     async def board_dict(self, board: str, who: Text | None = None) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(await self.board(board, who))

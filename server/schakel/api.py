@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from schakel_core.document import Document
 from schakel_core.errors import (
+    AuthFailed,
     Forbidden,
     InvalidMessage,
     Malformed,
@@ -25,7 +26,7 @@ from schakel_core.errors import (
 )
 from schakel_core.workshop import Access, Role, Workshop, normalise_join_code
 
-from .auth import Claims
+from .auth import Claims, token_problem
 from .service import Service
 
 MAX_BODY_BYTES = 64 * 1024
@@ -83,11 +84,24 @@ def _base_url(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
-async def _workshop(request: Request, workshop_id: str) -> Workshop:
+async def _workshop(request: Request, workshop_id: str, claims: Claims) -> Workshop:
+    """The workshop, for a token that holds in it now (a removed participant's, or a
+    revoked key, does not: ``auth_failed``)."""
     ws = await _service(request).store.get_workshop(workshop_id)
     if ws is None:
         raise NotFound(f"no workshop {workshop_id!r} (deleted or expired)")
+    problem = token_problem(claims, ws)
+    if problem is not None:
+        raise AuthFailed(problem)
     return ws
+
+
+async def _as_facilitator(request: Request, workshop_id: str, doing: str) -> Workshop:
+    """The workshop, for its facilitator only (``doing``: what only they may do)."""
+    claims = _claims(request, workshop_id)
+    if claims.role != Role.FACILITATOR:
+        raise Forbidden(f"only the facilitator may {doing}")
+    return await _workshop(request, workshop_id, claims)
 
 
 async def healthz(request: Request) -> Response:
@@ -96,7 +110,13 @@ async def healthz(request: Request) -> Response:
         await service.store.ping()
     except RequestError as exc:
         return JSONResponse({"status": "unavailable", "reason": exc.reason}, 503)
-    return JSONResponse({"status": "ok", "store": service.store.kind})
+    return JSONResponse(
+        {
+            "status": "ok",
+            "store": service.store.kind,
+            "boards_in_memory": service.store.boards_in_memory(),
+        }
+    )
 
 
 async def create_workshop(request: Request) -> Response:
@@ -112,15 +132,12 @@ async def create_workshop(request: Request) -> Response:
     )
     await service.store.create_workshop(ws)
     base = _base_url(request)
-    viewer = service.tokens.issue(Claims(ws.id, Role.VIEWER))
     return JSONResponse(
         {
             "workshop": ws.public(),
-            "facilitator_token": service.tokens.issue(Claims(ws.id, Role.FACILITATOR)),
-            "viewer_token": viewer,
+            **_keys(request, ws),
             "join_code": ws.join_code,
             "join_url": f"{base}/join/{ws.join_code}",
-            "viewer_url": f"{base}/plenary#{viewer}",
         },
         201,
     )
@@ -128,26 +145,54 @@ async def create_workshop(request: Request) -> Response:
 
 async def get_workshop(request: Request) -> Response:
     wid = request.path_params["workshop"]
-    _claims(request, wid)
-    return JSONResponse((await _workshop(request, wid)).public())
+    claims = _claims(request, wid)
+    return JSONResponse((await _workshop(request, wid, claims)).public())
 
 
 async def delete_workshop(request: Request) -> Response:
+    """Erase the workshop. Its sockets on this hub are closed first (and their batches
+    still waiting dropped), then the store erases everything and refuses batches still
+    in flight, then the other hubs close theirs."""
     wid = request.path_params["workshop"]
-    if _claims(request, wid).role != Role.FACILITATOR:
-        raise Forbidden("only the facilitator may delete the workshop")
-    await _workshop(request, wid)
+    await _as_facilitator(request, wid, "delete the workshop")
     service = _service(request)
+    service.hub.workshops.deleted(wid, publish=False)
     await service.store.delete_workshop(wid)
     service.hub.workshops.deleted(wid)
     service.analyses.forget(wid)
     return Response(status_code=204)
 
 
+async def refresh_tokens(request: Request) -> Response:
+    """New facilitator and viewer links (``{"revoke": true}``: and every older one stops
+    working, on every hub: the connections holding them are closed)."""
+    wid = request.path_params["workshop"]
+    ws = await _as_facilitator(request, wid, "hand out the workshop's keys")
+    revoke = (await _body(request)).get("revoke", False)
+    if type(revoke) is not bool:
+        raise InvalidMessage("revoke: true or false")
+    if revoke:
+        service = _service(request)
+        ws = await service.store.update_workshop(wid, lambda w: (w.revoke_tokens(), w)[1])
+        service.hub.workshops.changed(ws)
+    return JSONResponse(_keys(request, ws))
+
+
+def _keys(request: Request, ws: Workshop) -> dict[str, str]:
+    tokens, base = _service(request).tokens, _base_url(request)
+    viewer = tokens.issue(Claims(ws.id, Role.VIEWER, generation=ws.token_generation))
+    return {
+        "facilitator_token": tokens.issue(
+            Claims(ws.id, Role.FACILITATOR, generation=ws.token_generation)
+        ),
+        "viewer_token": viewer,
+        "viewer_url": f"{base}/plenary#{viewer}",
+    }
+
+
 async def move_participant(request: Request) -> Response:
     wid = request.path_params["workshop"]
-    if _claims(request, wid).role != Role.FACILITATOR:
-        raise Forbidden("only the facilitator may move participants")
+    await _as_facilitator(request, wid, "move participants")
     body = await _body(request)
     pid = request.path_params["participant"]
     service = _service(request)
@@ -188,7 +233,7 @@ async def get_board(request: Request) -> Response:
     board = request.path_params["board"]
     wid = board.split(":", 1)[0]
     claims = _claims(request, wid)
-    ws = await _workshop(request, wid)
+    ws = await _workshop(request, wid, claims)
     if ws.board_access(claims.role, claims.participant, board) == Access.NONE:
         raise Forbidden(f"you may not read board {board}")
     loaded = await _service(request).store.load(board, 0)
@@ -213,6 +258,7 @@ routes = [
     Route("/api/workshops", _guarded(create_workshop), methods=["POST"]),
     Route("/api/workshops/{workshop}", _guarded(get_workshop), methods=["GET"]),
     Route("/api/workshops/{workshop}", _guarded(delete_workshop), methods=["DELETE"]),
+    Route("/api/workshops/{workshop}/tokens", _guarded(refresh_tokens), methods=["POST"]),
     Route(
         "/api/workshops/{workshop}/participants/{participant}",
         _guarded(move_participant),

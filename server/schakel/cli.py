@@ -30,10 +30,29 @@ OPTIONS: list[tuple[str, str, type, str]] = [
         float,
         "seconds a request waits for a free Redis connection",
     ),
+    (
+        "redis_wait_replicas",
+        "REDIS_WAIT_REPLICAS",
+        int,
+        "acknowledge only once this many Redis replicas have the ops (WAIT; 0: don't)",
+    ),
+    (
+        "redis_wait_timeout_ms",
+        "REDIS_WAIT_TIMEOUT_MS",
+        int,
+        "how long to wait for those replicas before answering store_unavailable",
+    ),
     ("tick_ms", "TICK_MS", float, "fan-out batching window in milliseconds"),
     ("token_ttl_hours", "TOKEN_TTL_HOURS", float, "lifetime of tokens"),
     ("retention_hours", "RETENTION_HOURS", float, "workshops are erased after this long"),
+    (
+        "unload_after_s",
+        "UNLOAD_AFTER_S",
+        float,
+        "a board nobody follows leaves the hub's memory after this many seconds (embedded)",
+    ),
     ("send_queue_frames", "SEND_QUEUE_FRAMES", int, "frames a slow client may have queued"),
+    ("send_queue_bytes", "SEND_QUEUE_BYTES", int, "bytes a slow client may have queued"),
     ("max_inflight_batches", "MAX_INFLIGHT_BATCHES", int, "unacked batches per connection"),
     ("public_url", "PUBLIC_URL", str, "base URL for join links (default: the request's)"),
     ("web_dir", "WEB_DIR", str, "folder of the built web client"),
@@ -114,10 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from .app import create_app
+    from .serving import SchakelServer
 
     print(f"Schakel on http://{settings.host}:{settings.port}/", flush=True)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -125,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout_graceful_shutdown=10,
         ws=settings.ws_impl,
     )
+    SchakelServer(config, app).run()
     return 0
 
 

@@ -27,11 +27,15 @@ class Settings:
     redis_url: str = ""
     redis_pool_size: int = DEFAULT_POOL_SIZE
     redis_pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S
+    redis_wait_replicas: int = 0
+    redis_wait_timeout_ms: int = 1000
     secret: Secret = field(default_factory=lambda: Secret(""))
     tick_ms: float = 5.0
     token_ttl_hours: float = 24.0
     retention_hours: float = 72.0
+    unload_after_s: float = 120.0
     send_queue_frames: int = 2000
+    send_queue_bytes: int = 32 * 1024 * 1024
     max_inflight_batches: int = 256
     hello_timeout_s: float = 10.0
     public_url: str = ""
@@ -53,11 +57,19 @@ class Settings:
             redis_pool_timeout_s=config(
                 "REDIS_POOL_TIMEOUT_S", cast=float, default=d.redis_pool_timeout_s
             ),
+            redis_wait_replicas=config(
+                "REDIS_WAIT_REPLICAS", cast=int, default=d.redis_wait_replicas
+            ),
+            redis_wait_timeout_ms=config(
+                "REDIS_WAIT_TIMEOUT_MS", cast=int, default=d.redis_wait_timeout_ms
+            ),
             secret=Secret(config("SECRET", default="")),
             tick_ms=config("TICK_MS", cast=float, default=d.tick_ms),
             token_ttl_hours=config("TOKEN_TTL_HOURS", cast=float, default=d.token_ttl_hours),
             retention_hours=config("RETENTION_HOURS", cast=float, default=d.retention_hours),
+            unload_after_s=config("UNLOAD_AFTER_S", cast=float, default=d.unload_after_s),
             send_queue_frames=config("SEND_QUEUE_FRAMES", cast=int, default=d.send_queue_frames),
+            send_queue_bytes=config("SEND_QUEUE_BYTES", cast=int, default=d.send_queue_bytes),
             max_inflight_batches=config(
                 "MAX_INFLIGHT_BATCHES", cast=int, default=d.max_inflight_batches
             ),

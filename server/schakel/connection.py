@@ -22,6 +22,7 @@ from schakel_core.errors import (
     CloseCode,
     Forbidden,
     HelloRequired,
+    NotFound,
     NotSubscribed,
     ProtocolViolation,
     RateLimited,
@@ -34,7 +35,7 @@ from schakel_core.schema import MAX_BOARDS_PER_CONNECTION
 from schakel_core.session import apply_control
 from schakel_core.workshop import Access, Role, Workshop
 
-from .auth import Claims
+from .auth import Claims, token_problem
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -50,9 +51,12 @@ class Connection:
         self.ws = ws
         self.service = service
         self.hub = service.hub
-        self.outbox = Outbox(service.settings.send_queue_frames)
+        settings = service.settings
+        self.outbox = Outbox(settings.send_queue_frames, settings.send_queue_bytes)
         self.subs: dict[str, Subscription] = {}
         self.inflight = 0
+        self.seen = 0  # the highest counter sent to this connection or taken from it
+        self._writer_task: asyncio.Task[None] | None = None
         self.client = ""
         self.name = ""
         self.claims: Claims | None = None
@@ -87,6 +91,24 @@ class Connection:
         self.outbox.close()
         self.close_code, self.close_reason = CloseCode.INTERNAL_ERROR, reason
 
+    def revoked(self, reason: str) -> None:
+        """Its token no longer holds (removed participant, revoked key): say so, close."""
+        self.send(m.encode(m.Error("auth_failed", reason)))
+        self.outbox.close()
+        self.close_code, self.close_reason = CloseCode.AUTH_FAILED, "token revoked"
+
+    def shutdown(self) -> asyncio.Future[None]:
+        """The hub is stopping: send what is queued, then close with 1012. Returns what
+        to wait for: the writer being done."""
+        if not self.outbox.closed:
+            self.outbox.close()
+            self.close_code, self.close_reason = CloseCode.RESTARTING, "the hub is restarting"
+        if self._writer_task is None:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return self._writer_task
+
     async def _writer(self) -> None:
         while True:
             frames = await self.outbox.drain()
@@ -115,7 +137,8 @@ class Connection:
 
     async def run(self) -> None:
         await self.ws.accept()
-        writer = asyncio.create_task(self._writer())
+        writer = self._writer_task = asyncio.create_task(self._writer())
+        self.hub.connections.add(self)
         try:
             await self._session()
         except WebSocketDisconnect:
@@ -169,7 +192,10 @@ class Connection:
             claims = self.service.tokens.verify(msg.token)
             ws = await self.hub.workshops.record(claims.workshop)
             if ws is None:
-                raise AuthFailed("this workshop no longer exists")
+                raise NotFound("this workshop has ended and was erased")
+            problem = token_problem(claims, ws)
+            if problem is not None:
+                raise AuthFailed(problem)
         except ProtocolViolation:
             raise
         except RequestError as exc:
@@ -177,6 +203,8 @@ class Connection:
             close = CloseCode.PROTOCOL_VIOLATION
             if isinstance(exc, AuthFailed):
                 close = CloseCode.AUTH_FAILED
+            elif isinstance(exc, NotFound):
+                close = CloseCode.GONE
             elif isinstance(exc, StoreUnavailable):
                 close = CloseCode.TRY_AGAIN_LATER
             self.close_code, self.close_reason = close, exc.code
@@ -268,12 +296,17 @@ class Connection:
             self.hub.unsubscribe(self, board)
         elif len(self.subs) >= MAX_BOARDS_PER_CONNECTION:
             raise TooLarge(f"at most {MAX_BOARDS_PER_CONNECTION} boards per connection", ref=ref)
-        ws = await self.hub.workshops.record(self.claims.workshop)
-        access = (
-            Access.NONE
-            if ws is None
-            else ws.board_access(self.claims.role, self.claims.participant, board)
-        )
-        if access == Access.NONE:
-            raise Forbidden(f"you may not open board {board}", ref=ref, board=board)
-        await self.hub.subscribe(self, board, since, ref, writable=access == Access.WRITE)
+        try:
+            ws = await self.hub.workshops.record(self.claims.workshop)
+            access = (
+                Access.NONE
+                if ws is None
+                else ws.board_access(self.claims.role, self.claims.participant, board)
+            )
+            if access == Access.NONE:
+                raise Forbidden(f"you may not open board {board}")
+            await self.hub.subscribe(self, board, since, ref, writable=access == Access.WRITE)
+        except RequestError as exc:
+            # (store_unavailable too: the client tells which subscribe to send again)
+            exc.ref, exc.board = ref, board
+            raise

@@ -15,6 +15,15 @@ Everything that a board accepts within one tick leaves as one frame; a sender se
 ``update`` holding its ops before the ``ack`` for them. Sequence numbers per board are
 contiguous; a room that sees a gap (a feed that lagged) repairs it from the store.
 Subscribers that arrive together (a storm of reconnects) share one load of the board.
+
+A late joiner of a large board gets its ``sync`` in frames of about
+:data:`~schakel_core.messages.SYNC_CHUNK_BYTES`, each encoded when the previous one has
+left the queue, so that no multi-megabyte frame is built on the event loop and other
+boards' updates go out in between.
+
+At shutdown (:meth:`Hub.drain`) the hub takes no more batches, stores what it has, sends
+every ack, then closes each connection with 1012: an op is stored exactly when its
+sender was told so.
 """
 
 from __future__ import annotations
@@ -26,18 +35,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from schakel_core import codec
-from schakel_core.errors import RequestError, StoreUnavailable
-from schakel_core.messages import Ack, Leave, PresenceOut, Sync, encode, encode_update_map
+from schakel_core.errors import NotFound, RequestError, StoreUnavailable
+from schakel_core.messages import Ack, Leave, PresenceOut, encode, encode_update_map, sync_frames
 from schakel_core.ops import Op
 
 from .single_flight import SingleFlight
-from .stores.base import Applied, Batch, Loaded, Store
+from .stores.base import Applied, Batch, Loaded, Store, workshop_of
 from .workshop_rooms import WorkshopRooms
 
 if TYPE_CHECKING:
     from .connection import Connection
 
 logger = logging.getLogger(__name__)
+
+SYNC_QUEUED_BYTES = 256 * 1024  # a sync waits while more than this waits to be sent
+DRAIN_TIMEOUT_S = 5.0  # at shutdown, how long sockets get to take their last frames
 
 
 @dataclass(slots=True)
@@ -86,6 +98,9 @@ class Hub:
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._commit_lock = asyncio.Lock()
+        self.draining = False
+        self.connections: set[Connection] = set()
         self.workshops = WorkshopRooms(self, store)
         # (board, since, room seq when the load began) -> one load for all who ask
         self._loads: SingleFlight[tuple[str, int, int | None], Loaded] = SingleFlight()
@@ -104,12 +119,18 @@ class Hub:
 
     async def commit(self) -> None:
         """Store every pending batch in one call, deliver, flush, then acknowledge."""
+        async with self._commit_lock:  # (the committer's, and the one at shutdown)
+            await self._commit()
+
+    async def _commit(self) -> None:
         pending, self._pending = self._pending, []
         # One cumulative ack per connection and board per tick: the last batch's ref.
         acks: dict[tuple[str, str], tuple[Connection, Ack]] = {}
         if pending:
             try:
-                results = await self.store.apply([Batch(s.board, s.ops) for s in pending])
+                results = await self.store.apply(
+                    [Batch(s.board, s.ops, s.conn.seen if s.conn else None) for s in pending]
+                )
             except StoreUnavailable as exc:
                 results = self._refuse(pending, exc.reason)
             except Exception:
@@ -129,6 +150,7 @@ class Hub:
                     continue
                 if r.stored:
                     self.deliver(r.board, r.seq, r.stored)
+                s.conn.seen = max(s.conn.seen, max(op.counter for op in s.ops))
                 key = (s.conn.id, s.board)
                 before = acks[key][1].applied if key in acks else 0
                 acks[key] = (s.conn, Ack(s.board, s.ref, r.seq, before + len(r.stored)))
@@ -171,7 +193,10 @@ class Hub:
         return []
 
     def submit(self, conn: Connection, board: str, ref: int, ops: list[Op]) -> None:
-        """Queue a validated, authorised batch for the next commit (no await)."""
+        """Queue a validated, authorised batch for the next commit (no await). While the
+        hub drains, nothing more is taken: the sender sends it again to another hub."""
+        if self.draining:
+            return
         conn.inflight += 1
         self._pending.append(_Submitted(conn, board, ref, ops))
         self._wake.set()
@@ -228,7 +253,10 @@ class Hub:
     def _flush_ops(self, room: Room, seq: int, ops: list[Op]) -> None:
         first = seq - len(ops) + 1
         frame = codec.pack(encode_update_map(room.board, seq, ops))
+        top = max(op.counter for op in ops)
         for sub in room.subs.values():
+            if sub.conn.seen < top:
+                sub.conn.seen = top
             if sub.syncing:
                 sub.held.append((seq, ops))
             elif sub.seq < first:
@@ -292,7 +320,9 @@ class Hub:
         if room.seq is None:
             room.seq = loaded.seq
         sub.seq = loaded.seq
-        conn.send(encode(Sync(board, loaded.seq, loaded.full, loaded.ops, ref)))
+        conn.seen = max(conn.seen, loaded.max_counter())
+        if not await self._send_sync(sub, loaded, ref):
+            return  # the connection went, or fell behind, meanwhile
         held, sub.held = sub.held, []
         sub.syncing = False
         for seq, ops in held:
@@ -303,6 +333,22 @@ class Hub:
                 conn.outbox.put_droppable(frame)
         if room.seq > sub.seq:
             self._repair_sub(sub)
+
+    async def _send_sync(self, sub: Subscription, loaded: Loaded, ref: int | None) -> bool:
+        """Queue the sync a frame at a time; between frames, let the loop serve the other
+        boards, and wait while more than a few frames of this one wait to be sent."""
+        conn = sub.conn
+        frames = sync_frames(sub.board, loaded.seq, loaded.full, loaded.packed(), ref)
+        pace = SYNC_QUEUED_BYTES
+        for i, frame in enumerate(frames):
+            if i and not await conn.outbox.wait_below(pace):
+                return False
+            conn.send(frame)
+            if i:
+                await asyncio.sleep(0)
+            if conn.subs.get(sub.board) is not sub:
+                return False  # unsubscribed (or resubscribed) meanwhile
+        return True
 
     def _repair_sub(self, sub: Subscription) -> None:
         async def repair() -> None:
@@ -330,8 +376,22 @@ class Hub:
 
     def drop(self, conn: Connection) -> None:
         """The connection is gone: leave every room, tell the others."""
+        self.connections.discard(conn)
         for board in list(conn.subs):
             self._remove(conn, board)
+
+    def forget_workshop(self, workshop_id: str) -> None:
+        """The workshop is gone: its batches still waiting for the committer are dropped
+        (their senders are being closed; the store would refuse them anyway)."""
+        keep: list[_Submitted] = []
+        for s in self._pending:
+            if workshop_of(s.board) != workshop_id:
+                keep.append(s)
+            elif s.conn is not None:
+                s.conn.inflight -= 1
+            elif s.done is not None and not s.done.done():
+                s.done.set_exception(NotFound(f"workshop {workshop_id} was deleted"))
+        self._pending = keep
 
     def _remove(self, conn: Connection, board: str) -> None:
         conn.subs.pop(board, None)
@@ -374,7 +434,19 @@ class Hub:
         if not task.cancelled() and task.exception() is not None:
             logger.error("hub task failed", exc_info=task.exception())
 
+    async def drain(self) -> None:
+        """Shutdown: take no more batches, store and acknowledge what was taken, then
+        close every connection with 1012 once its last frames are sent (or after
+        ``DRAIN_TIMEOUT_S``). Clients reconnect, to any hub, and resume."""
+        self.draining = True
+        await self.commit()
+        writers = [conn.shutdown() for conn in list(self.connections)]
+        if writers:
+            await asyncio.wait(writers, timeout=DRAIN_TIMEOUT_S)
+
     async def close(self) -> None:
-        for task in list(self._tasks):
+        """Cancel and await every background task (the workshop layer's too)."""
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

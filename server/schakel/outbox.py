@@ -1,10 +1,13 @@
 """A connection's bounded send queue: frames wait here for the socket's writer task.
 
 Two kinds of frame go in. Reliable frames (sync, update, ack, error) are never dropped:
-when ``limit`` of them wait, the peer is too slow, and the connection is cut (it resyncs
-on reconnect) instead of holding memory or slowing anyone else. Droppable frames
-(presence) are refused once a quarter of the queue is used: the next presence frame
-carries newer state anyway.
+when ``limit`` of them wait, or ``limit_bytes`` of bytes, the peer is too slow, and the
+connection is cut (it resyncs on reconnect) instead of holding memory or slowing anyone
+else. Droppable frames (presence) are refused once a quarter of either bound is used: the
+next presence frame carries newer state anyway.
+
+A large ``sync`` is queued a piece at a time: its sender waits (:meth:`wait_below`) until
+the writer has taken the queue below a mark, so that a big board never fills the queue.
 """
 
 from __future__ import annotations
@@ -14,13 +17,29 @@ from collections import deque
 
 
 class Outbox:
-    __slots__ = ("_event", "_frames", "closed", "droppable_limit", "dropped", "limit", "overflowed")
+    __slots__ = (
+        "_below",
+        "_event",
+        "_frames",
+        "bytes",
+        "closed",
+        "droppable_bytes",
+        "droppable_limit",
+        "dropped",
+        "limit",
+        "limit_bytes",
+        "overflowed",
+    )
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, limit_bytes: int = 64 * 1024 * 1024) -> None:
         self.limit = limit
+        self.limit_bytes = limit_bytes
         self.droppable_limit = max(1, limit // 4)
+        self.droppable_bytes = max(1, limit_bytes // 4)
         self._frames: deque[bytes] = deque()
         self._event = asyncio.Event()
+        self._below = asyncio.Event()  # set whenever the writer takes the queue
+        self.bytes = 0
         self.overflowed = False
         self.closed = False
         self.dropped = 0
@@ -36,21 +55,30 @@ class Outbox:
         """
         if self.closed or self.overflowed:
             return False
-        if len(self._frames) >= self.limit:
+        if len(self._frames) >= self.limit or self.bytes + len(frame) > self.limit_bytes:
             self.overflowed = True
             self._frames.clear()
+            self.bytes = 0
             self._event.set()
+            self._below.set()
             return False
         self._frames.append(frame)
+        self.bytes += len(frame)
         self._event.set()
         return True
 
     def put_droppable(self, frame: bytes) -> bool:
         """Queue a frame that may be lost (presence); False if it was dropped."""
-        if self.closed or self.overflowed or len(self._frames) >= self.droppable_limit:
+        if (
+            self.closed
+            or self.overflowed
+            or len(self._frames) >= self.droppable_limit
+            or self.bytes + len(frame) > self.droppable_bytes
+        ):
             self.dropped += 1
             return False
         self._frames.append(frame)
+        self.bytes += len(frame)
         self._event.set()
         return True
 
@@ -58,6 +86,15 @@ class Outbox:
         """Wake the writer so that it finishes what is queued and stops."""
         self.closed = True
         self._event.set()
+        self._below.set()
+
+    async def wait_below(self, nbytes: int) -> bool:
+        """Wait until at most ``nbytes`` wait in the queue; False if it closed meanwhile
+        (or overflowed): then nothing more will be sent."""
+        while self.bytes > nbytes and not (self.closed or self.overflowed):
+            self._below.clear()
+            await self._below.wait()
+        return not (self.closed or self.overflowed)
 
     async def drain(self) -> list[bytes]:
         """Wait for frames; return all queued ones (empty once closed and drained)."""
@@ -68,4 +105,6 @@ class Outbox:
             await self._event.wait()
         frames = list(self._frames)
         self._frames.clear()
+        self.bytes = 0
+        self._below.set()
         return frames

@@ -30,7 +30,7 @@ from schakel_core.errors import Conflict, Forbidden, InvalidMessage, NotFound, T
 from schakel_core.workshop import MAX_GROUPS, Access, Role, Workshop
 
 from .analyses import BoardState
-from .api import _claims, _guarded, _service, _workshop
+from .api import _as_facilitator, _claims, _guarded, _service, _workshop
 from .auth import Claims
 from .boards import board_label, board_who, file_stem, is_own_board, members_of, workshop_stem
 from .exports.boardfile import MAX_IMPORT_BYTES, import_client, import_ops, parse_import
@@ -74,7 +74,7 @@ async def _board_data(request: Request, ws: Workshop, board: str, analysis: bool
 async def board_analysis(request: Request) -> Response:
     board, wid = _board_of(request)
     claims = _claims(request, wid)
-    ws = await _workshop(request, wid)
+    ws = await _workshop(request, wid, claims)
     if ws.board_access(claims.role, claims.participant, board) == Access.NONE:
         raise Forbidden(f"you may not read board {board}", board=board)
     data = await _service(request).analyses.board(board, board_who(ws, board))
@@ -96,7 +96,7 @@ async def board_export(request: Request) -> Response:
         raise NotFound(f"no export format {fmt!r}; known: {', '.join(BOARD_FORMATS)}")
     lang = _lang(request)
     claims = _claims(request, wid)
-    ws = await _workshop(request, wid)
+    ws = await _workshop(request, wid, claims)
     if not _may_export(claims, ws, board):
         raise Forbidden(f"you may not export board {board}", board=board)
     data = await _board_data(request, ws, board, analysis=fmt == "analysis.json")
@@ -109,7 +109,7 @@ async def workshop_analysis(request: Request) -> Response:
     claims = _claims(request, wid)
     if claims.role == Role.PARTICIPANT:
         raise Forbidden("the workshop's analysis is for the facilitator and the plenary screen")
-    ws = await _workshop(request, wid)
+    ws = await _workshop(request, wid, claims)
     return JSONResponse(await _service(request).analyses.workshop(ws))
 
 
@@ -119,9 +119,7 @@ async def workshop_export(request: Request) -> Response:
     if fmt not in WORKSHOP_FORMATS:
         raise NotFound(f"no export format {fmt!r}; known: {', '.join(WORKSHOP_FORMATS)}")
     lang = _lang(request)
-    if _claims(request, wid).role != Role.FACILITATOR:
-        raise Forbidden("only the facilitator may export the workshop")
-    ws = await _workshop(request, wid)
+    ws = await _as_facilitator(request, wid, "export the workshop")
     data = await _service(request).analyses.report_data(ws, lang)
     stems = {b.board: file_stem(ws, b.board, lang) for b in data.boards}
     file = await _service(request).workers.run(workshop_file, fmt, data, stems)
@@ -182,7 +180,8 @@ async def _target_board(request: Request, ws: Workshop, board: str | None) -> st
 
 async def import_board(request: Request) -> Response:
     wid = request.path_params["workshop"]
-    if _claims(request, wid).role != Role.FACILITATOR:
+    claims = _claims(request, wid)
+    if claims.role != Role.FACILITATOR:  # (before reading a body of up to 4 MB)
         raise Forbidden("only the facilitator may import a board")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in IMPORT_TYPES:
@@ -190,7 +189,7 @@ async def import_board(request: Request) -> Response:
             f"send the file as {' or '.join(IMPORT_TYPES[:2])} (a Schakel board or GraphML)"
         )
     imported = parse_import(await _read_body(request, MAX_IMPORT_BYTES))
-    ws = await _workshop(request, wid)
+    ws = await _workshop(request, wid, claims)
     service = _service(request)
     lock = _import_locks.setdefault(wid, asyncio.Lock())
     async with lock:

@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from schakel_core import schema
+from schakel_core.errors import RequestError
 
 from .analyses import Analyses
 from .auth import Tokens
@@ -26,6 +28,7 @@ from .workers import Workers
 logger = logging.getLogger(__name__)
 
 EXPIRY_SWEEP_S = 300.0
+HOUSEKEEP_S = 10.0
 
 
 @dataclass
@@ -38,12 +41,27 @@ class Service:
     analyses: Analyses
 
     def limits(self) -> dict[str, int]:
+        """``welcome.limits`` (PROTOCOL.md, Limits)."""
         return {
             "maxFrameBytes": schema.MAX_FRAME_BYTES,
             "maxOpsPerBatch": schema.MAX_OPS_PER_BATCH,
             "maxBoardsPerConnection": schema.MAX_BOARDS_PER_CONNECTION,
             "maxInflightBatches": self.settings.max_inflight_batches,
+            "maxBoardObjects": schema.MAX_BOARD_OBJECTS,
+            "maxBoardBytes": schema.MAX_BOARD_BYTES,
+            "maxObjectBytes": schema.MAX_OBJECT_BYTES,
+            "maxCounterJump": schema.MAX_COUNTER_JUMP,
         }
+
+    async def sweep(self) -> list[str]:
+        """Erase what is past its retention, and close what is left of it here."""
+        gone = await self.store.expire()
+        retention_s = self.settings.retention_hours * 3600
+        ended = self.hub.workshops.ended(retention_s, time.time())
+        for wid in gone:
+            if wid not in ended:
+                self.hub.workshops.deleted(wid, publish=False, reason="expired")
+        return sorted(set(gone) | set(ended))
 
 
 async def _secret(settings: Settings, store: Store) -> str:
@@ -53,12 +71,26 @@ async def _secret(settings: Settings, store: Store) -> str:
     return await store.shared_secret(lambda: secrets.token_urlsafe(32))
 
 
-async def _sweep(store: Store) -> None:
+async def _sweep(service: Service) -> None:
     while True:
         await asyncio.sleep(EXPIRY_SWEEP_S)
-        gone = await store.expire()
+        try:
+            gone = await service.sweep()
+        except RequestError as exc:
+            logger.warning("the expiry sweep failed: %s", exc.reason)
+            continue
         if gone:
-            logger.info("expired %d workshops", gone)
+            logger.info("expired %d workshops", len(gone))
+
+
+async def _housekeep(store: Store, every_s: float) -> None:
+    """Let go of what nobody uses: idle boards' memory, the hub's per-board maps."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await store.housekeep()
+        except RequestError as exc:
+            logger.warning("housekeeping failed: %s", exc.reason)
 
 
 @contextlib.asynccontextmanager
@@ -69,21 +101,36 @@ async def running_service(settings: Settings) -> AsyncIterator[Service]:
         retention_s=settings.retention_hours * 3600,
         redis_pool_size=settings.redis_pool_size,
         redis_pool_timeout_s=settings.redis_pool_timeout_s,
+        redis_wait_replicas=settings.redis_wait_replicas,
+        redis_wait_timeout_ms=settings.redis_wait_timeout_ms,
+        unload_after_s=settings.unload_after_s,
     )
     await store.start()
     try:
-        tokens = Tokens(await _secret(settings, store), settings.token_ttl_hours * 3600)
+        tokens = Tokens(
+            await _secret(settings, store),
+            settings.token_ttl_hours * 3600,
+            key_ttl_s=max(settings.token_ttl_hours, settings.retention_hours) * 3600,
+        )
         hub = Hub(store, tick_s=settings.tick_ms / 1000)
         workers = Workers(settings.workers)
-        service = Service(settings, store, hub, tokens, workers, Analyses(store, workers))
-        tasks = [asyncio.create_task(hub.run()), asyncio.create_task(_sweep(store))]
+        analyses = Analyses(store, workers)
+        hub.workshops.on_gone.append(analyses.forget)
+        service = Service(settings, store, hub, tokens, workers, analyses)
+        tasks = [
+            asyncio.create_task(hub.run()),
+            asyncio.create_task(_sweep(service)),
+            asyncio.create_task(
+                _housekeep(store, min(HOUSEKEEP_S, max(0.2, settings.unload_after_s / 2)))
+            ),
+        ]
         try:
             yield service
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await hub.commit()  # what was submitted before shutdown is stored and acked
+            await hub.drain()  # what was submitted before shutdown is stored and acked
             await hub.close()
             workers.close()
     finally:

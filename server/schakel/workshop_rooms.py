@@ -12,20 +12,30 @@ here, dropped and read again on every event from another hub, dropped while the
 store's feed of the workshop's events is down (a hello then reads the store, and meets
 an outage as it would without the record kept), and read again when the feed is back.
 Reads of a record not kept are coalesced: a storm of hellos makes one read.
+
+A change is sent as one ``workshop`` frame per connection, but the state every member
+shares (programme, participants, pairs, session) is encoded once per version and only
+the small part that is each person's own (``you``: their boards) per connection. A token
+that no longer holds (its participant was removed, or its facilitator or viewer key was
+revoked) closes its connections with ``auth_failed`` (4401), on every hub.
+
+A deleted or expired workshop closes its connections here and on the other hubs, drops
+their batches still waiting, and tells whoever keeps something of it (:attr:`on_gone`:
+the analysis cache).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from schakel_core import codec
 from schakel_core.errors import Forbidden, RequestError
-from schakel_core.messages import WorkshopEvent, encode
 from schakel_core.workshop import Access, Role, Workshop
 
+from .auth import token_problem
 from .single_flight import SingleFlight
 from .stores.base import Store
 
@@ -36,6 +46,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EVENTS_SUFFIX = ":events"
+VIEWS_AT_ONCE = 16  # workshop views queued per turn of the event loop
 
 
 def events_channel(workshop_id: str) -> str:
@@ -48,8 +59,9 @@ class WorkshopRooms:
         self.store = store
         self.conns: dict[str, set[Connection]] = {}
         self.cache: dict[str, Workshop] = {}
+        self.on_gone: list[Callable[[str], None]] = []  # called with a workshop that went
         self._reads: SingleFlight[str, Workshop | None] = SingleFlight()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._shared: tuple[str, int, dict[str, bytes]] | None = None  # the last encoded
 
     async def record(self, workshop_id: str) -> Workshop | None:
         """The workshop's current record: the one kept here, else read (coalesced)."""
@@ -91,11 +103,19 @@ class WorkshopRooms:
             self.store.unwatch(events_channel(workshop_id))
 
     def changed(self, ws: Workshop, *, publish: bool = True) -> None:
-        """A new version of ``ws``: apply it to local connections and tell other hubs."""
+        """A new version of ``ws``: apply it to local connections and tell other hubs.
+
+        Access is re-checked for every connection at once; the views go out
+        ``VIEWS_AT_ONCE`` connections per turn of the event loop, because sending each
+        one costs its socket's compression too (permessage-deflate, per connection):
+        200 views in one turn would hold every other board's frames for that long."""
         if self._keep(ws):  # (not an older record arriving late, nor the same again)
-            for conn in list(self.conns.get(ws.id, ())):
-                self._recheck(conn, ws)
-                self._send_view(conn, ws)
+            conns = [c for c in list(self.conns.get(ws.id, ())) if self._recheck(c, ws)]
+            if len(conns) <= VIEWS_AT_ONCE:
+                for conn in conns:
+                    self._send_view(conn, ws)
+            else:
+                self._spawn(self._send_views(ws, conns))
         if publish:
             frame = codec.pack({"t": "changed", "workshop": ws.id, "version": ws.version})
             self._spawn(self.store.publish_presence([(events_channel(ws.id), frame)]))
@@ -131,20 +151,44 @@ class WorkshopRooms:
         else:
             self.changed(ws, publish=False)
 
-    def deleted(self, workshop_id: str, *, publish: bool = True) -> None:
-        """The workshop is gone: close its connections here and on the other hubs."""
+    def deleted(self, workshop_id: str, *, publish: bool = True, reason: str = "deleted") -> None:
+        """The workshop is gone (``reason``: deleted, or expired): close its connections,
+        drop its waiting batches, forget what is kept of it, and (``publish``) have the
+        other hubs do the same."""
         self.cache.pop(workshop_id, None)
         self._reads.forget(workshop_id)
+        self.hub.forget_workshop(workshop_id)
+        text = (
+            "the facilitator has ended and deleted this workshop"
+            if reason == "deleted"
+            else "this workshop has ended and its maps are erased"
+        )
         for conn in list(self.conns.get(workshop_id, ())):
-            conn.gone("the facilitator has ended and deleted this workshop")
+            conn.gone(text)
+        for forget in self.on_gone:
+            forget(workshop_id)
         if publish:
             frame = codec.pack({"t": "deleted", "workshop": workshop_id})
             self._spawn(self.store.publish_presence([(events_channel(workshop_id), frame)]))
 
-    def _recheck(self, conn: Connection, ws: Workshop) -> None:
+    def ended(self, retention_s: float, now: float) -> list[str]:
+        """Workshops with connections here that are past their retention: gone, as if
+        deleted (the store erases them by itself, or in its sweep)."""
+        over = [w for w, ws in self.cache.items() if ws.created + retention_s < now]
+        for wid in over:
+            self.deleted(wid, publish=False, reason="expired")
+        return over
+
+    def _recheck(self, conn: Connection, ws: Workshop) -> bool:
+        """Apply a new version to one connection; False if its token no longer holds
+        (the connection is being closed)."""
         claims = conn.claims
         if claims is None:
-            return
+            return False
+        problem = token_problem(claims, ws)
+        if problem is not None:
+            conn.revoked(problem)
+            return False
         for board, sub in list(conn.subs.items()):
             access = ws.board_access(claims.role, claims.participant, board)
             if access == Access.NONE:
@@ -152,13 +196,32 @@ class WorkshopRooms:
                 conn.send_error(Forbidden(f"board {board} is closed to you now", board=board))
             else:
                 sub.writable = access == Access.WRITE
+        return True
+
+    async def _send_views(self, ws: Workshop, conns: list[Connection]) -> None:
+        for start in range(0, len(conns), VIEWS_AT_ONCE):
+            if start:
+                await asyncio.sleep(0)  # the writers of the last few, and other boards
+            if self.cache.get(ws.id) is not ws:
+                return  # a newer version was kept meanwhile: its views go to everyone
+            live = self.conns.get(ws.id, set())
+            for conn in conns[start : start + VIEWS_AT_ONCE]:
+                if conn in live:
+                    self._send_view(conn, ws)
 
     def _send_view(self, conn: Connection, ws: Workshop) -> None:
+        """The ``workshop`` message: the shared state as encoded once for this version,
+        and this member's own part."""
         claims = conn.claims
         if claims is None:
             return
-        view = ws.view(claims.role, claims.participant)
-        conn.send(encode(WorkshopEvent(ws.id, view)))
+        if self._shared is None or self._shared[:2] != (ws.id, ws.version):
+            packed = {k: codec.pack(v) for k, v in ws.public().items()}
+            self._shared = (ws.id, ws.version, packed)
+        state = codec.pack_map(
+            {}, {**self._shared[2], "you": codec.pack(ws.you(claims.role, claims.participant))}
+        )
+        conn.send(codec.pack_map({"t": "workshop", "workshop": ws.id}, {"state": state}))
 
     def lock_reason(self, conn: Connection) -> str:
         """Why a subscription is read-only, in words for the person."""
@@ -169,6 +232,6 @@ class WorkshopRooms:
         return "you may read this board but not write it now"
 
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """A background task of the hub's: logged if it fails, cancelled and awaited
+        when the hub closes."""
+        self.hub.spawn(coro)

@@ -1,7 +1,8 @@
 """msgpack encode/decode with the wire's limits: bytes in, plain values out.
 
-Decoding refuses anything that is not one msgpack map with string keys; floats are
-decoded as Python floats (NaN and infinities are refused later, by the schema).
+Decoding refuses anything that is not one msgpack map with string keys, at every depth
+(a ``bin`` key, or any ``bin`` or ext value, is malformed: the protocol uses neither);
+floats are decoded as Python floats (NaN and infinities are refused later, by the schema).
 """
 
 from __future__ import annotations
@@ -22,6 +23,33 @@ def pack(value: Any) -> bytes:
     return data
 
 
+def pack_map(items: dict[str, Any], packed: dict[str, bytes] | None = None) -> bytes:
+    """A map whose ``items`` are packed here and whose ``packed`` values are msgpack
+    already (so that what many frames share is packed once, and what is only forwarded
+    is never decoded). The result decodes like ``pack({**items, **decoded packed})``."""
+    packed = packed or {}
+    packer = msgpack.Packer(**_packer_options)
+    out = [packer.pack_map_header(len(items) + len(packed))]
+    for key, value in items.items():
+        out.append(packer.pack(key))
+        out.append(packer.pack(value))
+    for key, raw in packed.items():
+        out.append(packer.pack(key))
+        out.append(raw)
+    return b"".join(out)
+
+
+def pack_array(parts: list[bytes]) -> bytes:
+    """An array of values that are msgpack already."""
+    header: bytes = msgpack.Packer(**_packer_options).pack_array_header(len(parts))
+    return header + b"".join(parts)
+
+
+def unpack_value(data: bytes) -> Any:
+    """Any one msgpack value the hub itself packed (a stored op): no limits, no checks."""
+    return msgpack.unpackb(data, raw=False, use_list=True, strict_map_key=True)
+
+
 def unpack(data: bytes, limit: int | None = MAX_FRAME_BYTES) -> dict[str, Any]:
     """Decode one frame into a map with string keys, or raise Malformed.
 
@@ -35,7 +63,8 @@ def unpack(data: bytes, limit: int | None = MAX_FRAME_BYTES) -> dict[str, Any]:
             data,
             raw=False,
             use_list=True,
-            strict_map_key=True,
+            strict_map_key=True,  # str or bin keys only; bin is refused below
+            max_bin_len=0,
             max_ext_len=0,
         )
     except (ValueError, TypeError):  # msgpack's errors (ExtraData, FormatError...) too

@@ -40,6 +40,7 @@ class CloseCode(IntEnum):
     UNSUPPORTED_DATA = 1003  # text frame
     MESSAGE_TOO_BIG = 1009  # frame over the size limit
     INTERNAL_ERROR = 1011  # the hub failed on a request (a bug, not an outage): reconnect
+    RESTARTING = 1012  # the hub is shutting down: reconnect (to any hub) and resume
     TRY_AGAIN_LATER = 1013  # the store is unavailable: reconnect with backoff
     PROTOCOL_VIOLATION = 4400  # message before hello, second hello
     AUTH_FAILED = 4401  # hello with a bad token

@@ -10,6 +10,7 @@ only ways in.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -23,6 +24,7 @@ from .schema import (
     MAX_STROKE_NUMBERS,
     PROTOCOL_VERSION,
     check_id,
+    is_colour,
 )
 
 MAX_TOKEN_LEN = 2048
@@ -206,7 +208,7 @@ def check_presence_data(data: Any) -> dict[str, Any]:
             f"presence: stroke must be at most {MAX_STROKE_NUMBERS} finite numbers or nil"
         )
     colour = data.get("colour")
-    if colour is not None and (type(colour) is not str or len(colour) > 7):
+    if colour is not None and not is_colour(colour):
         raise InvalidMessage("presence: colour must be #rrggbb or nil")
     return data
 
@@ -352,17 +354,21 @@ class Welcome:
 
 @dataclass(frozen=True, slots=True)
 class Sync:
-    """Answer to subscribe: ``full`` state (a snapshot) or the ops missed since ``since``."""
+    """Answer to subscribe: ``full`` state (a snapshot) or the ops missed since ``since``.
+
+    A large answer comes in several ``sync`` frames of one board and ``seq``: every one
+    but the last has ``more: true``; together they hold the answer's ops."""
 
     board: str
     seq: int
     full: bool
     ops: list[Op]
     ref: int | None = None
+    more: bool = False
     t = "sync"
 
     def to_map(self) -> dict[str, Any]:
-        return {
+        out = {
             "t": self.t,
             "board": self.board,
             "seq": self.seq,
@@ -370,6 +376,9 @@ class Sync:
             "ops": [list(o) for o in self.ops],
             "ref": self.ref,
         }
+        if self.more:
+            out["more"] = True
+        return out
 
     @classmethod
     def from_map(cls, m: dict[str, Any]) -> Sync:
@@ -379,7 +388,34 @@ class Sync:
             full=_get(m, "full", bool),
             ops=[Op(*o) for o in _get(m, "ops", list)],
             ref=_int(m, "ref", optional=True),
+            more=_get(m, "more", bool, optional=True) or False,
         )
+
+
+SYNC_CHUNK_BYTES = 64 * 1024
+
+
+def sync_frames(
+    board: str,
+    seq: int,
+    full: bool,
+    packed_ops: Iterable[bytes],
+    ref: int | None,
+    chunk_bytes: int = SYNC_CHUNK_BYTES,
+) -> Iterator[bytes]:
+    """The ``sync`` answer as frames of about ``chunk_bytes`` of ops each (at least one
+    op per frame, and one frame for no ops); made as they are asked for, so that a large
+    board is never one frame, nor encoded in one go."""
+    head = {"t": "sync", "board": board, "seq": seq, "full": full, "ref": ref}
+    chunk: list[bytes] = []
+    size = 0
+    for raw in packed_ops:
+        if chunk and size + len(raw) > chunk_bytes:
+            yield codec.pack_map({**head, "more": True}, {"ops": codec.pack_array(chunk)})
+            chunk, size = [], 0
+        chunk.append(raw)
+        size += len(raw)
+    yield codec.pack_map(head, {"ops": codec.pack_array(chunk)})
 
 
 @dataclass(frozen=True, slots=True)

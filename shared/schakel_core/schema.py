@@ -30,8 +30,22 @@ MAX_COUNTER = 2**53 - 1  # largest integer a JavaScript number holds exactly
 MAX_COORD = 1_000_000.0
 MAX_SELECTION = 50
 MAX_STROKE_NUMBERS = 3 * 200
+# An op's counter may lie at most this far above the highest counter of its board (or of
+# any op the hub has sent to or taken from the connection): one op can never push a board
+# to MAX_COUNTER, where no honest client could write any more.
+MAX_COUNTER_JUMP = 1_000_000
 
+# Limits of one board, named once; imports are held to them as well. A board's *bytes*
+# are the msgpack bytes of its registers, each packed as its op [id, type, field, value,
+# counter, client] (what the Redis store keeps per register, byte for byte).
+MAX_BOARD_OBJECTS = 10_000
+MAX_BOARD_BYTES = 16 * 1024 * 1024
+MAX_OBJECT_BYTES = 64 * 1024  # all fields of one object (a full ink stroke is ~54 kB)
+
+# Identifiers and colours match whole: ``fullmatch``, never ``match`` (whose ``$`` also
+# matches before a final newline, so "a1\n" would pass).
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+ID_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
 _ID_RE = re.compile(ID_PATTERN)
 COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 _COLOUR_RE = re.compile(COLOUR_PATTERN)
@@ -41,9 +55,14 @@ META_ID = "meta"
 
 def check_id(value: Any, what: str = "id") -> str:
     """Return ``value`` if it is a valid object, board or client id; else raise."""
-    if type(value) is not str or not _ID_RE.match(value):
+    if type(value) is not str or not _ID_RE.fullmatch(value):
         raise InvalidOp(f"{what} must be 1-{MAX_ID_LEN} characters of A-Z a-z 0-9 _ . : -")
     return value
+
+
+def is_colour(value: Any) -> bool:
+    """``#rrggbb`` exactly (hex digits, either case)."""
+    return type(value) is str and _COLOUR_RE.fullmatch(value) is not None
 
 
 def _is_number(value: Any) -> bool:
@@ -111,7 +130,7 @@ class Field:
             case "ref":
                 return check_id(value, where)
             case "colour":
-                if type(value) is not str or not _COLOUR_RE.match(value):
+                if not is_colour(value):
                     raise InvalidOp(f"{where} must be a colour #rrggbb")
                 return value
             case "numbers":
@@ -160,6 +179,29 @@ ACTOR_KINDS = (
     "other",
 )
 ROLES = ("pusher", "joiner", "silent", "bridge_builder", "scapegoat", "schakel", "mover")
+ROLE_PREFIX = "role_"
+
+
+def role_field(role: str) -> str:
+    """The field of an actor that holds one role: ``role_<role>``, true or false."""
+    return ROLE_PREFIX + role
+
+
+ROLE_FIELDS = tuple(role_field(r) for r in ROLES)
+# How readers see the role registers of an actor (Document.visible), how a board file
+# gives them, and what boards stored before each role had its own register hold: one
+# register ``roles`` with the list of roles that are on.
+LEGACY_ROLES_FIELD = "roles"
+ROLES_LIST = Field(LEGACY_ROLES_FIELD, "tags", values=ROLES, doc="the roles that are on")
+
+
+def roles_as_fields(value: Any) -> dict[str, bool]:
+    """A list of roles (a board file's ``roles``, or a register stored before roles had
+    one register each) as the seven role fields: true for each role listed."""
+    ROLES_LIST.check(value)
+    return {role_field(r): r in value for r in ROLES}
+
+
 STANCES = ("pole_a", "pole_b", "middle", "unknown")
 RELATION_KINDS = ("alliance", "tension", "access", "influence", "conflict", "other")
 SIGNS = ("+", "-")
@@ -186,7 +228,7 @@ TYPES: dict[str, dict[str, Field]] = {
         "actor": (
             Field("label", "string", max_len=120),
             Field("kind", "enum", values=ACTOR_KINDS),
-            Field("roles", "tags", values=ROLES, doc="set of role tags, no repeats"),
+            *(Field(role_field(r), "bool", doc=f"the actor has the role {r}") for r in ROLES),
             Field("stance", "enum", values=STANCES),
             Field("influence", "int", min=0, max=5),
             _pos(),
@@ -251,8 +293,14 @@ def to_json() -> dict[str, Any]:
             "maxCoord": MAX_COORD,
             "maxSelection": MAX_SELECTION,
             "maxStrokeNumbers": MAX_STROKE_NUMBERS,
+            "maxCounterJump": MAX_COUNTER_JUMP,
+            "maxBoardObjects": MAX_BOARD_OBJECTS,
+            "maxBoardBytes": MAX_BOARD_BYTES,
+            "maxObjectBytes": MAX_OBJECT_BYTES,
         },
         "idPattern": ID_PATTERN,
+        "roles": list(ROLES),
+        "rolePrefix": ROLE_PREFIX,
         "metaId": META_ID,
         "types": {
             name: {fname: f.to_json() for fname, f in fields.items()}

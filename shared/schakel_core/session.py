@@ -32,6 +32,7 @@ ACTIONS = (
     "programme",
     "move",
     "analysis",
+    "remove",
 )
 
 
@@ -197,6 +198,8 @@ def apply_control(
             ws.move(_arg(args, "participant", str), args.get("group"))
         case "analysis":
             s.analysis = _arg(args, "on", bool)
+        case "remove":
+            ws.remove(_arg(args, "participant", str))
         case _:
             raise InvalidMessage(f"control: unknown action {action!r}; known: {', '.join(ACTIONS)}")
     ws.version += 1

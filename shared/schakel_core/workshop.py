@@ -18,6 +18,10 @@ part draws on follows its mode; a plenary part draws on the board of the nearest
 part of its round. :meth:`Workshop.board_info` tells for any board id its rounds, group or
 participant and a label. Who may read and write which board depends on the role, and for
 participants on the current part (see :meth:`Workshop.board_access`).
+
+Every change bumps :attr:`Workshop.version`; what follows from one version (the pairs,
+each person's boards, the public state) is worked out once per version and kept, so
+that a workshop of 200 people costs one pass per change, not one per connection.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from .session import Session
 
 GROUP_SIZE = 4
 MAX_GROUPS = 50
-MAX_PARTICIPANTS = 400
+MAX_PARTICIPANTS = MAX_GROUPS * GROUP_SIZE  # joining fills groups of four, up to 50 groups
 MAX_TITLE = 200
 MAX_NICKNAME = 40
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -175,7 +179,19 @@ class Workshop:
     participants: dict[str, Participant] = field(default_factory=dict)
     session: Session = field(default_factory=Session)
     version: int = 0  # bumped by every change; the store's compare-and-set uses it
-    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    token_generation: int = 0  # facilitator and viewer tokens of older ones are revoked
+    # What one version implies, worked out once (see _derived).
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo_version: int = field(default=-1, init=False, repr=False, compare=False)
+
+    def _derived(self, key: str, make: Any) -> Any:
+        """``make()``, once per version of the workshop (every change bumps it)."""
+        if self._memo_version != self.version:
+            self._memo.clear()
+            self._memo_version = self.version
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     @classmethod
     def create(
@@ -339,10 +355,14 @@ class Workshop:
 
     def pairs(self) -> list[list[str]]:
         """Pairs within each group, in joining order; an odd one out makes a trio."""
-        out: list[list[str]] = []
+        result: list[list[str]] = self._derived("pairs", self._make_pairs)
+        return result
+
+    def _make_pairs(self) -> list[list[str]]:
         by_group: dict[int, list[Participant]] = {}
         for p in self.participants.values():
             by_group.setdefault(p.group, []).append(p)
+        out: list[list[str]] = []
         for g in range(1, self.groups + 1):
             ids = [p.id for p in sorted(by_group.get(g, []), key=lambda p: (p.joined, p.id))]
             chunk = [ids[i : i + 2] for i in range(0, len(ids), 2)]
@@ -353,10 +373,11 @@ class Workshop:
         return out
 
     def partners(self, participant: str) -> list[str]:
-        for pair in self.pairs():
-            if participant in pair:
-                return [p for p in pair if p != participant]
-        return []
+        table: dict[str, list[str]] = self._derived(
+            "partners",
+            lambda: {p: [q for q in pair if q != p] for pair in self.pairs() for p in pair},
+        )
+        return table.get(participant, [])
 
     def board_access(self, role: Role, participant: str | None, board: str) -> Access:
         """What ``role`` (and ``participant``, for that role) may do on ``board`` now.
@@ -403,10 +424,33 @@ class Workshop:
         raise AssertionError(who.role)  # pragma: no cover
 
     def accesses(self, role: Role, participant: str | None) -> dict[str, Access]:
-        """The boards ``role`` may read, each with READ or WRITE (in :meth:`boards` order)."""
+        """The boards ``role`` may read, each with READ or WRITE (in :meth:`boards` order).
+
+        For the facilitator and the viewer worked out once per version; for a participant
+        from the few boards that may concern it (its group's and its own of every round,
+        its partners', the spotlight), so a change costs one pass, not one per person.
+        Callers must not change the dict they get.
+        """
         who = self._who(role, participant)
+        if role != Role.PARTICIPANT:
+            table: dict[str, Access] = self._derived(
+                f"access:{role}",
+                lambda: {b: a for b in self.boards() if (a := self._access(who, b)) != Access.NONE},
+            )
+            return table
+        p = who.participant
+        if p is None:
+            return {}
+        order: dict[str, int] = self._derived(
+            "order", lambda: {b: i for i, b in enumerate(self.boards())}
+        )
+        near = {self._board(key, f"g{p.group}") for key in self.layout.rounds}
+        near |= {self._board(key, f"p{p.id}") for key in self.layout.rounds}
+        near |= {self.personal_board(q) for q in who.partners}
+        if self.session.spotlight is not None:
+            near.add(self.session.spotlight)
         out: dict[str, Access] = {}
-        for b in self.boards():
+        for b in sorted((b for b in near if b in order), key=order.__getitem__):
             access = self._access(who, b)
             if access != Access.NONE:
                 out[b] = access
@@ -446,7 +490,10 @@ class Workshop:
         if len(nickname) > MAX_NICKNAME:
             raise TooLarge(f"nickname: at most {MAX_NICKNAME} characters")
         if len(self.participants) >= MAX_PARTICIPANTS:
-            raise Conflict(f"this workshop is full ({MAX_PARTICIPANTS} participants)")
+            raise Conflict(
+                f"this workshop is full ({MAX_PARTICIPANTS} participants in {MAX_GROUPS} "
+                f"groups of {GROUP_SIZE})"
+            )
         if group is None:
             group = self._emptiest_group()
         else:
@@ -455,6 +502,25 @@ class Workshop:
         self.participants[p.id] = p
         self.version += 1
         return p
+
+    def remove(self, participant: str) -> Participant:
+        """The facilitator removes a participant: its token stops working at once (the
+        hub checks it against this record). What it drew stays with the workshop."""
+        p = self.participants.pop(participant, None)
+        if p is None:
+            raise NotFound(f"no participant {participant!r} in this workshop")
+        self.session.revealed = [b for b in self.session.revealed if b != self.personal_board(p.id)]
+        if self.session.spotlight == self.personal_board(p.id):
+            self.session.spotlight = None
+        self.version += 1
+        return p
+
+    def revoke_tokens(self) -> int:
+        """Make every facilitator and viewer token issued so far invalid; the new
+        generation to put into new ones."""
+        self.token_generation += 1
+        self.version += 1
+        return self.token_generation
 
     def move(self, participant: str, group: Any) -> Participant:
         """The facilitator moves a participant to another group."""
@@ -475,11 +541,10 @@ class Workshop:
         for p in self.participants.values():
             sizes[p.group] = sizes.get(p.group, 0) + 1
         # Fill groups one after another, so that groups of four form as people arrive.
+        # (With fewer than MAX_PARTICIPANTS people, MAX_GROUPS groups always have a seat.)
         for g in sorted(sizes):
             if sizes[g] < GROUP_SIZE:
                 return g
-        if self.groups >= MAX_GROUPS:
-            raise Conflict(f"every group is full ({MAX_GROUPS} groups of {GROUP_SIZE})")
         self.groups += 1
         return self.groups
 
@@ -497,6 +562,7 @@ class Workshop:
             "participants": [p.to_dict() for p in self.participants.values()],
             "session": self.session.to_dict(),
             "version": self.version,
+            "token_generation": self.token_generation,
         }
 
     @classmethod
@@ -512,11 +578,18 @@ class Workshop:
             participants={p["id"]: Participant(**p) for p in d["participants"]},
             session=Session.from_dict(d["session"]),
             version=d["version"],
+            token_generation=d.get("token_generation", 0),
         )
 
     def public(self) -> dict[str, Any]:
-        """What every member of the workshop may see (no tokens, no secrets)."""
+        """What every member of the workshop may see (no tokens, no secrets); one dict
+        per version, shared: copy it before changing it."""
+        shared: dict[str, Any] = self._derived("public", self._make_public)
+        return shared
+
+    def _make_public(self) -> dict[str, Any]:
         d = self.to_dict()
+        del d["token_generation"]
         d["boards"] = self.boards()
         d["group_boards"] = self.group_boards()
         d["current_boards"] = self.current_boards()
@@ -524,15 +597,17 @@ class Workshop:
         d["pairs"] = self.pairs()
         return d
 
-    def view(self, role: Role, participant: str | None) -> dict[str, Any]:
-        """The workshop as one member sees it: public state plus their boards."""
-        d = self.public()
+    def you(self, role: Role, participant: str | None) -> dict[str, Any]:
+        """The part of the workshop's state that is one member's own: their boards."""
         access = self.accesses(role, participant)
-        d["you"] = {
+        return {
             "role": role.value,
             "participant": participant,
             "board": self.current_board(participant) if participant else None,
             "readable": list(access),
             "writable": [b for b, a in access.items() if a == Access.WRITE],
         }
-        return d
+
+    def view(self, role: Role, participant: str | None) -> dict[str, Any]:
+        """The workshop as one member sees it: public state plus their boards."""
+        return {**self.public(), "you": self.you(role, participant)}

@@ -51,7 +51,7 @@ MESSAGES: list[tuple[str, str, Any]] = [
             "ops": [
                 ["a1", "actor", "label", "Jongerenwerker", 1, A],
                 ["a1", "actor", "pos", [10.5, -3], 2, A],
-                ["a1", "actor", "roles", ["schakel", "mover"], 3, A],
+                ["a1", "actor", "role_schakel", True, 3, A],
                 ["r1", "relation", "source", "a1", 4, A],
                 ["i1", "ink", "points", [0, 0, 0.5, 1.25, 2, 1], 5, A],
                 ["meta", "meta", "issue", "Azc in de wijk", 6, A],
@@ -107,15 +107,32 @@ MESSAGES: list[tuple[str, str, Any]] = [
         {"t": "ops", "board": "b", "ref": 1, "ops": [["x", "actor", "label", "x" * 121, 1, A]]},
     ),
     (
-        "bad-repeated-role",
+        "bad-roles-list",
         "client",
         {
             "t": "ops",
             "board": "b",
             "ref": 1,
-            "ops": [["x", "actor", "roles", ["mover", "mover"], 1, A]],
+            "ops": [["x", "actor", "roles", ["mover"], 1, A]],
         },
     ),
+    (
+        "bad-role-value",
+        "client",
+        {"t": "ops", "board": "b", "ref": 1, "ops": [["x", "actor", "role_mover", 1, 1, A]]},
+    ),
+    (
+        "bad-id-newline",
+        "client",
+        {"t": "ops", "board": "b", "ref": 1, "ops": [["nl-1\n", "actor", "label", "x", 1, A]]},
+    ),
+    ("bad-board-newline", "client", {"t": "unsubscribe", "board": "w1:g1\n"}),
+    (
+        "bad-presence-colour",
+        "client",
+        {"t": "presence", "board": "w1:g1", "data": {"colour": "red"}},
+    ),
+    ("bad-bin-key", "client", {"t": "ping", b"n": 1}),
     (
         "bad-meta-id",
         "client",
@@ -310,6 +327,26 @@ MERGE: list[tuple[str, str, list[list[Any]]]] = [
             _op("n1", "note", "text", "y", 2, A),
             _op("r1", "relation", "source", "a1", 3, A),
             _op("r1", "relation", "target", "n1", 4, A),
+        ],
+    ),
+    (
+        "roles-are-registers",
+        "two people toggle different roles of one actor at once: both toggles survive",
+        [
+            _op("a1", "actor", "label", "Imam", 1, A),
+            _op("a1", "actor", "role_pusher", True, 5, A),
+            _op("a1", "actor", "role_schakel", True, 5, B),
+            _op("a1", "actor", "role_mover", False, 6, B),
+        ],
+    ),
+    (
+        "stored-roles-list",
+        "a roles list stored before each role had its own register: one register per role "
+        "with its clock; a later toggle wins",
+        [
+            _op("a1", "actor", "label", "x", 1, A),
+            _op("a1", "actor", "roles", ["pusher", "mover"], 2, A),
+            _op("a1", "actor", "role_mover", False, 3, B),
         ],
     ),
     (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,14 +40,15 @@ async def open_stores(
     """A factory of started stores of ``kind`` on one location; all closed at the end."""
     opened: list[Store] = []
 
-    async def make(retention_s: float = 3600.0) -> Store:
+    async def make(retention_s: float = 3600.0, **options: Any) -> Store:
+        """``options``: what every store takes besides (``limits``, ``log_keep_bytes``)."""
         store: Store
         if kind == "embedded-memory":
-            store = EmbeddedStore(None, retention_s=retention_s)
+            store = EmbeddedStore(None, retention_s=retention_s, **options)
         elif kind == "embedded-file":
-            store = EmbeddedStore(tmp_path, retention_s=retention_s)
+            store = EmbeddedStore(tmp_path, retention_s=retention_s, **options)
         elif kind.startswith("redis"):
-            store = RedisStore(redis_url, retention_s=retention_s)
+            store = RedisStore(redis_url, retention_s=retention_s, **options)
         else:  # pragma: no cover
             raise AssertionError(kind)
         await store.start()

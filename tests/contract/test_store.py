@@ -7,10 +7,11 @@ import time
 
 import pytest
 
-from schakel.stores.base import Batch, Store
+from schakel.stores.base import Batch, BoardLimits, Store
 from schakel_core.document import Document
-from schakel_core.errors import Conflict, NotFound
+from schakel_core.errors import Conflict, InvalidOp, NotFound, TooLarge
 from schakel_core.ops import Op
+from schakel_core.schema import MAX_COUNTER, MAX_COUNTER_JUMP
 from schakel_core.workshop import Workshop
 
 from .conftest import StoreFactory
@@ -212,3 +213,93 @@ async def test_history_survives_a_restart(make_durable_store: StoreFactory) -> N
     await first.close()
     second = await make_durable_store()
     assert await second.history(ws.id) == [b"round 1"]
+
+
+# ------------------------------------------------------------ what a board may hold
+
+
+async def test_a_board_over_its_limits_refuses_the_batch_and_no_other(
+    make_store: StoreFactory,
+) -> None:
+    limits = BoardLimits(objects=3, state_bytes=2000, object_bytes=700)
+    store = await make_store(limits=limits)
+    await store.apply([Batch(B1, [op("a1", "label", "x", 1), op("a2", "label", "y", 2)])])
+    results = await store.apply(
+        [
+            Batch(B1, [op("a3", "label", "z", 3), op("a4", "label", "one too many", 4)]),
+            Batch(B2, [op("a1", "label", "another board is unharmed", 5)]),
+            Batch(B1, [op("i1", "points", [0.5] * 90, 6, typ="ink")]),  # > 700 bytes
+            Batch(B1, [op("a3", "label", "fits", 7)]),
+        ]
+    )
+    assert isinstance(results[0].error, TooLarge)
+    assert "maxBoardObjects" in results[0].error.reason and "3" in results[0].error.reason
+    assert (results[1].error, results[1].seq) == (None, 1)
+    assert isinstance(results[2].error, TooLarge)
+    assert "maxObjectBytes" in results[2].error.reason
+    assert (results[3].error, results[3].seq) == (None, 3)
+    assert set(Document((await store.load(B1, 0)).ops).visible()) == {"a1", "a2", "a3"}
+    # Bytes of the whole board: three objects of ~600 bytes fit in 2000, a bigger fourth
+    # value does not; making a value smaller always does.
+    big = [op(f"a{i}", "note", "n" * 560, 10 + i) for i in (1, 2, 3)]
+    [r] = await store.apply([Batch(B1, big)])
+    assert r.error is None
+    [r] = await store.apply([Batch(B1, [op("a1", "note", "n" * 800, 20)])])
+    assert isinstance(r.error, TooLarge) and "maxBoardBytes" in r.error.reason
+    [r] = await store.apply([Batch(B1, [op("a1", "note", "short", 21)])])
+    assert r.error is None and len(r.stored) == 1
+
+
+async def test_a_counter_that_jumps_too_far_is_refused(store: Store) -> None:
+    await store.apply([Batch(B1, [op("a1", "label", "x", 5)])])
+    [r] = await store.apply([Batch(B1, [op("a1", "label", "y", MAX_COUNTER)], seen=0)])
+    assert isinstance(r.error, InvalidOp) and "above the highest counter" in r.error.reason
+    assert r.stored == []
+    # Within the bound of the board, or of what the writer has seen elsewhere: fine.
+    [r] = await store.apply([Batch(B1, [op("a1", "label", "y", 5 + MAX_COUNTER_JUMP)], seen=0)])
+    assert r.error is None
+    far = 9 * MAX_COUNTER_JUMP
+    [r] = await store.apply([Batch(B2, [op("a1", "label", "y", far)], seen=far - 10)])
+    assert r.error is None
+    # Honest writers still write after a refused jump: the board is not frozen.
+    [r] = await store.apply([Batch(B1, [op("a1", "label", "z", 6 + MAX_COUNTER_JUMP)], seen=0)])
+    assert (r.error, len(r.stored)) == (None, 1)
+
+
+async def test_a_clock_reused_after_it_lost_its_register_changes_nothing(store: Store) -> None:
+    """The rule (PROTOCOL.md, The merge rule): a clock reused for another value is
+    refused while the register holds it; once a higher clock won the register, such an
+    op just loses, is not stored and reaches no replica."""
+    await store.apply([Batch(B1, [op("a1", "label", "first", 1)])])
+    [r] = await store.apply([Batch(B1, [op("a1", "label", "other", 1)])])
+    assert isinstance(r.error, Conflict)
+    await store.apply([Batch(B1, [op("a1", "label", "newer", 2, "c2")])])
+    [r] = await store.apply([Batch(B1, [op("a1", "label", "other", 1)])])
+    assert (r.error, r.stored, r.seq) == (None, [], 2)
+    assert Document((await store.load(B1, 0)).ops).get("a1") == {"label": "newer"}
+
+
+async def test_the_log_is_bounded_by_bytes_too(make_store: StoreFactory) -> None:
+    store = await make_store(log_keep_bytes=20_000)
+    strokes = [op("i1", "points", [c + 0.5] * 600, c, typ="ink") for c in range(1, 21)]
+    for s in strokes:  # each ~5.4 kB: the log keeps the last three or four
+        await store.apply([Batch(B1, [s])])
+    assert (await store.load(B1, 18)).ops == strokes[18:]
+    old = await store.load(B1, 5)
+    assert (old.seq, old.full) == (20, True)
+    assert Document(old.ops).get("i1") == {"points": strokes[-1].value}
+
+
+async def test_a_deleted_workshop_takes_no_batch_still_in_flight(store: Store) -> None:
+    ws = Workshop.create("Gone for good", 2, now=time.time())
+    await store.create_workshop(ws)
+    board = ws.group_board(1)
+    await store.apply([Batch(board, [op("a1", "label", "secret", 1)])])
+    await store.delete_workshop(ws.id)
+    late = await store.apply(
+        [Batch(board, [op("a2", "label", "in flight", 2)]), Batch(B1, [op("b", "label", "x", 1)])]
+    )
+    assert isinstance(late[0].error, NotFound)
+    assert late[1].error is None  # other workshops go on
+    loaded = await store.load(board, 0)
+    assert (loaded.seq, loaded.ops) == (0, [])

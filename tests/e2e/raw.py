@@ -32,11 +32,15 @@ class Raw:
         self.client = client
         self.welcome: m.Welcome | None = None
         self.counter = 0
+        self.sync_frames = 0  # frames of the last sync
         self._ref = 0
 
     @classmethod
-    async def open(cls, url: str, client: str = "raw", *, rcvbuf: int = 0) -> Raw:
-        """Connect; ``rcvbuf`` shrinks the socket's receive buffer (tests of slow readers)."""
+    async def open(
+        cls, url: str, client: str = "raw", *, rcvbuf: int = 0, deflate: bool = True
+    ) -> Raw:
+        """Connect; ``rcvbuf`` shrinks the socket's receive buffer (tests of slow readers);
+        ``deflate=False`` offers no compression (for bulk incompressible data)."""
         sock = None
         if rcvbuf:
             host, port = urlsplit(url).hostname, urlsplit(url).port
@@ -44,15 +48,25 @@ class Raw:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.setblocking(False)
             await asyncio.get_running_loop().sock_connect(sock, (host, port))
-        ws = await connect(url, max_size=None, open_timeout=TIMEOUT, sock=sock)
+        compression = "deflate" if deflate else None
+        ws = await connect(
+            url, max_size=None, open_timeout=TIMEOUT, sock=sock, compression=compression
+        )
         return cls(ws, client)
 
     @classmethod
     async def hello(
-        cls, url: str, token: str, client: str = "raw", name: str = "", *, rcvbuf: int = 0
+        cls,
+        url: str,
+        token: str,
+        client: str = "raw",
+        name: str = "",
+        *,
+        rcvbuf: int = 0,
+        deflate: bool = True,
     ) -> Raw:
         """Connect and say hello; returns once ``welcome`` (and the workshop view) came."""
-        raw = await cls.open(url, client, rcvbuf=rcvbuf)
+        raw = await cls.open(url, client, rcvbuf=rcvbuf, deflate=deflate)
         await raw.send(m.Hello(token, client, name))
         raw.welcome = await raw.expect(m.Welcome)
         await raw.expect(m.WorkshopEvent)
@@ -116,11 +130,18 @@ class Raw:
                 skipped.append(msg)
 
     async def subscribe(self, board: str, since: int = 0, ref: int | None = None) -> m.Sync:
-        """Subscribe; returns the sync (workshop views that come first are skipped)."""
+        """Subscribe; returns the sync, its frames joined into one (workshop views that
+        come first are skipped)."""
         await self.send(m.Subscribe(board, since, ref))
-        sync, skipped = await self.until(m.Sync)
-        assert all(isinstance(s, m.WorkshopEvent) for s in skipped), skipped
-        return sync
+        ops: list[Op] = []
+        self.sync_frames = 0
+        while True:
+            sync, skipped = await self.until(m.Sync)
+            assert all(isinstance(s, m.WorkshopEvent) for s in skipped), skipped
+            ops += sync.ops
+            self.sync_frames += 1
+            if not sync.more:
+                return m.Sync(sync.board, sync.seq, sync.full, ops, sync.ref)
 
     async def quiet(self) -> None:
         """Assert that nothing is waiting: a ping now is answered by the very next frame."""

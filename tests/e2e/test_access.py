@@ -75,11 +75,19 @@ async def make_world(hub: Hub) -> World:
         )
         assert r.status_code == 200, r.text
     other = await create_workshop(hub.http, groups=1, title="Another")
+    # A facilitator's key lasts as long as the workshop (72 h); a participant's 24 h.
     a_day_ago = int(time.time()) - 86_401
-    with mock.patch.object(TimestampSigner, "get_timestamp", return_value=a_day_ago):
+    after_the_workshop = int(time.time()) - 72 * 3600 - 1
+    with mock.patch.object(TimestampSigner, "get_timestamp", return_value=after_the_workshop):
         expired = Tokens(TEST_SECRET, 3600).issue(Claims(wid, Role.FACILITATOR))
+    with mock.patch.object(TimestampSigner, "get_timestamp", return_value=a_day_ago):
+        day_old_key = Tokens(TEST_SECRET, 3600).issue(Claims(wid, Role.FACILITATOR))
+        day_old_pass = Tokens(TEST_SECRET, 3600).issue(Claims(wid, Role.PARTICIPANT, "p"))
     with pytest.raises(AuthFailed, match="expired"):
         hub.service.tokens.verify(expired)
+    assert hub.service.tokens.verify(day_old_key).role == Role.FACILITATOR
+    with pytest.raises(AuthFailed, match="expired"):
+        hub.service.tokens.verify(day_old_pass)
     forged = Tokens("a-different-secret-of-another-hub", 3600).issue(Claims(wid, Role.FACILITATOR))
     good = ws["facilitator_token"]
     tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")

@@ -103,3 +103,34 @@ async def test_restart_keeps_every_acknowledged_op(tmp_path: Path, how: str) -> 
             assert (sync.full, sync.seq, sync.ops) == (False, state["seq"], [])
     finally:
         await asyncio.to_thread(proc.kill)
+
+
+async def test_a_hub_acknowledges_what_it_stores_while_it_stops(tmp_path: Path) -> None:
+    """A batch still waiting for its tick when the hub is asked to stop is stored, and
+    its sender hears so before the socket closes (1012): stored exactly when acked."""
+    proc = HubProcess(tmp_path / "data", env={"SCHAKEL_TICK_MS": "3000"})
+    await asyncio.to_thread(proc.start)
+    try:
+        ws = await create_workshop(proc.http, groups=1)
+        p = await join(proc.http, ws["join_code"], "Ann")
+        raw = await Raw.hello(proc.ws, p["token"], "ann")
+        await raw.subscribe(p["board"])
+        ref = await raw.send_ops(p["board"], [raw.op("late", "actor", "label", "in flight")])
+        await raw.send(m.Ping(1))
+        await raw.until(m.Pong)  # the hub has taken the batch; it waits for its tick
+        assert proc.proc is not None
+        proc.proc.send_signal(signal.SIGTERM)
+        code, frames = await raw.closed(timeout=20)
+        assert code == 1012, frames
+        acks = [f for f in frames if isinstance(f, m.Ack)]
+        assert [(a.ref, a.applied) for a in acks] == [(ref, 1)]
+        await asyncio.to_thread(proc.proc.wait, 20)
+    finally:
+        await asyncio.to_thread(proc.kill)
+    again = HubProcess(tmp_path / "data")
+    await asyncio.to_thread(again.start)
+    try:
+        state = await board_state(again.http, p["board"], ws["facilitator_token"])
+        assert state["objects"]["late"]["label"] == "in flight"
+    finally:
+        await asyncio.to_thread(again.kill)

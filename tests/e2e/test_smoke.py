@@ -24,7 +24,7 @@ async def test_two_participants_converge(hub: Hub) -> None:
         assert set(ra.view()) == {"a1", "a2"}
     async with httpx.AsyncClient(base_url=hub.http) as http:
         r = await http.get("/healthz")
-        assert r.json() == {"status": "ok", "store": "embedded"}
+        assert r.json() == {"status": "ok", "store": "embedded", "boards_in_memory": 1}
 
 
 async def test_a_board_larger_than_a_client_frame_still_syncs(hub: Hub) -> None:

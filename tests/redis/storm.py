@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from websockets.exceptions import ConnectionClosed
 
 from schakel_core import messages as m
-from schakel_core.workshop import GROUP_SIZE, MAX_GROUPS
+from schakel_core.workshop import MAX_PARTICIPANTS
 from tests.e2e.raw import Raw
 from tests.support.redis_server import RedisServer
 from tests.support.server import create_workshop
@@ -47,45 +47,28 @@ class Outcome:
     close: int | None = None
 
 
-async def seats(http: str, workshops: int, participants: int) -> list[Seat]:
-    """``participants`` people joined, spread evenly over ``workshops`` new workshops.
-
-    Joining fills groups of four, at most ``MAX_GROUPS`` of them; for more people the
-    facilitator first moves the second half of the groups into the first half, which
-    makes room for another ``GROUP_SIZE * MAX_GROUPS / 2`` (300 fit in 50 groups of six).
-    """
+async def seats(http: str, workshops: int, devices: int) -> list[Seat]:
+    """``devices`` connections of people spread evenly over ``workshops`` new workshops.
+    Joining fills groups of four; a workshop holds ``MAX_PARTICIPANTS`` people, so past
+    that the same people come in on a second device (a tablet and a laptop), as when a
+    whole room reconnects."""
     made = [await create_workshop(http, groups=1) for _ in range(workshops)]
     joined: list[list[dict[str, Any]]] = [[] for _ in made]
+    per = [devices // workshops + (1 if w < devices % workshops else 0) for w in range(workshops)]
     async with httpx.AsyncClient(base_url=http, timeout=30) as client:
-
-        async def join(w: int) -> None:
-            code = made[w]["join_code"]
-            r = await client.post("/api/join", json={"code": code, "nickname": "p"})
-            r.raise_for_status()
-            joined[w].append(r.json())
-
-        async def merge_groups(w: int) -> None:
-            info, half = made[w], MAX_GROUPS // 2
-            auth = {"authorization": f"Bearer {info['facilitator_token']}"}
-            for p in joined[w]:
-                group = p["participant"]["group"]
-                if group > half:
-                    pid = p["participant"]["id"]
-                    path = f"/api/workshops/{info['workshop']['id']}/participants/{pid}"
-                    r = await client.post(path, json={"group": group - half}, headers=auth)
-                    r.raise_for_status()
-                    p["board"] = f"{info['workshop']['id']}:g{group - half}"
-
-        for i in range(participants):
-            w = i % workshops
-            if len(joined[w]) == GROUP_SIZE * MAX_GROUPS:
-                await merge_groups(w)
-            await join(w)
-    return [
-        Seat(p["token"], p["board"], made[w]["workshop"]["id"])
-        for w in range(workshops)
-        for p in joined[w]
-    ]
+        for w, n in enumerate(per):
+            for _ in range(min(n, MAX_PARTICIPANTS)):
+                r = await client.post(
+                    "/api/join", json={"code": made[w]["join_code"], "nickname": "p"}
+                )
+                r.raise_for_status()
+                joined[w].append(r.json())
+    out = []
+    for w, n in enumerate(per):
+        for i in range(n):
+            p = joined[w][i % len(joined[w])]  # past the cap: the same person, another device
+            out.append(Seat(p["token"], p["board"], made[w]["workshop"]["id"]))
+    return out
 
 
 async def _hello_and_subscribe(raw: Raw, seat: Seat, start: asyncio.Event) -> Outcome:

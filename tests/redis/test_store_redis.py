@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,13 +16,15 @@ from schakel.stores.base import Batch, Loaded
 from schakel.stores.redis import RedisStore
 from schakel.stores.redis_layout import (
     board_channel,
+    board_gone_key,
     board_keys,
     join_code_key,
     workshop_boards_key,
     workshop_key,
 )
+from schakel_core import codec
 from schakel_core.document import Document
-from schakel_core.errors import StoreUnavailable
+from schakel_core.errors import NotFound, StoreUnavailable
 from schakel_core.ops import Op
 from schakel_core.schema import MAX_COUNTER
 from schakel_core.workshop import Workshop
@@ -132,7 +135,15 @@ async def test_keys_of_a_board_share_one_slot_and_expire(
         for key in r.keys("*"):
             assert abs(r.pexpiretime(key) - deadline_ms) < 2000, key  # the workshop's end
         await store.delete_workshop(ws.id)
-        assert r.keys("*") == []
+        # Only the markers that refuse a batch still in flight remain: no content, and
+        # they end with the workshop.
+        gone = sorted(board_gone_key(b) for b in {*ws.boards(), board})
+        assert sorted(k.decode() for k in r.keys("*")) == gone
+        for key in gone:
+            assert r.get(key) == b"1"
+            assert abs(r.pexpiretime(key) - deadline_ms) < 2000, key
+    [late] = await store.apply([Batch(board, [op("a2", "y", 2)])])
+    assert isinstance(late.error, NotFound)
 
 
 async def test_feed_crosses_stores_in_order_and_presence_too(make: MakeStore) -> None:
@@ -229,3 +240,58 @@ async def test_a_password_in_the_url(tmp_path: Path) -> None:
             await store.close()
     finally:
         server.stop()
+
+
+async def test_boards_stored_with_roles_lists_are_migrated(
+    make: MakeStore, redis_srv: RedisServer
+) -> None:
+    """Before each role had its own register, an actor's roles were one ``roles`` list:
+    the first merge into such a board turns it into one register per role."""
+    state, types = board_keys(BOARD)[:2]
+    legacy = Op("a1", "actor", "roles", ["pusher", "schakel"], 4, "old")
+    newer = Op("a1", "actor", "role_schakel", False, 5, "new")  # already toggled since
+    with redis_srv.client() as r:
+        r.hset(state, "a1\0label", codec.pack(["a1", "actor", "label", "Imam", 1, "old"]))
+        r.hset(state, "a1\0roles", codec.pack(legacy.to_wire()))
+        r.hset(state, "a1\0role_schakel", codec.pack(newer.to_wire()))
+        r.hset(types, "a1", "actor")
+        r.set(board_keys(BOARD)[2], 3)
+    store = await make()
+    before = Document((await store.load(BOARD, 0)).ops)  # read as is: replicas migrate
+    assert before.visible()["a1"]["roles"] == ["pusher"]
+    [res] = await store.apply([Batch(BOARD, [op("a2", "x", 6)])])
+    assert res.error is None
+    after = await store.load(BOARD, 0)
+    assert all(o.field != "roles" for o in after.ops)
+    assert Document(after.ops).state()["a1"] == before.state()["a1"]
+    with redis_srv.client() as r:
+        assert r.hget(state, "a1\0roles") is None
+        assert int(r.hget(board_keys(BOARD)[4], "clock")) == 6
+
+
+async def test_a_feed_that_fails_is_heard_at_warning_not_flooded(
+    make: MakeStore, redis_srv: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await make()
+    Feed(store)
+    await watch(store, BOARD)
+    caplog.set_level(logging.WARNING, logger="schakel.stores.redis")
+    redis_srv.stop()
+    deadline = time.monotonic() + 10
+    while store.feed_failures.counts["unavailable"] < 5:  # it retries, with back-off
+        assert time.monotonic() < deadline, store.feed_failures.counts
+        await asyncio.sleep(0.05)
+    lines = [r for r in caplog.records if "redis feed failure" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelno == logging.WARNING  # heard, once
+    assert "(unavailable)" in lines[0].getMessage()
+    redis_srv.start()
+
+
+async def test_per_board_maps_do_not_grow_for_the_hubs_life(make: MakeStore) -> None:
+    store = await make()
+    boards = [f"w0000001:g{i}" for i in range(1, 41)]
+    await store.apply([Batch(b, [op("a1", "x", 1)]) for b in boards])
+    assert len(store._indexed) == 40
+    store.watch(boards[0])
+    await store.housekeep()
+    assert store._indexed == {boards[0]}  # only boards someone here follows

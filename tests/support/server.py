@@ -26,9 +26,16 @@ from starlette.datastructures import Secret
 
 from schakel.app import create_app
 from schakel.config import Settings
+from schakel.serving import SchakelServer
 from schakel_core import schema
 
 TEST_SECRET = "test-secret-not-for-production-000"
+
+# Run argv[2:] with RLIMIT_FSIZE = argv[1] bytes.
+_LIMIT_FILE_SIZE = (
+    "import os, resource, sys; n = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); os.execv(sys.argv[2], sys.argv[2:])"
+)
 
 
 def free_port() -> int:
@@ -86,7 +93,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
         ws_max_size=schema.MAX_FRAME_BYTES,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = SchakelServer(config, app)
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -110,12 +117,18 @@ class HubProcess(_OnLoopback):
     env: Mapping[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    max_file_bytes: int = 0  # RLIMIT_FSIZE of the process: no file it writes grows past it
 
     def start(self, timeout: float = 20) -> HubProcess:
         args = [sys.executable, "-m", "schakel", "serve", "--port", str(self.port)]
         args += ["--data-dir", str(self.data_dir), "--log-level", "warning"]
         if self.redis_url:
             args += ["--redis-url", self.redis_url]
+        if self.max_file_bytes:
+            # The kernel refuses every write past the limit (EFBIG), as a full disk would
+            # (ENOSPC); Python ignores SIGXFSZ, so the hub lives on and sees the error.
+            # The limit ends with the process: nothing to clean up.
+            args = [sys.executable, "-c", _LIMIT_FILE_SIZE, str(self.max_file_bytes), *args]
         env = {**os.environ, "SCHAKEL_SECRET": TEST_SECRET, **self.env}
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / f"hub-{self.port}.log"
@@ -157,6 +170,19 @@ ONE_GROUP_ROUND: list[dict[str, Any]] = [
     {
         "title": "Actorenkaart",
         "parts": [{"title": "Groepjes van 4", "minutes": 30, "mode": "group"}],
+        "questions": [],
+    }
+]
+
+
+# One round of two parts (groups, then the plenary): a programme to move on in.
+TWO_PARTS: list[dict[str, Any]] = [
+    {
+        "title": "Actorenkaart",
+        "parts": [
+            {"title": "Groepjes van 4", "minutes": 30, "mode": "group"},
+            {"title": "Plenair", "minutes": 10, "mode": "plenary"},
+        ],
         "questions": [],
     }
 ]

@@ -20,7 +20,9 @@ FIELD_VALUES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "stance": st.sampled_from(["pole_a", "pole_b", "middle", "unknown"]),
         "influence": st.integers(0, 5),
         "pos": st.lists(st.integers(-500, 500), min_size=2, max_size=2),
-        "roles": st.lists(st.sampled_from(["pusher", "joiner", "schakel"]), unique=True),
+        "role_pusher": st.booleans(),
+        "role_joiner": st.booleans(),
+        "role_schakel": st.booleans(),
         "deleted": st.booleans(),
     },
     "relation": {

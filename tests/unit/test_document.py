@@ -114,3 +114,80 @@ def test_state_ops_len_eq_repr() -> None:
     other = Document()
     other.merge(d)
     assert other == d
+
+
+# ------------------------------------------------------------------ roles
+
+
+def test_concurrent_toggles_of_different_roles_both_survive() -> None:
+    base = op("a1", "label", "Imam", 1)
+    ann = op("a1", "role_pusher", True, 5, "ann")  # Ann and Bo toggle at the same moment,
+    bo = op("a1", "role_schakel", True, 5, "bo")  # each from the same state
+    for order in ([base, ann, bo], [bo, base, ann], [ann, bo, base]):
+        d = Document(order)
+        assert d.visible()["a1"]["roles"] == ["pusher", "schakel"]
+    off = op("a1", "role_pusher", False, 6, "bo")
+    d = Document([base, ann, bo, off])
+    assert d.visible()["a1"] == {"type": "actor", "label": "Imam", "roles": ["schakel"]}
+    assert d.get("a1") == {"label": "Imam", "role_pusher": False, "role_schakel": True}
+
+
+def test_an_actor_without_role_registers_has_no_roles_key() -> None:
+    assert "roles" not in Document([op("a1", "label", "x", 1)]).visible()["a1"]
+
+
+def test_a_stored_roles_op_is_applied_as_one_register_per_role() -> None:
+    """Boards stored before each role had its own register hold ``roles`` lists."""
+    legacy = op("a1", "roles", ["mover", "pusher"], 3, "old")
+    d = Document([op("a1", "label", "x", 1), legacy])
+    assert d.visible()["a1"]["roles"] == ["pusher", "mover"]
+    assert d.state()["a1"]["fields"]["role_mover"] == [True, 3, "old"]
+    assert d.state()["a1"]["fields"]["role_joiner"] == [False, 3, "old"]
+    assert "roles" not in d.fields["a1"]
+    # A newer toggle beats the old list; an older one loses to it, in any order.
+    newer, older = op("a1", "role_mover", False, 4, "new"), op("a1", "role_joiner", True, 2, "x")
+    for order in ([legacy, newer, older], [older, newer, legacy]):
+        assert Document(order).visible()["a1"]["roles"] == ["pusher"]
+    # Its clock is reused per role: the same list again changes nothing, another conflicts.
+    assert not d.apply(legacy)
+    with pytest.raises(Conflict):
+        d.apply(op("a1", "roles", ["joiner"], 3, "old"))
+    assert [o.field for o in d.ops()].count("roles") == 0
+
+
+# ------------------------------------------------------------- counters
+
+
+def test_a_counter_may_not_jump_far_above_the_board() -> None:
+    from schakel_core.errors import InvalidOp
+    from schakel_core.schema import MAX_COUNTER, MAX_COUNTER_JUMP
+
+    d = Document([op("a1", "label", "x", 10)])
+    with pytest.raises(InvalidOp, match="above the highest counter"):
+        d.apply_batch([op("a1", "label", "y", MAX_COUNTER)], jump_from=0)
+    assert d.max_counter == 10
+    assert d.apply_batch([op("a1", "label", "y", 10 + MAX_COUNTER_JUMP)], jump_from=0)
+    # What the writer has seen elsewhere counts too (one counter for every board).
+    e = Document()
+    assert e.apply_batch(
+        [op("a1", "label", "y", 5 * MAX_COUNTER_JUMP)], jump_from=4 * MAX_COUNTER_JUMP
+    )
+    # Replicas take what the hub stored, whatever its counter.
+    assert Document([op("a1", "label", "x", MAX_COUNTER)]).max_counter == MAX_COUNTER
+
+
+# -------------------------------------------------------------- journal
+
+
+def test_a_journal_takes_a_merge_back() -> None:
+    from schakel_core.document import Journal
+
+    d = Document([op("a1", "label", "x", 1), op("a1", "stance", "middle", 2)])
+    before = d.state()
+    journal = Journal(d)
+    d.apply_batch([op("a1", "label", "y", 3), op("a2", "label", "new", 4)], journal=journal)
+    d.apply_batch([op("a1", "label", "z", 5), op("a1", "role_mover", True, 6)], journal=journal)
+    assert d.max_counter == 6 and len(d) == 2
+    d.rollback(journal)
+    assert d.state() == before and d.max_counter == 2 and "a2" not in d.types
+    assert journal.changes == []

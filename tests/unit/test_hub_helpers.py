@@ -83,3 +83,18 @@ def test_failures_are_counted_and_logged_once_per_interval(
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 3, messages
     assert "29 more since the last report" in messages[2]
+
+
+async def test_closing_the_hub_cancels_and_awaits_the_workshop_layers_tasks() -> None:
+    from schakel.hub import Hub
+    from schakel.stores.embedded import EmbeddedStore
+
+    store = EmbeddedStore(None)
+    await store.start()
+    hub = Hub(store)
+    forever = asyncio.Event()
+    hub.workshops._spawn(forever.wait())
+    (task,) = hub._tasks
+    await hub.close()
+    assert task.cancelled() and not hub._tasks
+    await store.close()

@@ -80,3 +80,34 @@ def test_the_highest_clock_of_each_field_wins(ops: list[Op]) -> None:
 def test_state_as_ops_rebuilds_the_document(ops: list[Op]) -> None:
     d = doc(ops)
     assert Document(d.ops()) == d
+
+
+@EXAMPLES
+@given(
+    op_lists(),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a1", "a2"]),
+            st.lists(st.sampled_from(["pusher", "joiner", "schakel"]), unique=True),
+            st.integers(1, 5),
+            st.sampled_from(["old1", "old2"]),
+        ),
+        max_size=4,
+        unique_by=lambda t: (t[2], t[3]),
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_stored_roles_lists_merge_with_role_registers_in_any_order(
+    ops: list[Op], legacy: list[tuple[str, list[str], int, str]], rnd: object
+) -> None:
+    """Boards stored before each role had its own register: their ``roles`` ops merge
+    with new per-role ops to one state, whatever the order."""
+    import random
+
+    assert isinstance(rnd, random.Random)
+    old = [Op(i, "actor", "roles", roles, c * 1000 + 7, who) for i, roles, c, who in legacy]
+    everything = ops + old
+    shuffled = list(everything)
+    rnd.shuffle(shuffled)
+    assert doc(shuffled) == doc(everything)
+    assert all(o.field != "roles" for o in doc(everything).ops())

@@ -154,3 +154,41 @@ def test_errors_have_codes_and_repr() -> None:
     assert (exc.code, exc.reason, exc.ref, exc.board) == ("forbidden", "no", 3, "b")
     assert repr(exc) == "Forbidden('no')"
     assert len(set(ERROR_CODES)) == len(ERROR_CODES)
+
+
+def test_a_large_sync_comes_in_frames_that_join_to_the_answer() -> None:
+    ops = [Op(f"a{i}", "actor", "label", "x" * 100, i, "c1") for i in range(1, 41)]
+    packed = [codec.pack(op.to_wire()) for op in ops]
+    frames = list(m.sync_frames("w:g1", 40, True, packed, 7, chunk_bytes=1000))
+    decoded = [m.decode_server(f) for f in frames]
+    assert len(frames) > 1
+    assert all(isinstance(d, m.Sync) for d in decoded)
+    syncs = [d for d in decoded if isinstance(d, m.Sync)]
+    assert [s.more for s in syncs] == [True] * (len(syncs) - 1) + [False]
+    assert {(s.board, s.seq, s.full, s.ref) for s in syncs} == {("w:g1", 40, True, 7)}
+    assert [op for s in syncs for op in s.ops] == ops
+    assert all(len(s.ops) >= 1 for s in syncs)
+    # No ops: one frame; a small answer: one frame, without ``more``.
+    [empty] = m.sync_frames("w:g1", 0, True, [], None)
+    assert m.decode_server(empty) == m.Sync("w:g1", 0, True, [], None)
+    [one] = m.sync_frames("w:g1", 40, False, packed[:3], 2)
+    assert "more" not in codec.unpack(one)
+
+
+def test_sync_more_round_trips() -> None:
+    sync = m.Sync("w:g1", 3, True, [OP], 2, more=True)
+    assert m.encode(sync) == codec.pack({**sync.to_map()})
+    assert m.decode_server(m.encode(sync)) == sync
+    assert "more" not in m.Sync("w:g1", 3, True, [OP], 2).to_map()
+
+
+def test_maps_and_arrays_of_values_packed_before() -> None:
+    parts = {"b": codec.pack([1, 2]), "c": codec.pack({"d": "e"})}
+    assert codec.unpack(codec.pack_map({"t": "x", "a": 1}, parts)) == {
+        "t": "x",
+        "a": 1,
+        "b": [1, 2],
+        "c": {"d": "e"},
+    }
+    assert codec.unpack_value(codec.pack_array([codec.pack(1), codec.pack("two")])) == [1, "two"]
+    assert codec.unpack_value(codec.pack(OP.to_wire())) == list(OP)

@@ -15,6 +15,13 @@ from schakel_core.ops import Op, op_from_wire
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def test_a_roles_list_is_checked_as_one() -> None:
+    assert schema.roles_as_fields(["mover"])["role_mover"] is True
+    for bad in ("pusher", ["hero"], ["mover", "mover"]):
+        with pytest.raises(InvalidOp):
+            schema.roles_as_fields(bad)
+
+
 def test_schema_json_is_up_to_date() -> None:
     on_disk = json.loads((ROOT / "shared" / "schema.json").read_text())
     assert on_disk == schema.to_json(), "run `make schema`"
@@ -26,8 +33,8 @@ def test_schema_json_is_up_to_date() -> None:
         ("actor", "label", ""),
         ("actor", "label", "x" * 120),
         ("actor", "kind", "online_community"),
-        ("actor", "roles", []),
-        ("actor", "roles", ["pusher", "schakel", "mover"]),
+        ("actor", "role_pusher", True),
+        ("actor", "role_bridge_builder", False),
         ("actor", "stance", "pole_b"),
         ("actor", "influence", 0),
         ("actor", "influence", 5),
@@ -58,9 +65,9 @@ def test_valid_values(typ: str, field: str, value: Any) -> None:
         ("actor", "label", 3, InvalidOp),
         ("actor", "label", "x" * 121, TooLarge),
         ("actor", "kind", "alien", InvalidOp),
-        ("actor", "roles", "pusher", InvalidOp),
-        ("actor", "roles", ["hero"], InvalidOp),
-        ("actor", "roles", ["mover", "mover"], InvalidOp),
+        ("actor", "roles", ["pusher"], InvalidOp),  # one register per role now
+        ("actor", "role_pusher", 1, InvalidOp),
+        ("actor", "role_hero", True, InvalidOp),
         ("actor", "influence", 6, InvalidOp),
         ("actor", "influence", True, InvalidOp),
         ("actor", "influence", 2.0, InvalidOp),
@@ -119,7 +126,10 @@ def test_op_clock_and_wire() -> None:
 
 def test_every_field_exports() -> None:
     exported = schema.to_json()
-    assert exported["types"]["actor"]["roles"]["values"] == list(schema.ROLES)
+    assert exported["roles"] == list(schema.ROLES)
+    assert [f for f in exported["types"]["actor"] if f.startswith("role_")] == [
+        schema.ROLE_PREFIX + r for r in schema.ROLES
+    ]
     assert exported["types"]["ink"]["points"]["group"] == 3
     assert exported["types"]["relation"]["source"]["refType"] == "actor"
     assert exported["types"]["actor"]["pos"]["maxAbs"] == schema.MAX_COORD

@@ -80,10 +80,12 @@ def test_join_validates_and_caps() -> None:
     with pytest.raises(InvalidMessage):
         ws.join("Ann", now=1.0, group=2)
     assert ws.join(" Ann ", now=1.0, group=1).name == "Ann"
-    full = make(groups=MAX_GROUPS)
-    for i in range(MAX_GROUPS * GROUP_SIZE):
+    full = make(groups=1)
+    for i in range(MAX_GROUPS * GROUP_SIZE):  # new groups open as people arrive
         full.join(f"p{i}", now=1.0)
-    with pytest.raises(Conflict, match="every group is full"):
+    assert full.groups == MAX_GROUPS
+    assert all(len(full.members(g)) == GROUP_SIZE for g in range(1, MAX_GROUPS + 1))
+    with pytest.raises(Conflict, match=r"full \(200 participants in 50 groups of 4\)"):
         full.join("late", now=1.0)
 
 
@@ -284,3 +286,54 @@ def test_the_templates_speak_the_seed_s_words() -> None:
         assert check_programme(template) == template
         assert [r.get("board") for r in template] == ["intro", "r1", "r2", "r3", "r3"]
     assert len(TEMPLATES["default-en"]) == len(nl)
+
+
+def test_the_largest_workshop_is_what_the_limits_say() -> None:
+    from schakel_core.workshop import MAX_PARTICIPANTS
+
+    assert MAX_PARTICIPANTS == MAX_GROUPS * GROUP_SIZE == 200
+
+
+def test_a_removed_participant_loses_its_boards_and_its_place() -> None:
+    ws = make(groups=1)
+    ann, bo = ws.join("Ann", now=1.0), ws.join("Bo", now=2.0)
+    apply_control(ws, "goto", {"round": 3, "part": 2}, 0)  # a pair part
+    assert ws.partners(ann.id) == [bo.id]
+    apply_control(ws, "reveal", {"board": ws.personal_board(bo.id), "revealed": True}, 0)
+    apply_control(ws, "spotlight", {"board": ws.personal_board(bo.id)}, 0)
+    version = ws.version
+    apply_control(ws, "remove", {"participant": bo.id}, 0)
+    assert ws.version > version
+    assert bo.id not in ws.participants and ws.session.revealed == []
+    assert ws.session.spotlight is None
+    assert ws.readable_boards(Role.PARTICIPANT, bo.id) == []
+    assert ws.partners(ann.id) == []  # worked out again for the new version
+    assert ws.board_access(Role.PARTICIPANT, bo.id, ws.group_board(1)) == Access.NONE
+    with pytest.raises(NotFound):
+        apply_control(ws, "remove", {"participant": bo.id}, 0)
+
+
+def test_revoking_tokens_moves_the_generation() -> None:
+    ws = make()
+    assert ws.token_generation == 0
+    assert ws.revoke_tokens() == 1
+    assert Workshop.from_dict(ws.to_dict()).token_generation == 1
+    assert "token_generation" not in ws.public()
+
+
+def test_access_lists_follow_the_rules_for_every_member() -> None:
+    """The lists each member gets (worked out from the few boards that concern it) are
+    exactly the boards ``board_access`` allows, in the order of ``boards()``."""
+    ws = make(groups=3)
+    people = [ws.join(f"p{i}", now=float(i)) for i in range(11)]
+    for round_, part in ((0, 0), (3, 1), (3, 2), (3, 3)):
+        apply_control(ws, "goto", {"round": round_, "part": part}, 0)
+        apply_control(ws, "spotlight", {"board": ws.personal_board(people[5].id)}, 0)
+        for role, who in [(Role.FACILITATOR, None), (Role.VIEWER, None)] + [
+            (Role.PARTICIPANT, p.id) for p in people
+        ]:
+            every = ws.boards()
+            want_r = [b for b in every if ws.board_access(role, who, b) != Access.NONE]
+            want_w = [b for b in every if ws.board_access(role, who, b) == Access.WRITE]
+            assert ws.readable_boards(role, who) == want_r
+            assert ws.writable_boards(role, who) == want_w

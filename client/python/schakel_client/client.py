@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from schakel_core import messages as m
 from schakel_core.errors import RequestError
 from schakel_core.ops import Op
+from schakel_core.schema import roles_as_fields
 
 from .replica import Replica
 
@@ -81,6 +82,7 @@ class SchakelClient:
         self._send_scheduled = False
         self._subscribe_waiters: dict[str, asyncio.Future[Replica]] = {}
         self._subscribe_refs: dict[int, str] = {}
+        self._sync_parts: dict[str, list[Op]] = {}  # a sync in several frames, so far
         self._done: set[int] = set()
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -158,10 +160,13 @@ class SchakelClient:
             raise ConnectionClosed(None, None)
         self.welcome = first
         self.connects += 1
+        self._sync_parts.clear()  # (a sync cut off by the reconnect is asked again)
         for replica in self.replicas.values():
             replica.requeue_inflight()
             replica.synced = False
-            await ws.send(m.encode(m.Subscribe(replica.board, replica.seq)))
+            ref = self._next_ref()
+            self._subscribe_refs[ref] = replica.board
+            await ws.send(m.encode(m.Subscribe(replica.board, replica.seq, ref=ref)))
         self.connected.set()
         async for frame in ws:
             if not isinstance(frame, bytes):
@@ -185,8 +190,12 @@ class SchakelClient:
             case m.Ack(board=board, ref=ref):
                 if (r := self.replicas.get(board)) is not None:
                     r.acked(ref)
+            case m.Sync(board=board, more=True, ops=ops):
+                self._see(ops)
+                self._sync_parts.setdefault(board, []).extend(ops)  # more frames follow
             case m.Sync(board=board, seq=seq, full=full, ops=ops):
                 self._see(ops)
+                ops = self._sync_parts.pop(board, []) + ops
                 r = self.replicas.setdefault(board, Replica(board))
                 r.on_sync(seq, full, ops)
                 waiter = self._subscribe_waiters.pop(board, None)
@@ -214,6 +223,9 @@ class SchakelClient:
         logger.debug("client %s: error %s %s", self.client_id, err.code, err.reason)
         if err.ref is not None and err.ref in self._subscribe_refs:
             board = self._subscribe_refs.pop(err.ref)
+            if err.code in RETRY_CODES:  # the store is away for a moment: ask again
+                asyncio.get_running_loop().call_later(0.2, self._resubscribe, board)
+                return
             waiter = self._subscribe_waiters.pop(board, None)
             if waiter is not None and not waiter.done():
                 waiter.set_exception(ClientError(err.code, err.reason))
@@ -259,6 +271,14 @@ class SchakelClient:
             self.replicas.pop(board, None)
             raise
 
+    def _resubscribe(self, board: str) -> None:
+        r = self.replicas.get(board)
+        if r is None or r.synced:
+            return
+        ref = self._next_ref()
+        self._subscribe_refs[ref] = board
+        self._spawn(self._send(m.Subscribe(board, r.seq, ref=ref)))
+
     async def control(self, action: str, timeout: float = 10, **args: Any) -> None:
         """A facilitator control; returns once done, raises ClientError if refused."""
         ref = self._next_ref()
@@ -281,7 +301,14 @@ class SchakelClient:
         return self.counter
 
     def edit(self, board: str, obj_id: str, obj_type: str, **fields: Any) -> list[Op]:
-        """Set fields of one object (creating it if new); applied at once, sent soon."""
+        """Set fields of one object (creating it if new); applied at once, sent soon.
+
+        ``roles=[...]`` sets an actor's roles to exactly that list: it writes every role
+        register (``role_<name>``); to toggle one role, write its register alone."""
+        if "roles" in fields:
+            fields = {k: v for k, v in fields.items() if k != "roles"} | roles_as_fields(
+                fields["roles"]
+            )
         r = self.replicas[board]
         ops = [
             Op(obj_id, obj_type, name, value, self.next_clock(), self.client_id)

@@ -159,4 +159,63 @@ describe("offline store", () => {
     expect(calls).toBe(2);
     expect(store.load(BOARD, "c")!.pending).toHaveLength(1);
   });
+
+  it("builds the replica from a sync in several frames, however large", () => {
+    const { conn, sock } = connect(new OfflineStore(new MemoryKV()));
+    sock().open();
+    welcome(sock());
+    const stroke = Array.from({ length: 6000 }, (_, i) => i + 0.5); // ~54 kB per op
+    const ink = (k: number): unknown[] => [`i${k}`, "ink", "points", stroke, k + 1, "other"];
+    sock().deliver({ t: "sync", board: BOARD, seq: 6, full: true, ops: [0, 1, 2].map(ink), ref: 1, more: true });
+    expect(conn.status).not.toBe("connected"); // not before the last frame
+    expect(conn.replica.doc.size).toBe(0);
+    // A frame from the hub may be larger than a client's 256 kB.
+    sock().deliver({ t: "sync", board: BOARD, seq: 6, full: true, ops: [3, 4, 5, 6, 7].map(ink), ref: 1 });
+    expect(conn.status).toBe("connected");
+    expect(conn.replica.seq).toBe(6);
+    expect(Object.keys(conn.replica.doc.visible()).length).toBe(8);
+    conn.close();
+  });
+
+  it("forgets a deleted workshop's maps and edits, and takes no more", () => {
+    const kv = new MemoryKV();
+    const store = new OfflineStore(kv);
+    kv.setItem("schakel.v1.board.w1:p9.web-old", "{}"); // another board of the workshop
+    kv.setItem("schakel.v1.board.w2:g1.web-test", "{}"); // another workshop: kept
+    const { conn, sock } = connect(store);
+    sock().open();
+    welcome(sock());
+    sock().deliver({ t: "sync", board: BOARD, seq: 1, full: true, ops: [["a1", "actor", "label", "x", 1, "o"]], ref: 1 });
+    conn.edit("a2", "actor", { label: "waiting" });
+    conn.saveNow();
+    expect(kv.getItem("schakel.v1.board.w1:g1.web-test")).not.toBeNull();
+    sock().deliver({ t: "error", code: "not_found", reason: "deleted", ref: null, board: null });
+    sock().drop(4404, "workshop deleted");
+    expect(conn.status).toBe("failed");
+    expect(conn.failure?.code).toBe("not_found");
+    expect([...kv.data.keys()]).toEqual(["schakel.v1.board.w2:g1.web-test"]);
+    expect(conn.pending).toBe(0);
+    expect(conn.writable).toBe(false);
+    expect(conn.edit("a3", "actor", { label: "after" })).toEqual([]);
+    conn.close(); // (closing saves no copy back)
+    expect([...kv.data.keys()]).toEqual(["schakel.v1.board.w2:g1.web-test"]);
+  });
+});
+
+
+describe("a board the store cannot serve now", () => {
+  it("is asked for again after store_unavailable", () => {
+    const { conn, sock } = connect(new OfflineStore(new MemoryKV()));
+    sock().open();
+    welcome(sock());
+    const first = sock().lastSent("subscribe");
+    sock().deliver({ t: "error", code: "store_unavailable", reason: "store unavailable, retrying", ref: first.ref, board: BOARD });
+    vi.advanceTimersByTime(600);
+    const again = sock().lastSent("subscribe");
+    expect(again.ref).not.toBe(first.ref);
+    expect(again.board).toBe(BOARD);
+    sock().deliver({ t: "sync", board: BOARD, seq: 0, full: true, ops: [], ref: again.ref });
+    expect(conn.status).toBe("connected");
+    conn.close();
+  });
 });

@@ -33,9 +33,9 @@ export class FakeSocket {
     const bytes = pack(msg);
     this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
   }
-  drop(): void {
+  drop(code = 1006, reason = ""): void {
     this.readyState = 3;
-    this.onclose?.({ code: 1006, reason: "" });
+    this.onclose?.({ code, reason });
   }
   /** The last message of type `t` the client sent. */
   lastSent<T extends ClientMessage["t"]>(t: T): Extract<ClientMessage, { t: T }> {

@@ -324,7 +324,8 @@ describe("copying an actor from a partner's map", () => {
   it("keeps what describes the actor, not its id, position or tombstone", async () => {
     const { copyableActor } = await import("../src/workshop/bar");
     const o = { type: "actor", label: "Imam", kind: "person", roles: ["schakel"], stance: "middle", influence: 4, pos: [1, 2], deleted: false, note: null };
-    expect(copyableActor(o)).toEqual({ label: "Imam", kind: "person", roles: ["schakel"], stance: "middle", influence: 4 });
+    const roles = { role_pusher: false, role_joiner: false, role_silent: false, role_bridge_builder: false, role_scapegoat: false, role_schakel: true, role_mover: false };
+    expect(copyableActor(o)).toEqual({ label: "Imam", kind: "person", stance: "middle", influence: 4, ...roles });
   });
 
   it("offers the relations between actors copied, once, pointing at the copies", async () => {

@@ -1,13 +1,17 @@
 """Schakel's own board file (JSON), and reading a board from a file: our JSON or GraphML.
 
-The board file holds a board's visible objects exactly as the board model has them::
+The board file holds a board's visible objects as :meth:`Document.visible` gives them (an
+actor's roles as the list ``roles``)::
 
     {"format": "schakel-board", "version": 1, "board": "<id>", "title": "Groep 2",
      "exported": "2026-11-30T12:00:00Z", "objects": {"<id>": {"type": "actor", ...}}}
 
 Importing turns a file into ops for an (empty) board: every object and field is checked
-against the schema, exactly as ops from the wire are; a file with anything wrong is refused
-whole with a reason that names the object and the field, and nothing is stored.
+against the schema, exactly as ops from the wire are (``roles`` becomes one register per
+role); a file with anything wrong is refused whole with a reason that names the object and
+the field, and nothing is stored. A file holds at most as many objects as a board may
+(:data:`~schakel_core.schema.MAX_BOARD_OBJECTS`); the board's other limits apply when the
+hub writes it.
 
 A GraphML file from another tool (networkx, Gephi, yEd) becomes actors and relations:
 a node's ``label`` (or ``name``, or its id) is the actor's name; ``kind``, ``stance``,
@@ -36,18 +40,20 @@ from schakel_core.schema import (
     ACTOR_KINDS,
     DIRECTIONS,
     ID_PATTERN,
+    LEGACY_ROLES_FIELD,
+    MAX_BOARD_OBJECTS,
     MAX_COORD,
     META_ID,
     RELATION_KINDS,
     ROLES,
     STANCES,
     TYPES,
+    roles_as_fields,
 )
 
 FORMAT = "schakel-board"
 FORMAT_VERSION = 1
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
-MAX_IMPORT_OBJECTS = 5000
 LAYOUT_SPACING = 220.0
 
 _ID = re.compile(ID_PATTERN)
@@ -92,8 +98,8 @@ def parse_import(data: bytes) -> Imported:
 def _check_objects(objects: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(objects, dict):
         raise InvalidMessage("'objects' must be a map from id to object")
-    if len(objects) > MAX_IMPORT_OBJECTS:
-        raise TooLarge(f"a board holds at most {MAX_IMPORT_OBJECTS} objects to import")
+    if len(objects) > MAX_BOARD_OBJECTS:
+        raise TooLarge(f"a board holds at most {MAX_BOARD_OBJECTS} objects")
     out: dict[str, dict[str, Any]] = {}
     for oid, obj in objects.items():
         where = f"object {str(oid)[:64]!r}"
@@ -103,11 +109,13 @@ def _check_objects(objects: Any) -> dict[str, dict[str, Any]]:
         if obj_type not in TYPES:
             raise InvalidOp(f"{where}: unknown type {obj_type!r}; known: {', '.join(TYPES)}")
         fields = {k: v for k, v in obj.items() if k != "type"}
-        for field, value in fields.items():
-            try:
+        try:
+            if obj_type == "actor" and LEGACY_ROLES_FIELD in fields:
+                fields |= roles_as_fields(fields.pop(LEGACY_ROLES_FIELD))
+            for field, value in fields.items():
                 op_from_wire([oid, obj_type, field, value, 1, "import"])
-            except RequestError as exc:
-                raise type(exc)(f"{where}: {exc.reason}") from None
+        except RequestError as exc:
+            raise type(exc)(f"{where}: {exc.reason}") from None
         if fields.get("deleted") is True:
             continue  # a deleted object is not part of the map
         out[oid] = {"type": obj_type, **fields}
@@ -242,8 +250,8 @@ def _from_graphml(data: bytes) -> Imported:
         g = nx.parse_graphml(data.decode("utf-8"), force_multigraph=True)
     except (nx.NetworkXError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise Malformed(f"the file is not GraphML networkx can read: {exc}") from None
-    if g.number_of_nodes() + g.number_of_edges() > MAX_IMPORT_OBJECTS:
-        raise TooLarge(f"a board holds at most {MAX_IMPORT_OBJECTS} objects to import")
+    if g.number_of_nodes() + g.number_of_edges() > MAX_BOARD_OBJECTS:
+        raise TooLarge(f"a board holds at most {MAX_BOARD_OBJECTS} objects")
     nodes = [(str(k), a) for k, a in g.nodes(data=True)]
     positions = _layout(nodes)
     ids: dict[str, str] = {}

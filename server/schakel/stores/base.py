@@ -17,10 +17,11 @@ the hub registers; the embedded store lives in one process and never needs to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from schakel_core import codec, schema
 from schakel_core.errors import RequestError
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
@@ -44,10 +45,32 @@ is only published, like workshop events."""
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """A validated batch of ops for one board, to be merged whole or not at all."""
+    """A validated batch of ops for one board, to be merged whole or not at all.
+
+    ``seen``: the highest counter its writer is known to have seen (what the hub sent it
+    or took from it); a counter more than ``MAX_COUNTER_JUMP`` above both that and the
+    board's highest is refused (``invalid_op``). None: no such check (the hub's own
+    writes, which take their counters from the board).
+    """
 
     board: str
     ops: Sequence[Op]
+    seen: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardLimits:
+    """What one board may hold; a batch that would grow it past a limit is refused
+    (``too_large``, naming the limit) and nothing of it is stored."""
+
+    objects: int = schema.MAX_BOARD_OBJECTS
+    state_bytes: int = schema.MAX_BOARD_BYTES
+    object_bytes: int = schema.MAX_OBJECT_BYTES
+
+
+def workshop_of(board: str) -> str:
+    """The workshop a board belongs to (board ids are ``<workshop>:<local>``)."""
+    return board.split(":", 1)[0]
 
 
 @dataclass(slots=True)
@@ -65,13 +88,59 @@ class Applied:
     error: RequestError | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Loaded:
-    """A board as read for a subscriber: the whole state or the ops after ``since``."""
+    """A board as read for a subscriber: the whole state or the ops after ``since``.
 
-    seq: int
-    full: bool
-    ops: list[Op]
+    A store may give the ops as the msgpack bytes it keeps (``wire``); they are decoded
+    only if someone reads :attr:`ops`, and a ``sync`` forwards them as they are.
+    """
+
+    __slots__ = ("_ops", "_wire", "clock", "full", "seq")
+
+    def __init__(
+        self,
+        seq: int,
+        full: bool,
+        ops: list[Op] | None = None,
+        *,
+        wire: list[bytes] | None = None,
+        clock: int | None = None,
+    ) -> None:
+        self.seq = seq
+        self.full = full
+        self._ops = ops
+        self._wire = wire
+        self.clock = clock  # the board's highest counter, if the store knows it
+
+    @property
+    def ops(self) -> list[Op]:
+        if self._ops is None:
+            self._ops = [Op(*codec.unpack_value(raw)) for raw in self._wire or ()]
+        return self._ops
+
+    def packed(self) -> Iterator[bytes]:
+        """Each op as msgpack bytes (as kept, or packed now)."""
+        if self._wire is not None:
+            yield from self._wire
+            return
+        for op in self.ops:
+            yield codec.pack(op.to_wire())
+
+    def max_counter(self) -> int:
+        """The highest counter a subscriber sees in this answer (or on the board)."""
+        if self.clock is not None:
+            return self.clock
+        return max((op.counter for op in self.ops), default=0)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Loaded):
+            return NotImplemented
+        return (self.seq, self.full, self.ops) == (other.seq, other.full, other.ops)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Loaded(seq={self.seq}, full={self.full}, ops={len(self.ops)})"
 
 
 class Store(Protocol):
@@ -119,11 +188,21 @@ class Store(Protocol):
         """Apply ``change`` to the workshop atomically (retrying on concurrent changes)."""
 
     async def delete_workshop(self, workshop_id: str) -> None:
-        """Erase the workshop, its join code and all its boards."""
+        """Erase the workshop, its join code, its history and all its boards, and refuse
+        from now on any batch for a board of it (``not_found``): one still in flight must
+        not bring a board back."""
 
-    async def expire(self) -> int:
+    async def expire(self) -> list[str]:
         """Erase workshops past their retention (if the backend does not expire them by
-        itself); return how many went."""
+        itself) and what is left of boards whose workshop is gone; return the ids of the
+        workshops that went."""
+
+    async def housekeep(self, now: float | None = None) -> int:
+        """Release what the store holds in memory for boards and workshops nobody uses
+        now (``now``: ``time.monotonic()``); return how many boards it let go."""
+
+    def boards_in_memory(self) -> int:
+        """How many boards the store holds in this process's memory now."""
 
     async def add_history(self, workshop_id: str, entry: bytes) -> None:
         """Keep one packed snapshot of the workshop's figures (at the end of a part);
@@ -164,6 +243,9 @@ def open_store(
     read_only: bool = False,
     redis_pool_size: int = DEFAULT_POOL_SIZE,
     redis_pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
+    redis_wait_replicas: int = 0,
+    redis_wait_timeout_ms: int = 1000,
+    unload_after_s: float = 120.0,
 ) -> Store:
     """Choose the store from configuration: Redis when a URL is given, else embedded.
     ``read_only`` (for ``schakel export`` beside a running hub): the embedded store opens
@@ -179,7 +261,11 @@ def open_store(
             retention_s=retention_s,
             pool_size=redis_pool_size,
             pool_timeout_s=redis_pool_timeout_s,
+            wait_replicas=redis_wait_replicas,
+            wait_timeout_ms=redis_wait_timeout_ms,
         )
     from .embedded import EmbeddedStore
 
-    return EmbeddedStore(data_dir, retention_s=retention_s, read_only=read_only)
+    return EmbeddedStore(
+        data_dir, retention_s=retention_s, read_only=read_only, unload_after_s=unload_after_s
+    )

@@ -1,20 +1,44 @@
 """The embedded store: boards merged in memory, made durable in SQLite.
 
-For ``make run`` and single-process deployments; needs no server. Each board's document
-lives in memory (the core merge rule); every stored op is appended to SQLite before
-:meth:`EmbeddedStore.apply` returns, in one transaction per call (group commit: the hub
-calls ``apply`` once per tick with every batch of that tick). SQLite runs in WAL mode with
-``synchronous=FULL`` on a single worker thread, so the event loop never waits on disk
-and an acknowledged op survives a crash of the process or the machine.
+For ``make run`` and single-process deployments; needs no server. Every stored op is
+appended to SQLite before :meth:`EmbeddedStore.apply` returns, in one transaction per
+call (group commit: the hub calls ``apply`` once per tick with every batch of that tick).
+SQLite runs in WAL mode with ``synchronous=FULL`` on a single worker thread, so the event
+loop never waits on disk and an acknowledged op survives a crash of the process or the
+machine.
 
-Compaction: every ``2 * LOG_KEEP`` stored ops of a board, its state is written as a
-snapshot and older log rows are deleted, keeping ``LOG_KEEP`` ops for resume. A
-subscriber further behind than the kept log gets the full state instead.
+**Nothing is adopted before it is on disk.** A batch is merged into the board's document
+in memory under the store's lock, then written; the lock is held until the write has
+succeeded, so no reader ever sees a merge that is not durable. When the write fails (a
+full disk, an I/O error), the boards of that call are dropped from memory and read
+again from disk when next needed: the store never holds, numbers or acknowledges what the
+disk does not have, and the caller hears ``store_unavailable``.
+
+**Memory is bounded per board and released when idle.** A board in memory is its
+document (held to the board limits of :mod:`schakel_core.schema`: objects, bytes of
+state, bytes per object) and a log of its recent ops for resume, kept as the packed
+bytes written to disk and bounded by count (``log_keep``) *and* bytes
+(``log_keep_bytes``). Boards are read from disk on first use (not all at start), and a
+board nobody follows (:meth:`watch`) is dropped from memory after ``unload_after_s``
+(:meth:`housekeep`).
+
+Compaction: once the ops since the last snapshot reach ``2 * log_keep``, or more bytes
+than both ``2 * log_keep_bytes`` and the state itself, the state is written as a snapshot
+and older log rows are deleted, keeping what the log in memory keeps for resume. A
+subscriber further behind gets the full state instead.
+
+**Gone means gone.** Deleting a workshop (or its expiry) erases its rows and marks it
+gone, so that a batch still in flight cannot bring a board of it back; rows of boards
+whose workshop no longer exists are swept at start and by :meth:`expire`. The database
+uses ``secure_delete`` (deleted content is overwritten) and the WAL is checkpointed and
+truncated after every deletion, so no copy of deleted content stays in either file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 import sqlite3
 import time
@@ -24,19 +48,34 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgpack
+
 from schakel_core import codec
-from schakel_core.document import Document
-from schakel_core.errors import Conflict, NotFound, RequestError, StoreUnavailable
+from schakel_core.document import Document, Journal
+from schakel_core.errors import Conflict, NotFound, RequestError, StoreUnavailable, TooLarge
 from schakel_core.ops import Op
+from schakel_core.schema import LEGACY_ROLES_FIELD
 from schakel_core.workshop import Workshop
 
-from .base import Applied, Batch, FeedListener, Loaded, PresenceListener, UpdateListener
+from .base import (
+    Applied,
+    Batch,
+    BoardLimits,
+    FeedListener,
+    Loaded,
+    PresenceListener,
+    UpdateListener,
+    workshop_of,
+)
 
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
-LOG_KEEP = 5000  # ops kept per board for resume; a snapshot every 2 * LOG_KEEP ops
+LOG_KEEP = 5000  # ops kept per board for resume...
+LOG_KEEP_BYTES = 1024 * 1024  # ...and at most this many bytes of them
+UNLOAD_AFTER_S = 120.0  # a board nobody follows leaves memory after this long
+STATE_SLICE = 1000  # objects packed at a time for a full sync (batches go in between)
 DB_NAME = "schakel.sqlite3"
 
 _SCHEMA = """
@@ -54,17 +93,125 @@ CREATE TABLE IF NOT EXISTS history (
     PRIMARY KEY (workshop, n)) WITHOUT ROWID;
 """
 
+# Rows of boards whose workshop is gone (deleted, expired, or written while it went).
+_ORPHANS = "substr(board, 1, instr(board, ':') - 1) NOT IN (SELECT id FROM workshops)"
+
+# SQLite failures that mean "the disk cannot take this now" (full, failing, locked by
+# another process): an outage the client retries. Anything else is a fault.
+_OUTAGE_CODES: tuple[str, ...] = (
+    "SQLITE_FULL",
+    "SQLITE_IOERR",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+    "SQLITE_READONLY",
+    "SQLITE_PROTOCOL",
+    "SQLITE_NOLFS",
+)
+
+
+def is_outage(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(_OUTAGE_CODES)
+
+
+def pack_op(op: Op) -> bytes:
+    """An op as stored: the msgpack array [id, type, field, value, counter, client]."""
+    return codec.pack(op.to_wire())
+
+
+def unpack_op(raw: bytes) -> Op:
+    """A stored op (rows written before were ``{"o": op}``)."""
+    value = msgpack.unpackb(raw, raw=False, use_list=True, strict_map_key=True)
+    return Op(*(value["o"] if type(value) is dict else value))
+
+
+def _release_memory() -> None:
+    """Give freed heap pages back to the system (glibc keeps them otherwise)."""
+    if _libc is not None:
+        _libc.malloc_trim(0)
+
+
+_libc_name = ctypes.util.find_library("c")
+_libc = ctypes.CDLL(_libc_name) if _libc_name else None
+if _libc is not None and not hasattr(_libc, "malloc_trim"):  # pragma: no cover - not glibc
+    _libc = None
+
 
 class _Board:
-    """One board in memory: its document, its head sequence number, the recent log."""
+    """One board in memory: its document and head sequence number, the recent log as
+    stored bytes, what its registers weigh, and whether anyone follows it."""
 
-    __slots__ = ("doc", "log", "seq", "since_snapshot")
+    __slots__ = (
+        "bytes",
+        "doc",
+        "idle_since",
+        "log",
+        "log_bytes",
+        "object_bytes",
+        "seq",
+        "since_snapshot",
+        "since_snapshot_bytes",
+    )
 
-    def __init__(self, log_keep: int) -> None:
+    def __init__(self) -> None:
         self.doc = Document()
         self.seq = 0
-        self.log: deque[Op] = deque(maxlen=log_keep)  # ops numbered seq-len+1 .. seq
+        self.log: deque[tuple[int, bytes]] = deque()  # (seq, packed op), contiguous to seq
+        self.log_bytes = 0
         self.since_snapshot = 0
+        self.since_snapshot_bytes = 0
+        self.bytes = 0  # packed bytes of every register
+        self.object_bytes: dict[str, int] = {}
+        self.idle_since: float | None = None  # when the last follower left
+
+    def remember(self, seq: int, raw: bytes, keep: int, keep_bytes: int) -> None:
+        self.log.append((seq, raw))
+        self.log_bytes += len(raw)
+        while self.log and (len(self.log) > keep or self.log_bytes > keep_bytes):
+            self.log_bytes -= len(self.log.popleft()[1])
+
+    def measure(self) -> None:
+        """Weigh every register (after a load from disk)."""
+        self.object_bytes = {}
+        for op in self.doc.ops():
+            self.object_bytes[op.id] = self.object_bytes.get(op.id, 0) + len(pack_op(op))
+        self.bytes = sum(self.object_bytes.values())
+
+    def weigh(self, journal: Journal, limits: BoardLimits) -> dict[str, int]:
+        """What the merges in ``journal`` add per object; raise TooLarge (naming the
+        limit) if the board or an object would grow past its limit."""
+        first: dict[tuple[str, str], Any] = {}
+        for change in journal.changes:
+            first.setdefault((change.id, change.field), change.before)
+        delta: dict[str, int] = {}
+        for (obj_id, field), before in first.items():
+            reg = self.doc.fields[obj_id][field]
+            obj_type = self.doc.types[obj_id]
+            after = len(pack_op(Op(obj_id, obj_type, field, *reg)))
+            old = 0 if before is None else len(pack_op(Op(obj_id, obj_type, field, *before)))
+            delta[obj_id] = delta.get(obj_id, 0) + after - old
+        new_objects = sum(1 for c in journal.changes if c.new_object)
+        if new_objects and len(self.doc.types) > limits.objects:
+            raise TooLarge(f"a board holds at most {limits.objects} objects (maxBoardObjects)")
+        grown = sum(delta.values())
+        if grown > 0 and self.bytes + grown > limits.state_bytes:
+            raise TooLarge(
+                f"a board holds at most {limits.state_bytes} bytes (maxBoardBytes); "
+                "erase ink or notes to make room"
+            )
+        for obj_id, d in delta.items():
+            if d > 0 and self.object_bytes.get(obj_id, 0) + d > limits.object_bytes:
+                raise TooLarge(
+                    f"object {obj_id!r} would hold more than {limits.object_bytes} bytes "
+                    "(maxObjectBytes)"
+                )
+        return delta
+
+    def adopt(self, delta: dict[str, int]) -> None:
+        for obj_id, d in delta.items():
+            self.object_bytes[obj_id] = self.object_bytes.get(obj_id, 0) + d
+            self.bytes += d
 
 
 class EmbeddedStore:
@@ -78,17 +225,28 @@ class EmbeddedStore:
         *,
         retention_s: float = 72 * 3600,
         log_keep: int = LOG_KEEP,
+        log_keep_bytes: int = LOG_KEEP_BYTES,
+        unload_after_s: float = UNLOAD_AFTER_S,
+        limits: BoardLimits | None = None,
         read_only: bool = False,
     ) -> None:
         self.log_keep = log_keep
+        self.log_keep_bytes = log_keep_bytes
+        self.unload_after_s = unload_after_s
+        self.limits = limits or BoardLimits()
         self._read_only = read_only
         self._path = Path(data_dir) / DB_NAME if data_dir is not None else None
         self._retention_s = retention_s
-        self._boards: dict[str, _Board] = {}
+        self._boards: dict[str, _Board] = {}  # the boards in memory
+        self._watchers: dict[str, int] = {}
         self._workshops: dict[str, Workshop] = {}
         self._codes: dict[str, str] = {}
+        self._gone: dict[str, float] = {}  # deleted or expired workshop -> when it went
         self._db: sqlite3.Connection | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="schakel-sqlite")
+        # Held while boards are merged and written, and while they are read: a reader
+        # never sees a merge that is not yet durable.
+        self._lock = asyncio.Lock()
         self._ws_lock = asyncio.Lock()
 
     # ------------------------------------------------------------- lifecycle
@@ -112,35 +270,39 @@ class EmbeddedStore:
         now = time.time()
         if not self._read_only:
             db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA secure_delete=ON")
             db.executescript(_SCHEMA)
-            db.execute("DELETE FROM workshops WHERE expires < ?", (now,))
-            db.execute("DELETE FROM history WHERE workshop NOT IN (SELECT id FROM workshops)")
+            with db:
+                db.execute("DELETE FROM workshops WHERE expires < ?", (now,))
+                self._delete_orphans(db)
         self._db = db
         for (data,) in db.execute("SELECT data FROM workshops WHERE expires >= ?", (now,)):
             ws = Workshop.from_dict(codec.unpack(data, limit=None))
             self._workshops[ws.id] = ws
             self._codes[ws.join_code] = ws.id
-        for board, seq, state in db.execute("SELECT board, seq, state FROM snapshots"):
-            b = self._boards.setdefault(board, _Board(self.log_keep))
-            b.doc = Document(Op(*o) for o in codec.unpack(state, limit=None)["ops"])
-            b.seq = seq
-        for board, seq, raw in db.execute("SELECT board, seq, op FROM ops ORDER BY board, seq"):
-            b = self._boards.setdefault(board, _Board(self.log_keep))
-            op = Op(*codec.unpack(raw)["o"])
-            b.log.append(op)  # rows up to a snapshot's seq are kept for resume only
-            if seq <= b.seq:
-                continue
-            b.doc.apply(op)
-            b.seq = seq
-            b.since_snapshot += 1
         if not self._read_only:
-            db.commit()
+            self._checkpoint(db)
         logger.info(
-            "embedded store open at %s: %d workshops, %d boards",
-            self._path or "memory",
-            len(self._workshops),
-            len(self._boards),
+            "embedded store open at %s: %d workshops", self._path or "memory", len(self._workshops)
         )
+
+    @staticmethod
+    def _delete_orphans(db: sqlite3.Connection) -> int:
+        n = 0
+        for table in ("ops", "snapshots"):
+            n += db.execute(f"DELETE FROM {table} WHERE {_ORPHANS}").rowcount
+        n += db.execute(
+            "DELETE FROM history WHERE workshop NOT IN (SELECT id FROM workshops)"
+        ).rowcount
+        return n
+
+    @staticmethod
+    def _checkpoint(db: sqlite3.Connection) -> None:
+        """Copy the WAL into the database and truncate it to nothing: no old page (with
+        deleted content) stays in the WAL file."""
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            logger.warning("the WAL could not be truncated: another process is reading")
 
     async def close(self) -> None:
         if self._db is not None:
@@ -155,76 +317,202 @@ class EmbeddedStore:
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
-    def _write(self, statements: list[tuple[str, Any]]) -> None:
-        """Run ``(sql, rows)`` pairs in one transaction (worker thread)."""
-        db = self._db
-        if db is None:
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
             raise StoreUnavailable("the embedded store is closed")
-        with db:
-            for sql, rows in statements:
-                db.executemany(sql, rows)
+        return self._db
+
+    def _write(self, statements: list[tuple[str, Any]]) -> None:
+        """Run ``(sql, rows)`` pairs in one transaction (worker thread). A disk that
+        cannot take it now is StoreUnavailable; nothing of it is stored."""
+        db = self._conn()
+        try:
+            with db:
+                for sql, rows in statements:
+                    db.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            if not is_outage(exc):
+                raise
+            raise StoreUnavailable(f"the disk cannot store this now ({exc})") from exc
 
     # ---------------------------------------------------------------- boards
 
-    def _board(self, board: str) -> _Board:
+    async def _board(self, board: str) -> _Board:
+        """The board in memory, read from disk first if it is not (hold ``_lock``)."""
         b = self._boards.get(board)
         if b is None:
-            b = self._boards[board] = _Board(self.log_keep)
+            b = await self._run(self._read_board, board)
+            if not self._watchers.get(board):
+                b.idle_since = time.monotonic()
+            self._boards[board] = b
         return b
 
+    def _read_board(self, board: str) -> _Board:
+        """A board from its snapshot and log rows (worker thread)."""
+        db = self._conn()
+        b = _Board()
+        legacy = False
+        row = db.execute("SELECT seq, state FROM snapshots WHERE board = ?", (board,)).fetchone()
+        if row is not None:
+            ops = [Op(*o) for o in codec.unpack(row[1], limit=None)["ops"]]
+            legacy = any(o.field == LEGACY_ROLES_FIELD for o in ops)
+            b.doc = Document(ops)
+            b.seq = row[0]
+        rows = db.execute("SELECT seq, op FROM ops WHERE board = ? ORDER BY seq", (board,))
+        for seq, raw in rows:
+            b.remember(seq, bytes(raw), self.log_keep, self.log_keep_bytes)
+            if seq <= b.seq:
+                continue  # rows up to a snapshot's seq are kept for resume only
+            op = unpack_op(raw)
+            legacy = legacy or op.field == LEGACY_ROLES_FIELD
+            b.doc.apply(op)
+            b.seq = seq
+            b.since_snapshot += 1
+            b.since_snapshot_bytes += len(raw)
+        b.measure()
+        if legacy and not self._read_only:
+            self._migrate(board, b)
+        return b
+
+    def _migrate(self, board: str, b: _Board) -> None:
+        """A board stored before each role had its own register: its state as it reads
+        now (one register per role) becomes its snapshot. Rows kept for resume still
+        hold ``roles`` ops, which every replica applies the same way."""
+        try:
+            self._write(
+                [("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", [_snapshot(board, b)])]
+            )
+        except StoreUnavailable as exc:
+            logger.warning("board %s: roles not migrated yet: %s", board, exc.reason)
+            return
+        b.since_snapshot = b.since_snapshot_bytes = 0
+        logger.info("board %s: roles migrated to one register per role", board)
+
+    def _gone_reason(self, board: str) -> str | None:
+        wid = workshop_of(board)
+        return f"workshop {wid} was deleted" if wid in self._gone else None
+
     async def apply(self, batches: Sequence[Batch]) -> list[Applied]:
-        results: list[Applied] = []
-        rows: list[tuple[str, int, bytes]] = []
-        snapshots: list[tuple[str, int, bytes]] = []
-        trims: list[tuple[str, int]] = []
-        for batch in batches:
-            b = self._board(batch.board)
+        async with self._lock:
+            results: list[Applied] = []
+            rows: list[tuple[str, int, bytes]] = []
+            snapshots: list[tuple[str, int, bytes]] = []
+            logged: list[tuple[_Board, int, bytes]] = []
+            touched: set[str] = set()
+            for batch in batches:
+                gone = self._gone_reason(batch.board)
+                if gone is not None:
+                    results.append(Applied(batch.board, 0, error=NotFound(gone)))
+                    continue
+                b = await self._board(batch.board)
+                touched.add(batch.board)
+                journal = Journal(b.doc)
+                try:
+                    stored = b.doc.apply_batch(batch.ops, jump_from=batch.seen, journal=journal)
+                    delta = b.weigh(journal, self.limits)
+                except RequestError as exc:
+                    b.doc.rollback(journal)
+                    exc.board = batch.board
+                    results.append(Applied(batch.board, b.seq, error=exc))
+                    continue
+                b.adopt(delta)
+                for op in stored:
+                    b.seq += 1
+                    raw = pack_op(op)
+                    rows.append((batch.board, b.seq, raw))
+                    logged.append((b, b.seq, raw))
+                    b.since_snapshot += 1
+                    b.since_snapshot_bytes += len(raw)
+                due = b.since_snapshot >= 2 * self.log_keep or b.since_snapshot_bytes >= max(
+                    2 * self.log_keep_bytes, b.bytes
+                )
+                if stored and due:
+                    snapshots.append(_snapshot(batch.board, b))
+                    b.since_snapshot = b.since_snapshot_bytes = 0
+                results.append(Applied(batch.board, b.seq, stored))
+            if not rows:
+                return results
+            for b, seq, raw in logged:
+                b.remember(seq, raw, self.log_keep, self.log_keep_bytes)
+            # Behind a new snapshot, the disk keeps the rows the log in memory keeps.
+            keep = [(board, self._boards[board].log[0][0]) for board, _, _ in snapshots]
             try:
-                stored = b.doc.apply_batch(batch.ops)
-            except RequestError as exc:
-                exc.board = batch.board
-                results.append(Applied(batch.board, b.seq, error=exc))
-                continue
-            for op in stored:
-                b.seq += 1
-                b.log.append(op)
-                rows.append((batch.board, b.seq, codec.pack({"o": list(op)})))
-            b.since_snapshot += len(stored)
-            if b.since_snapshot >= 2 * self.log_keep:
-                snapshots.append((batch.board, b.seq, _pack_state(b.doc)))
-                trims.append((batch.board, b.seq - self.log_keep))
-                b.since_snapshot = 0
-            results.append(Applied(batch.board, b.seq, stored))
-        if rows:
+                await self._run(
+                    self._write,
+                    [
+                        ("INSERT INTO ops (board, seq, op) VALUES (?, ?, ?)", rows),
+                        ("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", snapshots),
+                        ("DELETE FROM ops WHERE board = ? AND seq < ?", keep),
+                    ],
+                )
+            except BaseException:
+                # Not on disk: forget these boards in memory, so that what is next read
+                # of them is what the disk holds (nothing of this call).
+                for board in touched:
+                    self._boards.pop(board, None)
+                raise
+            return results
+
+    async def load(self, board: str, since: int) -> Loaded:
+        async with self._lock:
+            if self._gone_reason(board) is not None:
+                return Loaded(0, True, [])
+            b = await self._board(board)
+            if 0 < since <= b.seq and (since == b.seq or (b.log and b.log[0][0] <= since + 1)):
+                ops = [unpack_op(raw) for seq, raw in b.log if seq > since]
+                return Loaded(b.seq, False, ops, clock=b.doc.max_counter)
+            seq, clock, ids = b.seq, b.doc.max_counter, list(b.doc.fields)
+        # The whole state: packed in the worker thread, a slice of objects at a time, each
+        # under the lock (so never a merge that is not yet on disk), and between slices
+        # the board takes batches. A register packed later may hold a value numbered
+        # after ``seq``: harmless, the subscriber gets that op again after the sync (the
+        # hub holds what is delivered meanwhile); an object made meanwhile comes so too.
+        wire: list[bytes] = []
+        for start in range(0, len(ids), STATE_SLICE):
+            async with self._lock:
+                if self._boards.get(board) is not b:  # dropped meanwhile (a failed write)
+                    return await self.load(board, 0)
+                wire += await self._run(_pack_registers, b.doc, ids[start : start + STATE_SLICE])
+        return Loaded(seq, True, wire=wire, clock=clock)
+
+    async def delete_board(self, board: str) -> None:
+        async with self._lock:
+            self._boards.pop(board, None)
             await self._run(
                 self._write,
                 [
-                    ("INSERT INTO ops (board, seq, op) VALUES (?, ?, ?)", rows),
-                    ("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", snapshots),
-                    ("DELETE FROM ops WHERE board = ? AND seq <= ?", trims),
+                    ("DELETE FROM ops WHERE board = ?", [(board,)]),
+                    ("DELETE FROM snapshots WHERE board = ?", [(board,)]),
                 ],
             )
-        return results
 
-    async def load(self, board: str, since: int) -> Loaded:
-        b = self._boards.get(board)
-        if b is None:
-            return Loaded(0, True, [])
-        first = b.seq - len(b.log) + 1  # the oldest op still in the log
-        if 0 < since <= b.seq and since + 1 >= first:
-            skip = since + 1 - first
-            return Loaded(b.seq, False, [b.log[i] for i in range(skip, len(b.log))])
-        return Loaded(b.seq, True, list(b.doc.ops()))
+    # ---------------------------------------------------------- memory
 
-    async def delete_board(self, board: str) -> None:
-        self._boards.pop(board, None)
-        await self._run(
-            self._write,
-            [
-                ("DELETE FROM ops WHERE board = ?", [(board,)]),
-                ("DELETE FROM snapshots WHERE board = ?", [(board,)]),
-            ],
-        )
+    def loaded_boards(self) -> list[str]:
+        """The boards held in memory now."""
+        return list(self._boards)
+
+    def boards_in_memory(self) -> int:
+        return len(self._boards)
+
+    async def housekeep(self, now: float | None = None) -> int:
+        """Drop from memory the boards nobody has followed for ``unload_after_s``;
+        return how many went."""
+        now = time.monotonic() if now is None else now
+        async with self._lock:
+            idle = [
+                board
+                for board, b in self._boards.items()
+                if not self._watchers.get(board)
+                and b.idle_since is not None
+                and now - b.idle_since >= self.unload_after_s
+            ]
+            for board in idle:
+                del self._boards[board]
+        if idle:
+            _release_memory()
+            logger.debug("unloaded %d idle boards", len(idle))
+        return len(idle)
 
     # ------------------------------------------------------------- workshops
 
@@ -269,32 +557,54 @@ class EmbeddedStore:
             return result
 
     async def delete_workshop(self, workshop_id: str) -> None:
-        async with self._ws_lock:
+        async with self._ws_lock, self._lock:
+            self._gone[workshop_id] = time.time()  # from now on its boards take nothing
             ws = self._workshops.pop(workshop_id, None)
-            if ws is None:
-                return
-            self._codes.pop(ws.join_code, None)
-            boards = [b for b in self._boards if b.startswith(f"{workshop_id}:")]
-            for board in boards:
+            if ws is not None:
+                self._codes.pop(ws.join_code, None)
+            for board in [b for b in self._boards if workshop_of(b) == workshop_id]:
                 del self._boards[board]
             prefix = f"{workshop_id}:%"
-            await self._run(
-                self._write,
-                [
-                    ("DELETE FROM workshops WHERE id = ?", [(workshop_id,)]),
-                    ("DELETE FROM history WHERE workshop = ?", [(workshop_id,)]),
-                    ("DELETE FROM ops WHERE board LIKE ?", [(prefix,)]),
-                    ("DELETE FROM snapshots WHERE board LIKE ?", [(prefix,)]),
-                ],
-            )
+            await self._run(self._erase, workshop_id, prefix)
+        _release_memory()
 
-    async def expire(self) -> int:
-        """Delete workshops past their retention; return how many went."""
+    def _erase(self, workshop_id: str, prefix: str) -> None:
+        """Every row of a workshop, then the WAL's old pages (worker thread)."""
+        self._write(
+            [
+                ("DELETE FROM workshops WHERE id = ?", [(workshop_id,)]),
+                ("DELETE FROM history WHERE workshop = ?", [(workshop_id,)]),
+                ("DELETE FROM ops WHERE board LIKE ?", [(prefix,)]),
+                ("DELETE FROM snapshots WHERE board LIKE ?", [(prefix,)]),
+            ]
+        )
+        self._checkpoint(self._conn())
+
+    async def expire(self) -> list[str]:
+        """Delete workshops past their retention, and rows of boards whose workshop is
+        gone; return the ids of the workshops that went."""
         now = time.time()
         old = [w.id for w in self._workshops.values() if w.created + self._retention_s < now]
         for wid in old:
             await self.delete_workshop(wid)
-        return len(old)
+        # What is gone stays refused for a day after its retention would have ended,
+        # longer than any batch can be in flight.
+        for wid, when in list(self._gone.items()):
+            if when + self._retention_s + 86400 < now:
+                del self._gone[wid]
+        if not self._read_only:
+
+            def sweep() -> int:
+                with self._conn() as db:
+                    n = self._delete_orphans(db)
+                if n:
+                    self._checkpoint(self._conn())
+                return n
+
+            async with self._lock:
+                if n := await self._run(sweep):
+                    logger.info("swept %d rows of boards whose workshop is gone", n)
+        return old
 
     async def add_history(self, workshop_id: str, entry: bytes) -> None:
         async with self._ws_lock:
@@ -302,9 +612,7 @@ class EmbeddedStore:
                 raise NotFound(f"no workshop {workshop_id!r}")
 
             def append() -> None:
-                db = self._db
-                if db is None:
-                    raise StoreUnavailable("the embedded store is closed")
+                db = self._conn()
                 with db:
                     (n,) = db.execute(
                         "SELECT COALESCE(MAX(n), 0) + 1 FROM history WHERE workshop = ?",
@@ -316,10 +624,7 @@ class EmbeddedStore:
 
     async def history(self, workshop_id: str) -> list[bytes]:
         def read() -> list[bytes]:
-            db = self._db
-            if db is None:
-                raise StoreUnavailable("the embedded store is closed")
-            rows = db.execute(
+            rows = self._conn().execute(
                 "SELECT entry FROM history WHERE workshop = ? ORDER BY n", (workshop_id,)
             )
             return [bytes(r[0]) for r in rows]
@@ -329,7 +634,8 @@ class EmbeddedStore:
         return await self._run(read)
 
     # ---------------------------------------------------------- cross-hub
-    # One process holds every board: nothing to feed, nobody to publish to.
+    # One process holds every board: nothing to feed, nobody to publish to. Watching
+    # only tells the store which boards someone follows (the others may leave memory).
 
     def listen(
         self,
@@ -340,10 +646,18 @@ class EmbeddedStore:
         pass
 
     def watch(self, board: str) -> None:
-        pass
+        self._watchers[board] = self._watchers.get(board, 0) + 1
+        if (b := self._boards.get(board)) is not None:
+            b.idle_since = None
 
     def unwatch(self, board: str) -> None:
-        pass
+        n = self._watchers.get(board, 0) - 1
+        if n > 0:
+            self._watchers[board] = n
+            return
+        self._watchers.pop(board, None)
+        if (b := self._boards.get(board)) is not None:
+            b.idle_since = time.monotonic()
 
     async def publish_presence(self, frames: Sequence[tuple[str, bytes]]) -> None:
         pass
@@ -354,8 +668,7 @@ class EmbeddedStore:
         """The token-signing secret kept with the data, made once by ``make``."""
 
         def get_or_set() -> str:
-            db = self._db
-            assert db is not None
+            db = self._conn()
             with db:
                 db.execute(
                     "INSERT OR IGNORE INTO settings (key, value) VALUES ('secret', ?)", (make(),)
@@ -366,5 +679,16 @@ class EmbeddedStore:
         return await self._run(get_or_set)
 
 
-def _pack_state(doc: Document) -> bytes:
-    return codec.pack({"ops": [list(op) for op in doc.ops()]})
+def _pack_registers(doc: Document, ids: list[str]) -> list[bytes]:
+    """Every register of the objects ``ids`` of ``doc`` as its packed op."""
+    types, pack, fields = doc.types, codec.pack, doc.fields
+    return [
+        pack([obj_id, types[obj_id], name, reg.value, reg.counter, reg.client])
+        for obj_id in ids
+        if obj_id in fields
+        for name, reg in fields[obj_id].items()
+    ]
+
+
+def _snapshot(board: str, b: _Board) -> tuple[str, int, bytes]:
+    return (board, b.seq, codec.pack({"ops": [op.to_wire() for op in b.doc.ops()]}))

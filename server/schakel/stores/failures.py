@@ -42,16 +42,19 @@ class Failures:
         *,
         interval_s: float = FAILURE_LOG_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
+        what: str = "store",
     ) -> None:
         self.counts: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._what = what
         self._logger = logger
         self._interval_s = interval_s
         self._clock = clock
         self._next_log: dict[str, float] = {}
         self._unlogged: dict[str, int] = dict.fromkeys(KINDS, 0)
 
-    def record(self, kind: str, exc: BaseException) -> None:
-        """Count one failure; log it unless a line about this kind was written lately."""
+    def record(self, kind: str, exc: BaseException, *, trace: bool = False) -> None:
+        """Count one failure; log it unless a line about this kind was written lately
+        (``trace``: with its traceback)."""
         self.counts[kind] += 1
         now = self._clock()
         if now < self._next_log.get(kind, now):
@@ -60,4 +63,6 @@ class Failures:
         self._next_log[kind] = now + self._interval_s
         more, self._unlogged[kind] = self._unlogged[kind], 0
         also = f" ({more} more since the last report)" if more else ""
-        self._logger.warning("store failure (%s): %r%s", kind, exc, also)
+        self._logger.warning(
+            "%s failure (%s): %r%s", self._what, kind, exc, also, exc_info=exc if trace else None
+        )

@@ -9,6 +9,9 @@ Cluster unchanged::
     schakel:{b:<board>}:seq      string, the board's head sequence number
     schakel:{b:<board>}:log      stream, one entry per stored batch: id "<last seq>-0",
                                  fields n (op count) and o (the packed ops, concatenated)
+    schakel:{b:<board>}:meta     hash: bytes (of the registers), o:<id> (bytes of one
+                                 object), clock (highest counter), logbytes, v (version)
+    schakel:{b:<board>}:gone     string, set when the workshop is deleted (no content)
     schakel:{b:<board>}:ch       pub/sub channel (not a key): updates and presence
     schakel:{w:<workshop>}:ws    string, the packed workshop record
     schakel:{w:<workshop>}:boards  set of the workshop's boards that hold data
@@ -17,11 +20,13 @@ Cluster unchanged::
     schakel:secret               string, the token-signing secret shared by all hubs
 
 The merge runs in one Lua script per batch (:data:`APPLY_LUA`): it checks the whole batch
-(type conflicts, a clock reused for another value), merges the winners into ``state``,
-numbers them with ``seq``, appends them to ``log``, trims the log to ``LOG_KEEP`` ops (the
-``state`` hash is the always-current snapshot a late joiner reads in one call) and
-publishes the entry on the board's channel. The hub calls :meth:`RedisStore.apply` once
-per tick; all scripts of a tick go out in one pipeline.
+(type conflicts, a clock reused for another value, a counter jumping too far, the board's
+limits, a workshop that ended or was deleted), merges the winners into ``state``, numbers
+them with ``seq``, appends them to ``log``, trims the log to ``LOG_KEEP`` ops and
+``LOG_KEEP_BYTES`` (the ``state`` hash is the always-current snapshot a late joiner reads
+in one call) and publishes the entry on the board's channel. The hub calls
+:meth:`RedisStore.apply` once per tick; all scripts of a tick go out in one pipeline,
+followed, with ``wait_replicas``, by ``WAIT`` on the same connection.
 
 Feed: each hub subscribes to the channels of the boards its clients follow (and reads no
 other board). A message carries its entry's sequence number; the feed hands the hub ops
@@ -59,24 +64,40 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from schakel_core import codec
-from schakel_core.errors import Conflict, NotFound, StoreUnavailable
+from schakel_core.errors import (
+    Conflict,
+    InvalidOp,
+    NotFound,
+    RequestError,
+    StoreUnavailable,
+    TooLarge,
+)
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
 
 from . import failures
-from .base import Applied, Batch, FeedListener, Loaded, PresenceListener, UpdateListener
+from .base import (
+    Applied,
+    Batch,
+    BoardLimits,
+    FeedListener,
+    Loaded,
+    PresenceListener,
+    UpdateListener,
+    workshop_of,
+)
 from .redis_layout import (
     APPLY_LUA,
     CAS_LUA,
     LOAD_LUA,
     SECRET_KEY,
     board_channel,
+    board_gone_key,
     board_keys,
     join_code_key,
     workshop_boards_key,
     workshop_history_key,
     workshop_key,
-    workshop_of,
 )
 from .redis_pool import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_S, ConnectionGate, PoolTimeout
 
@@ -85,8 +106,11 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 LOG_KEEP = 5000  # ops kept in a board's log for resume; older subscribers get the state
+LOG_KEEP_BYTES = 1024 * 1024  # and at most this many bytes of them
 CATCHUP_S = 1.0  # how often the feed checks watched boards for missed notifications
+FEED_RETRY_MAX_S = 1.0  # the longest pause between two attempts to reconnect the feed
 UNAVAILABLE = "store unavailable, retrying"
+_REFUSED: dict[int, type[RequestError]] = {-1: Conflict, -2: NotFound, -3: TooLarge, -4: InvalidOp}
 
 # Errors that mean "Redis cannot be reached or cannot serve now": the caller may retry.
 _OUTAGES: tuple[type[BaseException], ...] = (
@@ -156,12 +180,22 @@ class RedisStore:
         *,
         retention_s: float = 72 * 3600,
         log_keep: int = LOG_KEEP,
+        log_keep_bytes: int = LOG_KEEP_BYTES,
         pool_size: int = DEFAULT_POOL_SIZE,
         pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
+        limits: BoardLimits | None = None,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
     ) -> None:
         self.log_keep = log_keep
+        self.log_keep_bytes = log_keep_bytes
+        self.limits = limits or BoardLimits()
+        # Acknowledge a tick's batches only once this many replicas have them (WAIT).
+        self.wait_replicas = wait_replicas
+        self.wait_timeout_ms = wait_timeout_ms
         self.pool = ConnectionGate(pool_size, pool_timeout_s)
-        self.failures = failures.Failures(logger)
+        self.failures = failures.Failures(logger)  # of calls (what clients hear)
+        self.feed_failures = failures.Failures(logger, what="redis feed")  # of the feed
         self.round_trips = 0  # calls to Redis (a pipeline counts once)
         self._url = url
         self._retention_s = retention_s
@@ -181,6 +215,8 @@ class RedisStore:
         self._feed_task: asyncio.Task[None] | None = None
         self._deadlines: dict[str, float] = {}  # workshop id -> expiry (epoch seconds)
         self._indexed: set[str] = set()  # boards already listed in their workshop's set
+        self._rewrite_aof = False  # a deletion happened: the AOF must be rewritten
+        self._ended: set[str] = set()  # workshops past their deadline, seen by expire()
         self._closing = False
 
     # ------------------------------------------------------------- lifecycle
@@ -224,11 +260,18 @@ class RedisStore:
                 **self._client_options(),
             )
             await self.ping()
+        if self.cluster and self.wait_replicas:
+            await self.close()
+            raise ValueError(
+                "SCHAKEL_REDIS_WAIT_REPLICAS needs a single Redis primary with replicas; "
+                "on a cluster the hub cannot WAIT on the connection that wrote"
+            )
         async with self._call() as r:
             # (on every master of a cluster) so that a storm of first calls does not
             # meet NOSCRIPT and send the scripts whole, each of them
             for script in (_APPLY, _LOAD, _CAS):
                 await r.script_load(script.source)
+        await self._describe_durability()
         self._feed_task = asyncio.create_task(self._feed(), name="schakel-redis-feed")
         logger.info(
             "redis store at %s (%s)", _safe_url(self._url), "cluster" if self.cluster else "single"
@@ -251,6 +294,37 @@ class RedisStore:
     async def ping(self) -> None:
         async with self._call() as r:
             await r.ping()
+
+    async def _describe_durability(self) -> None:
+        """Say in the log what an acknowledgement means with this Redis (docs/redis.md,
+        Durability): it depends on its persistence settings."""
+        try:
+            async with self._call() as r:
+                conf = await r.config_get("appendonly")
+                conf |= await r.config_get("appendfsync")
+                conf |= await r.config_get("save")
+        except (rexc.ResponseError, StoreUnavailable) as exc:  # CONFIG may be disabled
+            logger.info("redis persistence unknown (%s): see docs/redis.md, Durability", exc)
+            return
+        value = {_text(k): _text(v) for k, v in conf.items()}
+        aof, fsync, save = value.get("appendonly"), value.get("appendfsync"), value.get("save")
+        waits = f", and {self.wait_replicas} replica(s) (WAIT)" if self.wait_replicas else ""
+        if aof == "yes" and fsync == "always":
+            logger.info("acks mean: on disk in Redis's AOF (appendfsync always)%s", waits)
+        elif aof == "yes":
+            logger.info(
+                "acks mean: in Redis's AOF, fsynced within a second (appendfsync %s): "
+                "a power loss may lose the last second of acknowledged ops%s",
+                fsync,
+                waits,
+            )
+        else:
+            logger.warning(
+                "Redis has no AOF (appendonly no, save %r): acknowledged ops since the last "
+                "snapshot are lost if Redis stops%s; see docs/redis.md, Durability",
+                save,
+                waits,
+            )
 
     @property
     def _r(self) -> Redis | RedisCluster:
@@ -316,22 +390,42 @@ class RedisStore:
                     raise r
         return results
 
-    async def _scripts(self, calls: Sequence[tuple[_Script, list[str], list[Any]]]) -> list[Any]:
-        """Run scripts in one pipeline (each call atomic); EVAL the ones Redis forgot."""
+    async def _scripts(
+        self, calls: Sequence[tuple[_Script, list[str], list[Any]]], *, wait: bool = False
+    ) -> list[Any]:
+        """Run scripts in one pipeline (each call atomic); EVAL the ones Redis forgot.
+
+        ``wait`` (with ``wait_replicas``): the pipeline ends with ``WAIT``, on the same
+        connection, so that it returns once that many replicas have every write of it;
+        fewer in time is an outage (the writes may be lost on a failover)."""
         if not calls:
             return []
-        results = await self._commands(
-            [("EVALSHA", s.sha, len(k), *k, *a) for s, k, a in calls], raise_on_error=False
-        )
-        for i, r in enumerate(results):
-            if isinstance(r, rexc.NoScriptError):  # Redis restarted or failed over
-                script, keys, args = calls[i]
-                async with self._call() as redis:
-                    results[i] = await redis.eval(script.source, len(keys), *keys, *args)
+        wait = wait and self.wait_replicas > 0
+        tail: list[tuple[Any, ...]] = [("WAIT", self.wait_replicas, self.wait_timeout_ms)]
+        commands: list[tuple[Any, ...]] = [("EVALSHA", s.sha, len(k), *k, *a) for s, k, a in calls]
+        results = await self._commands(commands + (tail if wait else []), raise_on_error=False)
+        replicas = results.pop() if wait else None
+        missing = [i for i, r in enumerate(results) if isinstance(r, rexc.NoScriptError)]
+        if missing:  # Redis restarted or failed over: send those scripts whole
+            again = [
+                ("EVAL", calls[i][0].source, len(calls[i][1]), *calls[i][1], *calls[i][2])
+                for i in missing
+            ]
+            redone = await self._commands(again + (tail if wait else []), raise_on_error=False)
+            replicas = redone.pop() if wait else replicas
+            for i, r in zip(missing, redone, strict=True):
+                results[i] = r
         for r in results:
             if isinstance(r, BaseException):
                 self.failures.record(failures.ERROR, r)
                 raise r
+        if wait and (not isinstance(replicas, int) or replicas < self.wait_replicas):
+            exc = rexc.TimeoutError(
+                f"{replicas} of {self.wait_replicas} replicas confirmed within "
+                f"{self.wait_timeout_ms} ms"
+            )
+            self.failures.record(failures.UNAVAILABLE, exc)
+            raise StoreUnavailable(UNAVAILABLE) from exc
         return results
 
     # ---------------------------------------------------------------- boards
@@ -344,16 +438,23 @@ class RedisStore:
 
     async def apply(self, batches: Sequence[Batch]) -> list[Applied]:
         calls: list[tuple[_Script, list[str], list[Any]]] = []
+        lim = self.limits
         for batch in batches:
             args: list[Any] = [
                 self._expire_at_ms(batch.board),
                 board_channel(batch.board),
                 self._origin,
                 self.log_keep,
+                self.log_keep_bytes,
+                "" if batch.seen is None else batch.seen,
+                lim.objects,
+                lim.state_bytes,
+                lim.object_bytes,
             ]
-            args += [codec.pack(list(op)) for op in batch.ops]
-            calls.append((_APPLY, board_keys(batch.board), args))
-        results = await self._scripts(calls)
+            args += [codec.pack(op.to_wire()) for op in batch.ops]
+            keys = [*board_keys(batch.board), board_gone_key(batch.board)]
+            calls.append((_APPLY, keys, args))
+        results = await self._scripts(calls, wait=True)
         # (before the feed bookkeeping below: nothing may await between it and the return,
         # or the feed could hand the hub ops that follow ones it has not yet delivered)
         await self._index([b.board for b, r in zip(batches, results, strict=True) if r[0] > 0])
@@ -361,11 +462,10 @@ class RedisStore:
         heads: dict[str, int] = {}  # per watched board: the seq this call brought it to
         gaps: set[str] = set()
         for batch, res in zip(batches, results, strict=True):
-            if res[0] == -1:
+            if res[0] < 0:
                 reason = res[1].decode() if isinstance(res[1], bytes) else str(res[1])
-                out.append(
-                    Applied(batch.board, int(res[2]), error=Conflict(reason, board=batch.board))
-                )
+                error = _REFUSED[int(res[0])](reason, board=batch.board)
+                out.append(Applied(batch.board, int(res[2]), error=error))
                 continue
             seq = int(res[0])
             stored = [batch.ops[int(i) - 1] for i in res[1:]]
@@ -403,17 +503,20 @@ class RedisStore:
 
     async def load(self, board: str, since: int) -> Loaded:
         keys = board_keys(board)
-        (res,) = await self._scripts([(_LOAD, [keys[0], keys[2], keys[3]], [since, self.log_keep])])
-        seq, full = int(res[0]), bool(res[1])
-        if full:
-            ops = sorted((Op(*codec_unpack_op(raw)) for raw in res[2:]), key=_op_key)
+        (res,) = await self._scripts(
+            [(_LOAD, [keys[0], keys[2], keys[3], keys[4]], [since, self.log_keep])]
+        )
+        seq, clock, full = int(res[0]), int(res[1]), bool(res[2])
+        known = clock if clock >= 0 else None
+        if full:  # the registers as Redis keeps them: forwarded, decoded only if read
+            loaded = Loaded(seq, True, wire=[_b(raw) for raw in res[3:]], clock=known)
         else:
-            ops = []
-            for i in range(2, len(res), 2):
+            ops: list[Op] = []
+            for i in range(3, len(res), 2):
                 last, entry = int(res[i]), _unpack_ops(res[i + 1])
                 first = last - len(entry) + 1
                 ops.extend(entry[max(0, since + 1 - first) :])
-        loaded = Loaded(seq, full, ops)
+            loaded = Loaded(seq, False, ops, clock=known)
         if board in self._watched and self._watched[board] is None:
             self._watched[board] = seq  # the room starts from here: feed it from now on
             self._catchup.add(board)
@@ -479,7 +582,13 @@ class RedisStore:
             boards = {_b(b).decode() for b in await r.smembers(workshop_boards_key(workshop_id))}
             if got is not None:
                 boards.update(got[1].boards())
-        commands: list[tuple[Any, ...]] = [("DEL", *board_keys(b)) for b in sorted(boards)]
+        deadline = self._deadlines.get(workshop_id, time.time() + self._retention_s)
+        # Each board is marked gone in the same step (its own slot), so that a batch still
+        # in flight, on this hub or another, is refused instead of bringing it back.
+        commands: list[tuple[Any, ...]] = []
+        for b in sorted(boards):
+            commands.append(("SET", board_gone_key(b), 1, "PXAT", int(deadline * 1000)))
+            commands.append(("DEL", *board_keys(b)))
         if got is not None:
             commands.append(("DEL", join_code_key(got[1].join_code)))
         commands.append(("DEL", workshop_boards_key(workshop_id)))
@@ -488,9 +597,73 @@ class RedisStore:
         await self._commands(commands)
         self._deadlines.pop(workshop_id, None)
         self._indexed -= boards
+        self._rewrite_aof = True
+        await self._rewrite()
 
-    async def expire(self) -> int:
-        """Redis expires every key itself (each carries its workshop's deadline)."""
+    async def expire(self) -> list[str]:
+        """Redis expires every key itself (each carries its workshop's deadline), and the
+        merge refuses a board whose workshop's deadline has passed. What is left to do is
+        the AOF: the workshops this hub knew that have ended since are rewritten out of
+        it (the commands that wrote them stay in it until a rewrite)."""
+        now = time.time()
+        ended = [w for w, d in self._deadlines.items() if d < now and w not in self._ended]
+        self._ended.update(ended)
+        # A deadline is kept a day past it: the merge refuses a batch of such a workshop
+        # still in flight by it (without it, it would take "now + retention").
+        for wid in [w for w, d in self._deadlines.items() if d < now - 86400]:
+            del self._deadlines[wid]
+            self._ended.discard(wid)
+        if ended:
+            await self._drop_expired(ended)
+            self._rewrite_aof = True
+            await self._rewrite()
+        return ended
+
+    async def _drop_expired(self, workshops: list[str]) -> None:
+        """Make Redis drop the keys of ended workshops now. A key past its deadline leaves
+        memory only when touched or sampled later, and an AOF rewrite before that would
+        write its content into the new base file; scanning a key drops it if expired."""
+        patterns = [p for w in workshops for p in (f"schakel:{{b:{w}:*", f"schakel:{{w:{w}}}:*")]
+        async with self._call() as r:
+            for pattern in patterns:
+                async for _ in r.scan_iter(match=pattern, count=1000):
+                    pass  # (a key that is still there is not expired: nothing to do)
+
+    async def _rewrite(self) -> None:
+        """Rewrite the AOF (on every master) after a deletion: until then it still holds
+        the commands that wrote the deleted content. One already running may have
+        started before the deletion, so it is asked again until Redis takes it."""
+        if not self._rewrite_aof:
+            return
+        try:
+            async with self._call() as r:
+                if isinstance(r, RedisCluster):
+                    targets: list[dict[str, Any]] = [
+                        {"target_nodes": node} for node in r.get_primaries()
+                    ]
+                else:
+                    targets = [{}]
+                for target in targets:
+                    info = await r.execute_command("INFO", "persistence", **target)
+                    if not info.get("aof_enabled"):
+                        continue
+                    if info.get("aof_rewrite_in_progress") or info.get("aof_rewrite_scheduled"):
+                        return  # asked again by housekeep, once this one has ended
+                    await r.execute_command("BGREWRITEAOF", **target)
+        except (StoreUnavailable, rexc.ResponseError) as exc:
+            logger.warning("the AOF rewrite after a deletion is not started yet: %s", exc)
+            return
+        self._rewrite_aof = False
+
+    def boards_in_memory(self) -> int:
+        return 0  # Redis holds them; a hub keeps only what it is sending
+
+    async def housekeep(self, now: float | None = None) -> int:
+        """Ask again for an AOF rewrite a deletion needs, and forget the boards nobody
+        here follows (the per-board maps of a hub must not grow for its life; workshops
+        past their deadline go in :meth:`expire`)."""
+        await self._rewrite()
+        self._indexed &= set(self._watched)
         return 0
 
     async def add_history(self, workshop_id: str, entry: bytes) -> None:
@@ -558,12 +731,16 @@ class RedisStore:
                 await self._follow(pubsub)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the feed must outlive any outage
-                logger.debug("redis feed interrupted: %r", exc)
+            except Exception as exc:  # the feed must outlive any outage, and any fault
+                # Heard, not flooded: at WARNING, once per interval per kind (counted);
+                # a fault that is not an outage with its traceback.
+                outage = isinstance(exc, PoolTimeout | OSError) or is_outage(exc)
+                kind = failures.UNAVAILABLE if outage else failures.ERROR
+                self.feed_failures.record(kind, exc, trace=not outage)
                 if time.monotonic() - began > 10:
                     attempt = 0  # it ran well for a while: back off from the start
                 attempt += 1  # (and on a cluster, try the next node)
-                await asyncio.sleep(min(0.05 * attempt, 0.5))
+                await asyncio.sleep(min(0.05 * 2 ** (attempt - 1), FEED_RETRY_MAX_S))
             finally:
                 lost, self._confirmed = self._confirmed, set()
                 for board in lost:
@@ -667,6 +844,10 @@ class RedisStore:
 def _b(value: bytes | str) -> bytes:
     """Replies are bytes (decode_responses=False); the client's types allow str too."""
     return value.encode() if isinstance(value, str) else value
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def codec_unpack_op(raw: bytes) -> list[Any]:

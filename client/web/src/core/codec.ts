@@ -7,10 +7,13 @@ export function pack(value: unknown): Uint8Array {
   return encode(value, { ignoreUndefined: false, forceIntegerToFloat: false });
 }
 
-/** Decode one frame into a map with string keys, or throw ProtocolError("malformed"). */
-export function unpack(data: Uint8Array): Record<string, unknown> {
-  if (data.byteLength > LIMITS.maxFrameBytes) {
-    throw new ProtocolError("frame_too_large", `a frame holds at most ${LIMITS.maxFrameBytes} bytes`);
+/**
+ * Decode one frame into a map with string keys, or throw ProtocolError("malformed").
+ * `limit` caps what a client may send; frames from the hub have no fixed cap (`null`).
+ */
+export function unpack(data: Uint8Array, limit: number | null = LIMITS.maxFrameBytes): Record<string, unknown> {
+  if (limit !== null && data.byteLength > limit) {
+    throw new ProtocolError("frame_too_large", `a frame holds at most ${limit} bytes`);
   }
   let value: unknown;
   try {

@@ -4,9 +4,43 @@
  * Every field is a last-writer-wins register ordered by (counter, client). Deletion is the
  * field `deleted`; a later `false` restores. A relation whose source or target is missing,
  * deleted or not an actor is hidden.
+ *
+ * Each role of an actor is its own register (`role_pusher` ... `role_mover`), so that
+ * concurrent toggles of different roles both survive; `visible()` shows them as `roles`,
+ * the list of roles that are on. A `roles` op (one register holding the list, as boards
+ * stored before held) is applied as one op per role with its clock.
  */
-import { ProtocolError, type ObjType } from "./schema";
+import { ProtocolError, ROLES, ROLE_FIELDS, type ObjType } from "./schema";
 import { compareClock, sameValue, type Op } from "./ops";
+
+const LEGACY_ROLES = "roles";
+const ROLE_FIELD_SET = new Set(ROLE_FIELDS);
+
+/** `op` as the registers it writes: itself, or a stored `roles` list as one op per role. */
+export function expand(op: Op): Op[] {
+  if (op[2] !== LEGACY_ROLES || op[1] !== "actor") return [op];
+  return Object.entries(rolesAsFields(op[3])).map(([field, on]): Op => [op[0], op[1], field, on, op[4], op[5]]);
+}
+
+/** An actor's fields as readers see them: role registers as `roles`, the roles that are on. */
+export function presentRoles(fields: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(fields).some((k) => ROLE_FIELD_SET.has(k))) return fields;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) if (!ROLE_FIELD_SET.has(k)) out[k] = v;
+  out.roles = ROLES.filter((_, i) => fields[ROLE_FIELDS[i]!] === true);
+  return out;
+}
+
+/** A list of roles (as `visible()` gives them) as the role registers to write. */
+export function rolesAsFields(roles: unknown): Record<string, boolean> {
+  const list = Array.isArray(roles) ? (roles as unknown[]) : [];
+  return Object.fromEntries(ROLES.map((r, i) => [ROLE_FIELDS[i]!, list.includes(r)]));
+}
+
+/** The roles of an actor that are on, from its raw fields (`Document.get`). */
+export function rolesOf(fields: Record<string, unknown> | null): string[] {
+  return fields ? (presentRoles(fields).roles as string[] | undefined) ?? [] : [];
+}
 
 export interface Register {
   value: unknown;
@@ -26,14 +60,16 @@ export class Document {
   }
 
   check(op: Op): void {
-    const [id, type, field, value, counter, client] = op;
+    const [id, type] = op;
     const known = this.types.get(id);
     if (known !== undefined && known !== type) {
       throw new ProtocolError("conflict", `object '${id}' is a ${known}, not a ${type}`);
     }
-    const reg = this.fields.get(id)?.get(field);
-    if (reg && reg.counter === counter && reg.client === client && !sameValue(reg.value, value)) {
-      throw new ProtocolError("conflict", `clock ${counter}/${client} already wrote another value`);
+    for (const [, , field, value, counter, client] of expand(op)) {
+      const reg = this.fields.get(id)?.get(field);
+      if (reg && reg.counter === counter && reg.client === client && !sameValue(reg.value, value)) {
+        throw new ProtocolError("conflict", `clock ${counter}/${client} already wrote another value`);
+      }
     }
   }
 
@@ -52,16 +88,24 @@ export class Document {
       const t = types.get(op[0]);
       if (t !== undefined && t !== op[1]) throw new ProtocolError("conflict", `the batch gives object '${op[0]}' two types`);
       types.set(op[0], op[1]);
-      const key = JSON.stringify([op[0], op[2], op[4], op[5]]);
-      if (clocks.has(key) && !sameValue(clocks.get(key), op[3])) {
-        throw new ProtocolError("conflict", `the batch uses clock ${op[4]}/${op[5]} twice`);
+      for (const one of expand(op)) {
+        const key = JSON.stringify([one[0], one[2], one[4], one[5]]);
+        if (clocks.has(key) && !sameValue(clocks.get(key), one[3])) {
+          throw new ProtocolError("conflict", `the batch uses clock ${one[4]}/${one[5]} twice`);
+        }
+        clocks.set(key, one[3]);
       }
-      clocks.set(key, op[3]);
     }
     return ops.filter((op) => this.merge(op));
   }
 
   private merge(op: Op): boolean {
+    let changed = false;
+    for (const one of expand(op)) changed = this.mergeOne(one) || changed;
+    return changed;
+  }
+
+  private mergeOne(op: Op): boolean {
     const [id, type, field, value, counter, client] = op;
     if (counter > this.maxCounter) this.maxCounter = counter;
     let obj = this.fields.get(id);
@@ -112,13 +156,14 @@ export class Document {
     return true;
   }
 
-  /** Every visible object as {id: {type, field: value, ...}}. */
+  /** Every visible object as {id: {type, field: value, ...}}; an actor's roles as `roles`. */
   visible(): Record<string, View> {
     const out: Record<string, View> = {};
     for (const [id, obj] of this.fields) {
       if (!this.isVisible(id)) continue;
-      const view: Record<string, unknown> = {};
-      for (const [name, r] of obj) view[name] = r.value;
+      const fields: Record<string, unknown> = {};
+      for (const [name, r] of obj) fields[name] = r.value;
+      const view = presentRoles(fields);
       view.type = this.types.get(id)!;
       out[id] = view as View;
     }

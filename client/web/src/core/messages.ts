@@ -5,7 +5,7 @@
  */
 import { pack, unpack } from "./codec";
 import { opFromWire, type Op } from "./ops";
-import { LIMITS, PROTOCOL_VERSION, ProtocolError, checkId } from "./schema";
+import { LIMITS, PROTOCOL_VERSION, ProtocolError, checkId, isColour } from "./schema";
 
 export const MAX_REF = 2 ** 53 - 1;
 const MAX_TOKEN_LEN = 2048;
@@ -39,7 +39,8 @@ export interface Welcome {
   time: number;
   limits: Record<string, number>;
 }
-export interface Sync { t: "sync"; board: string; seq: number; full: boolean; ops: Op[]; ref: number | null }
+/** A large answer comes as several sync frames: all but the last have `more: true`. */
+export interface Sync { t: "sync"; board: string; seq: number; full: boolean; ops: Op[]; ref: number | null; more?: boolean }
 export interface Update { t: "update"; board: string; seq: number; ops: Op[] }
 export interface Ack { t: "ack"; board: string; ref: number; seq: number; applied: number }
 export interface PresenceOut { t: "presence"; board: string; conn: string; client: string; name: string; data: PresenceData }
@@ -122,7 +123,7 @@ export function checkPresenceData(data: unknown): PresenceData {
   const stroke = d.stroke;
   if (stroke != null && !(Array.isArray(stroke) && stroke.length <= LIMITS.maxStrokeNumbers && stroke.every(finite))) bad("stroke must be numbers or nil");
   const colour = d.colour;
-  if (colour != null && (typeof colour !== "string" || colour.length > 7)) bad("colour must be #rrggbb or nil");
+  if (colour != null && !isColour(colour)) bad("colour must be #rrggbb or nil");
   return d as PresenceData;
 }
 
@@ -179,9 +180,9 @@ export function decodeClient(data: Uint8Array): ClientMessage {
 
 const asOps = (v: unknown): Op[] => v as Op[];
 
-/** Decode one hub frame (light checks: the hub is trusted to speak the protocol). */
+/** Decode one hub frame (light checks: the hub is trusted to speak the protocol; no size cap). */
 export function decodeServer(data: Uint8Array): ServerMessage {
-  const m = unpack(data);
+  const m = unpack(data, null);
   switch (m.t) {
     case "welcome":
       return {
@@ -196,8 +197,8 @@ export function decodeServer(data: Uint8Array): ServerMessage {
         time: get(m, "time", "number") as number,
         limits: get(m, "limits", "map") as Record<string, number>,
       };
-    case "sync":
-      return {
+    case "sync": {
+      const sync: Sync = {
         t: "sync",
         board: board(m),
         seq: int(m, "seq")!,
@@ -205,6 +206,9 @@ export function decodeServer(data: Uint8Array): ServerMessage {
         ops: asOps(get(m, "ops", "list")),
         ref: int(m, "ref", true),
       };
+      if (get(m, "more", "boolean", true) === true) sync.more = true;
+      return sync;
+    }
     case "update":
       return { t: "update", board: board(m), seq: int(m, "seq")!, ops: asOps(get(m, "ops", "list")) };
     case "ack":

@@ -27,8 +27,14 @@ interface SchemaJson {
     maxCoord: number;
     maxSelection: number;
     maxStrokeNumbers: number;
+    maxCounterJump: number;
+    maxBoardObjects: number;
+    maxBoardBytes: number;
+    maxObjectBytes: number;
   };
   idPattern: string;
+  roles: string[];
+  rolePrefix: string;
   metaId: string;
   types: Record<string, Record<string, FieldSpec>>;
 }
@@ -37,11 +43,19 @@ export const schema = raw as unknown as SchemaJson;
 export const PROTOCOL_VERSION = schema.protocolVersion;
 export const LIMITS = schema.limits;
 export const META_ID = schema.metaId;
+// (JavaScript's `$` matches only at the very end, so these test whole strings.)
 export const ID_RE = new RegExp(schema.idPattern);
 const COLOUR_RE = /^#[0-9a-fA-F]{6}$/;
 
+export function isColour(value: unknown): value is string {
+  return typeof value === "string" && COLOUR_RE.test(value);
+}
+
 export const ACTOR_KINDS = schema.types.actor!.kind!.values!;
-export const ROLES = schema.types.actor!.roles!.values!;
+/** The roles an actor may have; each is its own register `role_<role>` (true or false). */
+export const ROLES = schema.roles;
+export const roleField = (role: string): string => schema.rolePrefix + role;
+export const ROLE_FIELDS = ROLES.map(roleField);
 export const STANCES = schema.types.actor!.stance!.values!;
 export const RELATION_KINDS = schema.types.relation!.kind!.values!;
 export const DIRECTIONS = schema.types.relation!.direction!.values!;
@@ -120,7 +134,7 @@ export function checkValue(name: string, spec: FieldSpec, value: unknown): void 
       checkId(value, `field '${name}'`);
       return;
     case "colour":
-      if (typeof value !== "string" || !COLOUR_RE.test(value)) bad("must be a colour #rrggbb");
+      if (!isColour(value)) bad("must be a colour #rrggbb");
       return;
     case "numbers":
       if (!Array.isArray(value)) bad("must be a list of numbers");

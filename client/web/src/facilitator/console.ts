@@ -28,6 +28,8 @@ export class ConsolePage {
   private editor: ProgrammeEditor | null = null;
   private groupsKey = "";
   private results: ConsoleResults | null = null;
+  /** Asking the hub for a viewer link (none was kept on this device). */
+  private askingViewer = false;
   private els: Record<"top" | "join" | "steer" | "groups" | "status" | "toast" | "overlay" | "main", HTMLElement>;
 
   constructor(
@@ -109,6 +111,7 @@ export class ConsolePage {
     if (!s) return;
     const k = kept(s.id);
     keep({ token: this.token, workshop: s.id, title: s.title, viewer_url: k?.viewer_url, join_url: k?.join_url ?? `${location.origin}/join/${s.join_code}`, join_code: s.join_code });
+    if (!k?.viewer_url) void this.askViewerLink(s.id);
     document.title = `${s.title} · ${wt("console.title")}`;
     if (!this.results) {
       this.results = new ConsoleResults(this.token, s.id, lang);
@@ -130,7 +133,9 @@ export class ConsolePage {
     const reason = st === "failed" ? (this.link.failure?.code === "not_found" ? wt("console.deleted") : wt("console.failed", { reason: this.link.failure?.reason ?? "" })) : wt(`status.${st}`);
     this.els.status.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), reason);
     const k = s ? kept(s.id) : null;
-    const plenary = k?.viewer_url ?? `${location.origin}/plenary#${this.token}`;
+    // The plenary screen gets a viewer's key, never the facilitator's (which could steer
+    // the workshop from the beamer's browser): until the hub gave one, no link.
+    const plenary = k?.viewer_url ?? null;
     const langBtn = h("button", { class: "textbtn", id: "lang-switch", type: "button", lang: lang() === "nl" ? "en" : "nl" }, t("lang.switch"));
     langBtn.addEventListener("click", () => {
       setLang(lang() === "nl" ? "en" : "nl");
@@ -149,13 +154,40 @@ export class ConsolePage {
       h(
         "div",
         { class: "actions" },
-        h("a", { class: "button", id: "open-plenary", href: plenary, target: "_blank", rel: "noopener" }, wt("links.plenary")),
+        plenary
+          ? h("a", { class: "button", id: "open-plenary", href: plenary, target: "_blank", rel: "noopener" }, wt("links.plenary"))
+          : h("a", { class: "button", id: "open-plenary", "aria-disabled": "true" }, wt("links.plenary")),
         this.results?.reportButtons() ?? null,
         joinBtn,
         edit,
         langBtn,
       ),
     ));
+  }
+
+  /** A viewer link from the hub, for a device that kept none (the console was opened
+   * from its link elsewhere). */
+  private async askViewerLink(workshop: string): Promise<void> {
+    if (this.askingViewer) return;
+    this.askingViewer = true;
+    try {
+      const r = await fetch(`/api/workshops/${encodeURIComponent(workshop)}/tokens`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      if (!r.ok) return;
+      const body = (await r.json()) as { viewer_url?: unknown };
+      const k = kept(workshop);
+      if (k && typeof body.viewer_url === "string") {
+        keep({ ...k, viewer_url: body.viewer_url });
+        this.renderTop();
+      }
+    } catch {
+      /* offline: asked again at the next render */
+    } finally {
+      this.askingViewer = false;
+    }
   }
 
   private joinUrl(s: WorkshopState): string {

@@ -63,6 +63,12 @@ export class BoardConnection {
   private presenceState: PresenceData = { sel: [] };
   private presenceTimer: ReturnType<typeof setTimeout> | null = null;
   private lastPresenceSent = 0;
+  /** Ops of a sync that comes in several frames (`more`), so far. */
+  private syncParts: Op[] = [];
+  /** The ref of the last subscribe sent (a refusal to retry names it). */
+  private subscribeRef = 0;
+  /** The workshop is gone: nothing of it is kept on this device any more. */
+  private gone = false;
 
   constructor(readonly opts: ConnectionOptions) {
     this.replica = new Replica(opts.board);
@@ -189,8 +195,12 @@ export class BoardConnection {
     ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      if (ev.code === 4401 || ev.code === 4404) {
-        this.fail(ev.code === 4401 ? "auth_failed" : "not_found", ev.reason || "the workshop is gone");
+      if (ev.code === 4404) {
+        this.workshopGone(ev.reason || "the workshop is gone");
+        return;
+      }
+      if (ev.code === 4401) {
+        this.fail("auth_failed", ev.reason || "refused");
         return;
       }
       this.lost();
@@ -201,7 +211,22 @@ export class BoardConnection {
     };
   }
 
+  /**
+   * The workshop was deleted or has ended: its maps and pending edits are erased from
+   * this device (every board of it), and nothing more is queued or saved.
+   */
+  private workshopGone(reason: string): void {
+    this.gone = true;
+    this.opts.store?.clearWorkshop(this.replica.board.split(":", 1)[0]!);
+    this.replica.unsent = [];
+    this.replica.inflight.clear();
+    this.fail("not_found", reason);
+    this.emit("pending");
+    this.emit("doc");
+  }
+
   private lost(): void {
+    this.syncParts = [];
     this.stopHeartbeat();
     this.welcome = null;
     this.replica.requeueInflight();
@@ -269,12 +294,18 @@ export class BoardConnection {
           this.fail("forbidden", `board ${r.board} is not open to you`);
           return;
         }
-        this.sendNow(subscribe(r.board, r.seq, this.nextRef()));
+        this.subscribeRef = this.nextRef();
+        this.sendNow(subscribe(r.board, r.seq, this.subscribeRef));
         return;
       case "sync":
         if (msg.board !== r.board) return;
         this.see(msg.ops);
-        r.onSync(msg.seq, msg.full, msg.ops);
+        if (msg.more) {
+          this.syncParts.push(...msg.ops); // a large board: more frames of this sync follow
+          return;
+        }
+        r.onSync(msg.seq, msg.full, this.syncParts.length ? [...this.syncParts, ...msg.ops] : msg.ops);
+        this.syncParts = [];
         this.setStatus("connected");
         this.emit("doc");
         this.scheduleSave();
@@ -334,8 +365,22 @@ export class BoardConnection {
       this.fail(code, reason);
       return;
     }
+    if (code === "not_found" && ref === null) {
+      this.workshopGone(reason); // (the close 4404 follows)
+      return;
+    }
     if (ref === null) return;
     const r = this.replica;
+    if (ref === this.subscribeRef && RETRY_CODES.has(code)) {
+      // The store is away for a moment: ask for the board again, a little later.
+      setTimeout(() => {
+        if (this.ws && !r.synced && this.status !== "failed") {
+          this.subscribeRef = this.nextRef();
+          this.sendNow(subscribe(r.board, r.seq, this.subscribeRef));
+        }
+      }, 500);
+      return;
+    }
     if (r.inflight.has(ref)) {
       if (RETRY_CODES.has(code)) {
         r.requeueInflight();
@@ -366,6 +411,7 @@ export class BoardConnection {
   }
 
   get writable(): boolean {
+    if (this.status === "failed") return false;
     return this.welcome === null || this.welcome.writable.includes(this.replica.board);
   }
 
@@ -382,7 +428,7 @@ export class BoardConnection {
   }
 
   private commit(ops: Op[], gesture?: string): Op[] {
-    if (!ops.length) return ops;
+    if (!ops.length || this.gone) return [];
     this.replica.local(ops, gesture);
     this.afterLocal();
     return ops;
@@ -475,7 +521,7 @@ export class BoardConnection {
 
   saveNow = (): void => {
     const store = this.opts.store;
-    if (!store) return;
+    if (!store || this.gone) return;
     const r = this.replica;
     store.save(r.board, this.opts.clientId, { seq: r.seq, counter: this.counter, doc: [...r.doc.ops()], pending: r.pendingOps() });
   };

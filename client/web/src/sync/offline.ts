@@ -17,6 +17,8 @@ export interface KeyValue {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
   removeItem(key: string): void;
+  key(index: number): string | null;
+  readonly length: number;
 }
 
 export class OfflineStore {
@@ -61,6 +63,20 @@ export class OfflineStore {
   clear(board: string, client: string): void {
     this.kv?.removeItem(this.key(board, client));
   }
+
+  /** Forget every board of a workshop that is gone (deleted or expired): its maps and
+   * its pending edits, for every client id of this device. */
+  clearWorkshop(workshop: string): void {
+    const kv = this.kv;
+    if (!kv) return;
+    const prefix = `${this.prefix}.board.${workshop}:`;
+    const keys: string[] = [];
+    for (let i = 0; i < kv.length; i++) {
+      const k = kv.key(i);
+      if (k !== null && k.startsWith(prefix)) keys.push(k);
+    }
+    for (const k of keys) kv.removeItem(k);
+  }
 }
 
 /** An in-memory KeyValue (tests; browsers without storage). */
@@ -74,5 +90,11 @@ export class MemoryKV implements KeyValue {
   }
   removeItem(key: string): void {
     this.data.delete(key);
+  }
+  key(index: number): string | null {
+    return [...this.data.keys()][index] ?? null;
+  }
+  get length(): number {
+    return this.data.size;
   }
 }

@@ -17,7 +17,7 @@ import { detailsPanel } from "./details";
 import { lang, setLang, t, type Key } from "./i18n";
 import { legendPanel } from "./legend";
 import { listPanel } from "./list";
-import { clientId, randomId, type Session } from "./session";
+import { clearSession, clientId, randomId, type Session } from "./session";
 import "../analysis/analysis.css";
 import { TabletAnalysis } from "../analysis/tablet";
 import { at } from "../analysis/i18n";
@@ -349,11 +349,16 @@ export class BoardPage implements InputHost {
     const el = this.el.status;
     el.dataset.status = s;
     el.dataset.pending = String(n);
-    let text = s === "failed" ? t("status.failed", { reason: this.conn.failure?.reason ?? "" }) : t(`status.${s}` as Key);
+    const gone = s === "failed" && this.conn.failure?.code === "not_found";
+    let text = gone ? t("status.gone") : s === "failed" ? t("status.failed", { reason: this.conn.failure?.reason ?? "" }) : t(`status.${s}` as Key);
     if (s === "connected" && !this.canEdit) text += " — " + t("status.readonly");
     if (s !== "connected" && n > 0) text += " — " + (n === 1 ? t("status.pending1") : t("status.pending", { n }));
     el.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), text);
-    if (s === "failed") {
+    el.dataset.gone = String(gone);
+    if (gone) {
+      // Nothing of it stays on this device: not the map, not the way back to it.
+      clearSession();
+    } else if (s === "failed") {
       // The token expired or the workshop is gone: offer to join again.
       const again = h("a", { href: `/join/${encodeURIComponent(this.session.code)}`, class: "rejoin" }, t("goto.join"));
       el.append(" ", again);
@@ -466,7 +471,7 @@ export class BoardPage implements InputHost {
   createActor(x: number, y: number): string | null {
     if (!this.canEdit) return null;
     const id = "a-" + randomId(10);
-    this.conn.edit(id, "actor", { label: t("new.actor"), kind: ACTOR_KINDS[0], stance: STANCES.includes("unknown") ? "unknown" : STANCES[0], influence: 2, roles: [], pos: [x, y] });
+    this.conn.edit(id, "actor", { label: t("new.actor"), kind: ACTOR_KINDS[0], stance: STANCES.includes("unknown") ? "unknown" : STANCES[0], influence: 2, pos: [x, y] });
     this.openDetails(id);
     return id;
   }

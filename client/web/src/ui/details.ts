@@ -3,7 +3,8 @@
  * selected, the map itself (its issue and the names of its two poles). Fields follow the
  * merged state of the board, except one the person is typing in (until a pause).
  */
-import { ACTOR_KINDS, DIRECTIONS, RELATION_KINDS, ROLES, SIGNS, STANCES } from "../core/schema";
+import { rolesOf } from "../core/document";
+import { ACTOR_KINDS, DIRECTIONS, RELATION_KINDS, ROLES, SIGNS, STANCES, roleField } from "../core/schema";
 import { COLOUR_NAMES, INK_PALETTE, NOTE_PALETTE, PALETTE, ROLE_COLOUR, STANCE_COLOUR } from "../board/style";
 import { NUDGE } from "../board/input";
 import type { BoardPage } from "./board";
@@ -183,11 +184,10 @@ export function detailsPanel(page: BoardPage, id: string | null): { node: HTMLEl
       buttons(
         t("field.roles"),
         ROLES.map((r) => ({ value: r, text: t(`role.${r}` as Key), colour: ROLE_COLOUR[r] })),
-        () => (Array.isArray(get("roles")) ? (get("roles") as string[]) : []),
-        (r) => {
-          const cur = Array.isArray(get("roles")) ? (get("roles") as string[]) : [];
-          set({ roles: cur.includes(r) ? cur.filter((x) => x !== r) : [...cur, r] });
-        },
+        () => rolesOf(doc.get(id)),
+        // Each role is its own register: a toggle writes just that one, so two people
+        // toggling different roles at once both keep theirs.
+        (r) => page.setField(id, { [roleField(r)]: !rolesOf(doc.get(id)).includes(r) }),
         "roles",
         true,
       ),

@@ -11,7 +11,7 @@
  * looked at.
  */
 import "./workshop.css";
-import type { Document } from "../core/document";
+import { rolesAsFields, type Document } from "../core/document";
 import type { WorkshopEvent } from "../core/messages";
 import { seatColour } from "../board/style";
 import { BoardConnection } from "../sync/connection";
@@ -26,7 +26,7 @@ import { boardRounds, currentPart, currentRound, isNewer, membersOf, parseBoard,
 import { TimerView } from "./timer";
 import { BoardView } from "./view";
 
-const COPY_FIELDS = ["label", "kind", "roles", "stance", "influence", "colour", "note"] as const;
+const COPY_FIELDS = ["label", "kind", "stance", "influence", "colour", "note"] as const;
 const RELATION_FIELDS = ["kind", "sign", "direction", "strength", "label"] as const;
 
 /** A part's title, and who shares a board when the title does not say it (alone, pairs). */
@@ -58,6 +58,7 @@ export function questionTag(s: WorkshopState, ref: string): string | null {
 export function copyableActor(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of COPY_FIELDS) if (o[f] !== undefined && o[f] !== null) out[f] = o[f];
+  if (Array.isArray(o.roles)) Object.assign(out, rolesAsFields(o.roles)); // one register per role
   return out;
 }
 

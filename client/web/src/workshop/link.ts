@@ -6,6 +6,7 @@
  * every board from its last seq, like sync/connection.ts does for one board.
  */
 import { control, decodeServer, encodeMessage, hello, ping, subscribe, type ClientMessage, type PresenceData, type ServerMessage } from "../core/messages";
+import type { Op } from "../core/ops";
 import { Replica } from "../sync/replica";
 import { HubClock } from "./clock";
 import { isNewer, parseState, type WorkshopState } from "./state";
@@ -48,6 +49,8 @@ export class WorkshopLink {
   readonly peers = new Map<string, Map<string, Peer>>();
   private wanted = new Set<string>();
   private subscribed = new Set<string>();
+  /** Ops of syncs that come in several frames (`more`), per board, so far. */
+  private syncParts = new Map<string, Op[]>();
   private ws: WebSocket | null = null;
   private ref = 0;
   private pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -169,6 +172,7 @@ export class WorkshopLink {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     this.subscribed.clear();
+    this.syncParts.clear();
     this.peers.clear();
     for (const p of this.pending.values()) p.reject(new ControlError("offline", "the connection dropped; try again"));
     this.pending.clear();
@@ -280,7 +284,13 @@ export class WorkshopLink {
       case "sync": {
         const r = this.replicas.get(msg.board);
         if (!r || !this.subscribed.has(msg.board)) return;
-        r.onSync(msg.seq, msg.full, msg.ops);
+        const parts = this.syncParts.get(msg.board) ?? [];
+        if (msg.more) {
+          this.syncParts.set(msg.board, [...parts, ...msg.ops]); // more frames follow
+          return;
+        }
+        this.syncParts.delete(msg.board);
+        r.onSync(msg.seq, msg.full, parts.length ? [...parts, ...msg.ops] : msg.ops);
         this.emit({ kind: "board", board: msg.board });
         return;
       }
@@ -309,6 +319,10 @@ export class WorkshopLink {
         if (p && msg.ref !== null) {
           this.pending.delete(msg.ref);
           p.reject(new ControlError(msg.code, msg.reason));
+          return;
+        }
+        if (msg.board && msg.code === "store_unavailable" && this.subscribed.delete(msg.board)) {
+          setTimeout(() => this.syncSubscriptions(), 500); // ask for that board again
           return;
         }
         if (msg.board && msg.code === "forbidden") {

@@ -4,6 +4,7 @@
  * few for a beamer), the game changers that fit, and a key to the marks on the map.
  * Workshop-wide: the actors several groups named. All text goes in as text nodes.
  */
+import { lineSample } from "../board/svg";
 import { h } from "../ui/dom";
 import { lang } from "../ui/i18n";
 import { at, type AnalysisKey } from "./i18n";
@@ -57,19 +58,7 @@ export function markKey(a: BoardAnalysis): HTMLElement | null {
   const used = new Set([...marksOf(a).values()].flat());
   const marks = MARK_ORDER.filter((m) => used.has(m));
   if (!marks.length && !a.fragile.length) return null;
-  const ns = "http://www.w3.org/2000/svg";
-  const swatch = (colour: string, dash: string): SVGSVGElement => {
-    const s = document.createElementNS(ns, "svg");
-    s.setAttribute("viewBox", "0 0 40 20");
-    s.setAttribute("aria-hidden", "true");
-    const c = document.createElementNS(ns, "path");
-    c.setAttribute("d", "M4,10H36");
-    c.setAttribute("stroke", colour);
-    c.setAttribute("stroke-width", "5");
-    if (dash) c.setAttribute("stroke-dasharray", dash);
-    s.append(c);
-    return s;
-  };
+  const swatch = (colour: string, dash: string): SVGSVGElement => lineSample(colour, dash || null, 5, 40);
   return h(
     "ul",
     { class: "an-key" },

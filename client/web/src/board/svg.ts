@@ -18,3 +18,13 @@ export function setAttrs(e: Element, attrs: Record<string, string | number | nul
 export function setText(e: Element, text: string): void {
   if (e.textContent !== text) e.textContent = text;
 }
+
+/** A short line in a legend: the colour, width and dash of a mark on the map (decorative:
+ * the text beside it says what it is). */
+export function lineSample(colour: string, dash: string | null, width = 4, length = 60): SVGSVGElement {
+  const h = width * 4;
+  const s = svg("svg", { viewBox: `0 0 ${length} ${h}`, "aria-hidden": "true" });
+  const p = svg("path", { d: `M4,${h / 2}H${length - 4}`, stroke: colour, "stroke-width": width, "stroke-linecap": "round" }, s);
+  if (dash) p.setAttribute("stroke-dasharray", dash);
+  return s;
+}

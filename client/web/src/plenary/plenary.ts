@@ -17,6 +17,7 @@ import type { Document } from "../core/document";
 import type { PeerMark, TextMinimum } from "../board/render";
 import { NEUTRAL_LINE, SIGN_COLOUR, relationDash } from "../board/style";
 import { ROLES, RELATION_KINDS } from "../core/schema";
+import { lineSample } from "../board/svg";
 import { h } from "../ui/dom";
 import { t, type Key } from "../ui/i18n";
 import { clientId } from "../ui/session";
@@ -338,21 +339,8 @@ export class PlenaryPage {
   }
 
   private legend(): HTMLElement {
-    const ns = "http://www.w3.org/2000/svg";
     // The same colours and dashes as the maps (board/style.ts).
-    const line = (dash: string | null, colour: string) => {
-      const s = document.createElementNS(ns, "svg");
-      s.setAttribute("viewBox", "0 0 60 16");
-      s.setAttribute("aria-hidden", "true");
-      const p = document.createElementNS(ns, "path");
-      p.setAttribute("d", "M4,8H56");
-      p.setAttribute("stroke", colour);
-      p.setAttribute("stroke-width", "4");
-      p.setAttribute("stroke-linecap", "round");
-      if (dash) p.setAttribute("stroke-dasharray", dash);
-      s.appendChild(p);
-      return s;
-    };
+    const line = (dash: string | null, colour: string) => lineSample(colour, dash);
     return h(
       "div",
       { class: "p-legend", id: "p-legend" },

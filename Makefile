@@ -5,6 +5,9 @@
 #   make bench  benchmarks (figures and ratios; never part of the tests); BENCH_ARGS=--help
 #   make bench-analysis  the analysis benchmark alone
 #   make bench-limits    memory under 10,000 overwrites; 200 participants; a 10,000-object board
+#   make fuzz   the long fuzz of the running hub (FUZZ_FRAMES, default 1,000,000)
+#   make chaos  hubs and Redis killed, connections cut, for CHAOS_ARGS="--seconds 60"
+#   make soak   ten minutes of workshops on one hub, its memory sampled (SOAK_ARGS)
 #   make clean  remove build outputs and caches
 
 SHELL := /bin/bash
@@ -14,8 +17,11 @@ PY := $(VENV)/bin/python
 WEB := client/web
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+FUZZ_FRAMES ?= 1000000
+CHAOS_ARGS ?= --seconds 60
+SOAK_ARGS ?= --seconds 600
 
-.PHONY: run test check bench bench-analysis bench-limits clean venv web runtime-deps system-deps schema test-core test-py test-web
+.PHONY: run test check bench bench-analysis bench-limits fuzz chaos soak clean venv web runtime-deps system-deps schema test-core test-py test-web
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -68,6 +74,7 @@ check: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
 
 # The pure core and the analysis are held to near-full branch coverage by their unit tests.
 test-core: venv
@@ -100,6 +107,16 @@ bench-analysis: venv runtime-deps
 bench-limits: venv
 	$(PY) -m bench.memory
 	$(PY) -m bench.workshop_scale
+
+# The long runs (bounded, on 127.0.0.1, they stop by themselves; make test runs small ones).
+fuzz: venv
+	FUZZ_FRAMES=$(FUZZ_FRAMES) $(PY) -m pytest tests/fuzz -s -p no:cacheprovider
+
+chaos: venv system-deps
+	$(PY) -m tests.endurance.chaos $(CHAOS_ARGS)
+
+soak: venv runtime-deps
+	$(PY) -m tests.endurance.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(WEB)/dist artifacts .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -39,6 +39,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
+def rss_kb(pid: int) -> int:
+    """Resident memory of ``pid`` in kB (``VmRSS`` of ``/proc/<pid>/status``)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all processes of the machine have used (every core; not idle/iowait)."""
     with open("/proc/stat") as f:
@@ -124,17 +133,43 @@ class ServerProcess:
         self.stop()
 
 
-def schakel_hub(data_dir: Path, tick_ms: float) -> ServerProcess:
+# The benchmark is one address playing hundreds of devices: the limits per address are
+# off. The limits per connection are off too, except where a benchmark is about them
+# (bench.flood): a tablet in saturation mode sends more than a person ever does.
+ADDRESS_LIMITS_OFF = {
+    f"SCHAKEL_LIMIT_{name}": "0"
+    for name in (
+        "WORKSHOPS",
+        "JOINS",
+        "JOIN_MISSES",
+        "JOIN_MISSES_HUB",
+        "HEAVY",
+        "HEAVY_WORKSHOP",
+        "CONNECTS",
+        "BAD_HELLOS",
+    )
+} | {"SCHAKEL_MAX_CONNECTIONS_PER_ADDRESS": "0", "SCHAKEL_MAX_CONNECTIONS": "0"}
+CONNECTION_LIMITS_OFF = {f"SCHAKEL_LIMIT_{n}": "0" for n in ("MESSAGES", "OPS", "REFUSALS")}
+
+
+def schakel_hub(
+    data_dir: Path,
+    tick_ms: float,
+    *,
+    connection_limits: bool = False,
+    env: dict[str, str] | None = None,
+) -> ServerProcess:
     port = free_port()
     args = [sys.executable, "-m", "schakel", "serve", "--port", str(port)]
     args += ["--data-dir", str(data_dir), "--log-level", "warning", "--tick-ms", str(tick_ms)]
+    limits = ADDRESS_LIMITS_OFF | ({} if connection_limits else CONNECTION_LIMITS_OFF)
     return ServerProcess(
         f"schakel (tick {tick_ms:g} ms)",
         args,
         port,
         "/healthz",
         data_dir / "hub.log",
-        env={"SCHAKEL_SECRET": BENCH_SECRET},
+        env={"SCHAKEL_SECRET": BENCH_SECRET, **limits, **(env or {})},
     )
 
 

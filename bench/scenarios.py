@@ -13,10 +13,12 @@ set). The Python generator
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -57,15 +59,19 @@ def run_scenario(
     workdir: Path | None = None,
     timeout: float = 180,
     pin: bool = False,
+    make_server: Callable[[Path], procs.ServerProcess] | None = None,
+    beside: Callable[[procs.ServerProcess], contextlib.AbstractContextManager[Any]] | None = None,
 ) -> dict[str, Any]:
     """Run the generator against a fresh ``name`` server; the server always stops.
 
     The hub's database goes to a fresh folder under ``workdir`` (default: the system's
     temporary folder). ``pin``: the server runs on CPU 0 and the generator on CPU 1
-    (``taskset``), so that they do not compete for one core."""
+    (``taskset``), so that they do not compete for one core. ``make_server`` builds
+    another server than ``name``'s usual one; ``beside(server)`` is a context that runs
+    while the generator does (bench.flood: a flooding client)."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-", dir=workdir) as tmp:
         work = Path(tmp)
-        server = server_for(name, work)
+        server = make_server(work) if make_server else server_for(name, work)
         if pin:
             server.args = ["taskset", "-c", "0", *server.args]
         target = name.split("-")[0]
@@ -74,9 +80,10 @@ def run_scenario(
             args, cwd = generator_args(name, p)
             if pin:
                 args = ["taskset", "-c", "1", *args]
-            out = subprocess.run(
-                args, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-            )
+            with beside(server) if beside else contextlib.nullcontext():
+                out = subprocess.run(
+                    args, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+                )
             if out.returncode != 0 or not out.stdout.strip():
                 raise RuntimeError(
                     f"{name}: the load generator failed ({out.returncode}):\n"

@@ -52,8 +52,16 @@ def encode_frame(payload: bytes, opcode: int = OP_BINARY) -> bytes:
 class WSClient(asyncio.Protocol):
     """One connection; ``on_message(payload)`` runs for every binary frame received."""
 
-    def __init__(self, host: str, port: int, path: str, on_message: Callable[[bytes], None]):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        path: str,
+        on_message: Callable[[bytes], None],
+        headers: dict[str, str] | None = None,
+    ):
         self.host, self.port, self.path = host, port, path
+        self.headers = headers or {}
         self.on_message = on_message
         self.transport: asyncio.Transport | None = None
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -71,11 +79,13 @@ class WSClient(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.transport.write(
+        head = (
             f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {self._key.decode()}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+            f"Sec-WebSocket-Key: {self._key.decode()}\r\nSec-WebSocket-Version: 13\r\n"
         )
+        extra = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
+        self.transport.write(f"{head}{extra}\r\n".encode())
 
     def data_received(self, data: bytes) -> None:
         buf = self._buf + data if self._buf else data
@@ -84,7 +94,14 @@ class WSClient(asyncio.Protocol):
             if end < 0:
                 self._buf = buf
                 return
-            self._check_handshake(buf[:end])
+            try:
+                self._check_handshake(buf[:end])
+            except WSError as exc:  # refused (e.g. 429): connect() raises it
+                if not self.opened.done():
+                    self.opened.set_exception(exc)
+                assert self.transport is not None
+                self.transport.close()
+                return
             buf = buf[end + 4 :]
             self._upgraded = True
             if not self.opened.done():
@@ -163,11 +180,16 @@ class WSClient(asyncio.Protocol):
 
 
 async def connect(
-    host: str, port: int, path: str, on_message: Callable[[bytes], None], timeout: float = 10
+    host: str,
+    port: int,
+    path: str,
+    on_message: Callable[[bytes], None],
+    timeout: float = 10,
+    headers: dict[str, str] | None = None,
 ) -> WSClient:
     loop = asyncio.get_running_loop()
     _, proto = await loop.create_connection(
-        lambda: WSClient(host, port, path, on_message), host, port
+        lambda: WSClient(host, port, path, on_message, headers), host, port
     )
     await asyncio.wait_for(proto.opened, timeout)
     return proto

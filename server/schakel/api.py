@@ -1,7 +1,11 @@
 """The JSON HTTP API: create, read, change and delete workshops; join with a code.
 
 Every error is a JSON body ``{"error": code, "reason": text}`` with a matching status;
-never a stack trace.
+never a stack trace. Bodies are JSON only (``security.require_type``). Creating and
+joining are limited per client address (``limits``); a join with an unknown code is a
+*miss*, and misses have their own, slower allowance per address and per hub, checked
+before the code is looked up, so that guessing codes is answered at a bounded rate
+(``docs/security.md`` has the numbers).
 """
 
 from __future__ import annotations
@@ -17,16 +21,20 @@ from starlette.routing import Route
 from schakel_core.document import Document
 from schakel_core.errors import (
     AuthFailed,
+    Conflict,
     Forbidden,
     InvalidMessage,
     Malformed,
     NotFound,
     RequestError,
     TooLarge,
+    Unavailable,
 )
-from schakel_core.workshop import Access, Role, Workshop, normalise_join_code
+from schakel_core.workshop import Access, Participant, Role, Workshop, normalise_join_code
 
 from .auth import Claims, token_problem
+from .limits import LimitReached, Quotas
+from .security import require_type
 from .service import Service
 
 MAX_BODY_BYTES = 64 * 1024
@@ -41,13 +49,21 @@ STATUS = {
     "not_found": 404,
     "conflict": 409,
     "too_large": 413,
+    "unsupported_media_type": 415,
     "rate_limited": 429,
     "store_unavailable": 503,
+    "unavailable": 503,
 }
+HUB = "hub"  # the key of the hub-wide buckets
+NO_CODE = "no open workshop has this join code; check it with the facilitator"
 
 
 def error_response(exc: RequestError) -> JSONResponse:
-    return JSONResponse({"error": exc.code, "reason": exc.reason}, STATUS.get(exc.code, 400))
+    response = JSONResponse({"error": exc.code, "reason": exc.reason}, STATUS.get(exc.code, 400))
+    retry = getattr(exc, "retry_after_s", None)
+    if retry is not None:
+        response.headers["retry-after"] = str(retry)
+    return response
 
 
 def _service(request: Request) -> Service:
@@ -56,6 +72,7 @@ def _service(request: Request) -> Service:
 
 
 async def _body(request: Request) -> dict[str, Any]:
+    require_type(request)
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -122,6 +139,19 @@ async def healthz(request: Request) -> Response:
 async def create_workshop(request: Request) -> Response:
     body = await _body(request)
     service = _service(request)
+    quotas = service.quotas
+    quotas.take(
+        quotas.workshops,
+        "workshops",
+        quotas.address(request.scope),
+        "too many workshops created from your address; try again later",
+    )
+    cap = service.settings.max_workshops
+    if cap and await service.store.count_workshops() >= cap:
+        raise Unavailable(
+            f"this server holds its maximum of {cap} live workshops; try again later, or "
+            "delete a workshop that is over"
+        )
     ws = Workshop.create(
         body.get("title"),
         body.get("groups", 1),
@@ -203,19 +233,56 @@ async def move_participant(request: Request) -> Response:
     return JSONResponse(p.to_dict())
 
 
+def _may_guess(quotas: Quotas, address: str) -> None:
+    """Before a code is looked up: refuse an address that has spent its misses, and,
+    while the hub's misses are spent, every address that has missed lately."""
+    if quotas.join_misses.empty(address):
+        quotas.refuse("join_misses")
+        raise LimitReached(
+            "too many unknown join codes from your address; wait before trying again",
+            quotas.join_misses.retry_after(address),
+            limit="join_misses",
+        )
+    if not quotas.join_misses.full(address) and quotas.join_misses_hub.empty(HUB):
+        quotas.refuse("join_misses_hub")
+        raise LimitReached(
+            "too many unknown join codes on this server; wait before trying again",
+            quotas.join_misses_hub.retry_after(HUB),
+            limit="join_misses_hub",
+        )
+
+
 async def join(request: Request) -> Response:
     body = await _body(request)
     code = body.get("code")
     if type(code) is not str or not code.strip():
         raise InvalidMessage("code: enter the join code the facilitator shows")
     service = _service(request)
-    wid = await service.store.find_join_code(normalise_join_code(code))
-    if wid is None:
-        raise NotFound("no workshop has this join code; check it with the facilitator")
-    nickname = body.get("nickname")
-    p, ws = await service.store.update_workshop(
-        wid, lambda ws: (ws.join(nickname, now=time.time()), ws)
+    quotas = service.quotas
+    address = quotas.address(request.scope)
+    quotas.take(
+        quotas.joins, "joins", address, "too many join attempts from your address; wait a moment"
     )
+    _may_guess(quotas, address)
+    nickname = body.get("nickname")
+    most = service.settings.max_participants
+
+    def add(ws: Workshop) -> tuple[Participant, Workshop]:
+        if not ws.session.joining:
+            raise NotFound(NO_CODE)  # the same answer as a wrong code: nothing learnt
+        if len(ws.participants) >= most:
+            raise Conflict(f"this workshop is full ({most} participants)")
+        return ws.join(nickname, now=time.time()), ws
+
+    try:
+        wid = await service.store.find_join_code(normalise_join_code(code))
+        if wid is None:
+            raise NotFound(NO_CODE)
+        p, ws = await service.store.update_workshop(wid, add)
+    except NotFound:
+        quotas.join_misses.charge(address)
+        quotas.join_misses_hub.charge(HUB)
+        raise
     service.hub.workshops.changed(ws)
     return JSONResponse(
         {
@@ -246,6 +313,7 @@ def _guarded(handler: Any) -> Any:
         try:
             response: Response = await handler(request)
         except RequestError as exc:
+            _service(request).metrics.errors[exc.code] += 1
             return error_response(exc)
         return response
 

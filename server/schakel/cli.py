@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import sys
 from collections.abc import Sequence
 
 from schakel_core import schema
 
-from .config import Settings
+from .config import ConfigError, Settings
+
+HEALTH_TIMEOUT_S = 2.0
 
 OPTIONS: list[tuple[str, str, type, str]] = [
     ("host", "HOST", str, "address to listen on"),
@@ -64,6 +65,36 @@ OPTIONS: list[tuple[str, str, type, str]] = [
         str,
         "uvicorn's WebSocket implementation: auto, websockets, websockets-sansio",
     ),
+    ("log_format", "LOG_FORMAT", str, "text, or json (one object per line, with conn ids)"),
+    # --- safe on the open internet (docs/security.md); SCHAKEL_SECRET and
+    # SCHAKEL_METRICS_TOKEN are read from the environment only (never a command line) ---
+    ("production", "PRODUCTION", bool, "refuse to start without a SCHAKEL_SECRET of 32+ chars"),
+    ("allowed_origins", "ALLOWED_ORIGINS", str, "origins besides the public URL (WS, CORS)"),
+    ("proxy_header", "PROXY_HEADER", str, "header with the client address, e.g. x-forwarded-for"),
+    ("trusted_proxies", "TRUSTED_PROXIES", str, "proxies whose proxy header counts (CIDRs)"),
+    ("limit_workshops", "LIMIT_WORKSHOPS", str, "workshop creations per address"),
+    ("limit_joins", "LIMIT_JOINS", str, "join attempts per address"),
+    ("limit_join_misses", "LIMIT_JOIN_MISSES", str, "joins with an unknown code per address"),
+    ("limit_join_misses_hub", "LIMIT_JOIN_MISSES_HUB", str, "the same for the whole hub"),
+    ("limit_heavy", "LIMIT_HEAVY", str, "analyses, exports, imports per address"),
+    ("limit_heavy_workshop", "LIMIT_HEAVY_WORKSHOP", str, "the same per workshop"),
+    ("limit_connects", "LIMIT_CONNECTS", str, "new WebSocket connections per address"),
+    ("limit_bad_hellos", "LIMIT_BAD_HELLOS", str, "hellos without a valid token per address"),
+    ("limit_messages", "LIMIT_MESSAGES", str, "messages per connection"),
+    ("limit_ops", "LIMIT_OPS", str, "ops per connection"),
+    ("limit_refusals", "LIMIT_REFUSALS", str, "rate-limit refusals before a drop"),
+    ("max_connections", "MAX_CONNECTIONS", int, "open WebSocket connections per hub"),
+    (
+        "max_connections_per_address",
+        "MAX_CONNECTIONS_PER_ADDRESS",
+        int,
+        "open WebSocket connections per address",
+    ),
+    ("max_workshops", "MAX_WORKSHOPS", int, "live workshops in the store"),
+    ("max_participants", "MAX_PARTICIPANTS", int, "participants per workshop (at most 200)"),
+    ("worker_queue", "WORKER_QUEUE", int, "analysis and file jobs running or waiting"),
+    ("ws_ping_interval_s", "WS_PING_INTERVAL_S", float, "seconds between keepalive pings"),
+    ("ws_ping_timeout_s", "WS_PING_TIMEOUT_S", float, "seconds to wait for a pong"),
 ]
 
 
@@ -81,13 +112,21 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
     )
     for attr, env, cast, text in OPTIONS:
         default = getattr(defaults, attr)
+        kind: dict[str, object] = (
+            {"action": argparse.BooleanOptionalAction} if cast is bool else {"type": cast}
+        )
         serve.add_argument(
             "--" + attr.replace("_", "-"),
-            type=cast,
             default=default,
             help=f"{text} (env SCHAKEL_{env}; now {default!r})",
+            **kind,  # type: ignore[arg-type]
         )
     sub.add_parser("schema", help="print the board schema as JSON (shared/schema.json)")
+    sub.add_parser(
+        "health",
+        help="exit 0 if the hub on SCHAKEL_PORT of this machine answers /healthz (the "
+        "image's health check)",
+    )
     export = sub.add_parser(
         "export",
         help="write a workshop's report, analysis and maps to a folder",
@@ -125,29 +164,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "export":
         return _export(args)
+    if args.command == "health":
+        return _health(defaults)
     settings = dataclasses.replace(defaults, **{attr: getattr(args, attr) for attr, *_ in OPTIONS})
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    import uvicorn
+    try:
+        settings.check()
+    except ConfigError as exc:
+        print(f"schakel serve: {exc}", file=sys.stderr)
+        return 2
+    from .logs import configure_logging
 
-    from .app import create_app
+    configure_logging(settings.log_level, settings.log_format)
+    from .app import create_app, server_config
     from .serving import SchakelServer
 
     print(f"Schakel on http://{settings.host}:{settings.port}/", flush=True)
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        ws_max_size=schema.MAX_FRAME_BYTES,
-        timeout_graceful_shutdown=10,
-        ws=settings.ws_impl,
-    )
+    config = server_config(app, settings, log_config=None)
     SchakelServer(config, app).run()
     return 0
+
+
+def _health(settings: Settings) -> int:
+    """GET /healthz of the hub on this machine (HEALTHCHECK of the image)."""
+    import urllib.error
+    import urllib.request
+
+    url = f"http://127.0.0.1:{settings.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT_S) as r:
+            ok = r.status == 200
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"schakel health: {url}: {exc}", file=sys.stderr)
+        return 1
+    return 0 if ok else 1
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -14,9 +14,18 @@ from pathlib import Path
 from starlette.config import Config
 from starlette.datastructures import Secret
 
+from schakel_core.workshop import MAX_PARTICIPANTS
+
+from .limits import AddressRule, LimitSettings, Rate
 from .stores.redis_pool import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_S
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "client" / "web" / "dist"
+MIN_PRODUCTION_SECRET = 32  # characters of SCHAKEL_SECRET that production mode requires
+LIMITS = LimitSettings()  # the default rates and caps
+
+
+class ConfigError(ValueError):
+    """The settings cannot be served (production mode refuses them)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,84 @@ class Settings:
     log_level: str = "info"
     ws_impl: str = "auto"
     workers: int = 1
+    # --- safe on the open internet (docs/security.md) ---
+    production: bool = False
+    allowed_origins: str = ""  # comma-separated origins besides the public URL's
+    proxy_header: str = ""  # e.g. x-forwarded-for: the client address a proxy saw
+    trusted_proxies: str = "127.0.0.1/32,::1/128"  # peers whose proxy_header counts
+    limit_workshops: str = str(LIMITS.workshops)
+    limit_joins: str = str(LIMITS.joins)
+    limit_join_misses: str = str(LIMITS.join_misses)
+    limit_join_misses_hub: str = str(LIMITS.join_misses_hub)
+    limit_heavy: str = str(LIMITS.heavy)
+    limit_heavy_workshop: str = str(LIMITS.heavy_workshop)
+    limit_connects: str = str(LIMITS.connects)
+    limit_bad_hellos: str = str(LIMITS.bad_hellos)
+    limit_messages: str = str(LIMITS.messages)
+    limit_ops: str = str(LIMITS.ops)
+    limit_refusals: str = str(LIMITS.refusals)
+    max_connections: int = LIMITS.connections
+    max_connections_per_address: int = LIMITS.connections_per_address
+    max_workshops: int = 1000
+    max_participants: int = MAX_PARTICIPANTS
+    worker_queue: int = 8
+    ws_ping_interval_s: float = 20.0
+    ws_ping_timeout_s: float = 20.0
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
+    log_format: str = "text"
+
+    def limit_settings(self) -> LimitSettings:
+        return LimitSettings(
+            workshops=Rate.parse(self.limit_workshops),
+            joins=Rate.parse(self.limit_joins),
+            join_misses=Rate.parse(self.limit_join_misses),
+            join_misses_hub=Rate.parse(self.limit_join_misses_hub),
+            heavy=Rate.parse(self.limit_heavy),
+            heavy_workshop=Rate.parse(self.limit_heavy_workshop),
+            connects=Rate.parse(self.limit_connects),
+            bad_hellos=Rate.parse(self.limit_bad_hellos),
+            messages=Rate.parse(self.limit_messages),
+            ops=Rate.parse(self.limit_ops),
+            refusals=Rate.parse(self.limit_refusals),
+            connections=self.max_connections,
+            connections_per_address=self.max_connections_per_address,
+        )
+
+    def address_rule(self) -> AddressRule:
+        return AddressRule.from_settings(self.proxy_header, self.trusted_proxies)
+
+    def origins(self) -> list[str]:
+        """Origins allowed besides the hub's own (its public URL, or the request's)."""
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    def check(self) -> None:
+        """Raise ConfigError if these settings must not be served. In production mode:
+        a configured secret of at least MIN_PRODUCTION_SECRET characters."""
+        try:
+            self.limit_settings()
+            self.address_rule()
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if not 1 <= self.max_participants <= MAX_PARTICIPANTS:
+            raise ConfigError(
+                f"max participants: 1..{MAX_PARTICIPANTS}, not {self.max_participants}"
+            )
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"log format: text or json, not {self.log_format!r}")
+        if not self.production:
+            return
+        secret = str(self.secret)
+        if not secret:
+            raise ConfigError(
+                "production mode needs SCHAKEL_SECRET (at least "
+                f"{MIN_PRODUCTION_SECRET} characters; e.g. python -c "
+                "'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if len(secret) < MIN_PRODUCTION_SECRET:
+            raise ConfigError(
+                f"production mode needs a SCHAKEL_SECRET of at least {MIN_PRODUCTION_SECRET} "
+                f"characters (it has {len(secret)})"
+            )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,4 +166,32 @@ class Settings:
             log_level=config("LOG_LEVEL", default=d.log_level),
             ws_impl=config("WS_IMPL", default=d.ws_impl),
             workers=config("WORKERS", cast=int, default=d.workers),
+            production=config("PRODUCTION", cast=bool, default=d.production),
+            allowed_origins=config("ALLOWED_ORIGINS", default=d.allowed_origins),
+            proxy_header=config("PROXY_HEADER", default=d.proxy_header),
+            trusted_proxies=config("TRUSTED_PROXIES", default=d.trusted_proxies),
+            limit_workshops=config("LIMIT_WORKSHOPS", default=d.limit_workshops),
+            limit_joins=config("LIMIT_JOINS", default=d.limit_joins),
+            limit_join_misses=config("LIMIT_JOIN_MISSES", default=d.limit_join_misses),
+            limit_join_misses_hub=config("LIMIT_JOIN_MISSES_HUB", default=d.limit_join_misses_hub),
+            limit_heavy=config("LIMIT_HEAVY", default=d.limit_heavy),
+            limit_heavy_workshop=config("LIMIT_HEAVY_WORKSHOP", default=d.limit_heavy_workshop),
+            limit_connects=config("LIMIT_CONNECTS", default=d.limit_connects),
+            limit_bad_hellos=config("LIMIT_BAD_HELLOS", default=d.limit_bad_hellos),
+            limit_messages=config("LIMIT_MESSAGES", default=d.limit_messages),
+            limit_ops=config("LIMIT_OPS", default=d.limit_ops),
+            limit_refusals=config("LIMIT_REFUSALS", default=d.limit_refusals),
+            max_connections=config("MAX_CONNECTIONS", cast=int, default=d.max_connections),
+            max_connections_per_address=config(
+                "MAX_CONNECTIONS_PER_ADDRESS", cast=int, default=d.max_connections_per_address
+            ),
+            max_workshops=config("MAX_WORKSHOPS", cast=int, default=d.max_workshops),
+            max_participants=config("MAX_PARTICIPANTS", cast=int, default=d.max_participants),
+            worker_queue=config("WORKER_QUEUE", cast=int, default=d.worker_queue),
+            ws_ping_interval_s=config(
+                "WS_PING_INTERVAL_S", cast=float, default=d.ws_ping_interval_s
+            ),
+            ws_ping_timeout_s=config("WS_PING_TIMEOUT_S", cast=float, default=d.ws_ping_timeout_s),
+            metrics_token=Secret(config("METRICS_TOKEN", default="")),
+            log_format=config("LOG_FORMAT", default=d.log_format),
         )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from schakel_core import codec
 from schakel_core import messages as m
 from schakel_core.errors import (
     AuthFailed,
@@ -31,11 +32,12 @@ from schakel_core.errors import (
     StoreUnavailable,
     TooLarge,
 )
-from schakel_core.schema import MAX_BOARDS_PER_CONNECTION
+from schakel_core.schema import MAX_BOARDS_PER_CONNECTION, check_id
 from schakel_core.session import apply_control
 from schakel_core.workshop import Access, Role, Workshop
 
 from .auth import Claims, token_problem
+from .limits import CLOSE_PENALTY, MAX_PAUSE_S, LimitReached, TooManyRequests
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -44,13 +46,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Messages one connection handles before it lets the event loop run others: a chunk of a
+# socket can hold a thousand small frames, all waiting in uvicorn's queue, and reading
+# them without a pause would hold up every other connection meanwhile.
+FAIR_SHARE = 32
+
 
 class Connection:
-    def __init__(self, ws: WebSocket, service: Service) -> None:
+    def __init__(self, ws: WebSocket, service: Service, address: str = "") -> None:
         self.id = secrets.token_hex(4)
         self.ws = ws
         self.service = service
         self.hub = service.hub
+        self.address = address  # the client address its limits are kept by
+        self.rates = service.quotas.connection()
+        self.metrics = service.metrics
         settings = service.settings
         self.outbox = Outbox(settings.send_queue_frames, settings.send_queue_bytes)
         self.subs: dict[str, Subscription] = {}
@@ -61,6 +71,10 @@ class Connection:
         self.name = ""
         self.claims: Claims | None = None
         self.close_code: int = CloseCode.NORMAL
+        # Drop the socket without a close handshake: after a close frame the server goes
+        # on reading (and parsing) whatever the peer sends until it answers, for up to
+        # ten seconds; a flooder is not owed that.
+        self.drop = False
         self.close_reason = ""
         self.log = logging.LoggerAdapter(logger, {"conn": self.id})
 
@@ -72,10 +86,12 @@ class Connection:
             self.log.warning("conn %s: send queue overflowed; cutting it off to resync", self.id)
 
     def send_error(self, exc: SchakelError) -> None:
+        self.metrics.errors[exc.code] += 1
         self.send(m.encode(m.Error(exc.code, exc.reason, exc.ref, exc.board)))
 
     def resync(self, board: str) -> None:
         """The hub cannot bring this connection up to date: it must reconnect and resync."""
+        self.metrics.resyncs += 1
         self.send(m.encode(m.Error("resync", f"resubscribe to {board} from 0", board=board)))
         self.outbox.close()
         self.close_code, self.close_reason = CloseCode.TOO_SLOW, "resync"
@@ -114,13 +130,17 @@ class Connection:
             frames = await self.outbox.drain()
             if not frames:
                 break
+            self.metrics.frames_out += len(frames)
+            self.metrics.bytes_out += sum(map(len, frames))
             for frame in frames:
                 await self.ws.send_bytes(frame)
         if self.outbox.overflowed:
+            self.metrics.resyncs += 1
             self.close_code, self.close_reason = CloseCode.TOO_SLOW, "too slow: resync"
             err = m.Error("too_slow", "you fell too far behind; reconnect and resync")
             await self.ws.send_bytes(m.encode(err))
-        await self.ws.close(self.close_code, self.close_reason)
+        if not self.drop:
+            await self.ws.close(self.close_code, self.close_reason)
 
     # ----------------------------------------------------------- receiving
 
@@ -147,6 +167,9 @@ class Connection:
             self.log.info("conn %s: protocol violation: %s", self.id, exc.reason)
             self.send_error(exc)
             self.close_code, self.close_reason = exc.close_code, exc.code
+            if isinstance(exc, TooManyRequests):  # its address waits before it reconnects
+                self.service.quotas.connects.charge(self.address, CLOSE_PENALTY)
+                self.drop = True
         except Exception:
             # A bug, or the store failing in a way that is not an outage: the client gets
             # a close it reconnects after (1011), never a stack trace, never 1013.
@@ -161,7 +184,9 @@ class Connection:
                 await asyncio.wait_for(writer, timeout=5)
             except (TimeoutError, RuntimeError, OSError, WebSocketDisconnect):
                 writer.cancel()
-            self.log.debug("conn %s closed", self.id)
+            self.metrics.closes[self.close_code] += 1
+            self.metrics.presence_dropped += self.outbox.dropped
+            self.log.debug("conn %s closed (%s)", self.id, self.close_code)
 
     async def _session(self) -> None:
         timeout = self.service.settings.hello_timeout_s
@@ -173,16 +198,56 @@ class Connection:
             return
         if not await self._hello(data):
             return
+        handled = 0
         while not self.outbox.closed:
             data = await self._receive()
             if data is None:
                 return
+            handled += 1
+            if handled % FAIR_SHARE == 0:
+                await asyncio.sleep(0)
             try:
+                if not self.rates.message():
+                    raise self._over_limit(data)
                 await self._dispatch(m.decode_client(data))
             except ProtocolViolation:
                 raise
+            except LimitReached as exc:
+                if not self.rates.refused():
+                    raise TooManyRequests(
+                        "too many messages refused by the rate limit; reconnect later"
+                    ) from None
+                self.send_error(exc)
+                # Read nothing more until the allowance is back: the rest of a flood then
+                # waits in the sender's own socket (TCP back-pressure), at no cost here.
+                await asyncio.sleep(min(MAX_PAUSE_S, exc.wait_s))
             except RequestError as exc:
                 self.send_error(exc)
+
+    def _over_limit(self, data: bytes) -> LimitReached:
+        """The message over the rate limit, refused without validating it (a flood must
+        cost the hub little): its ``ref`` and ``board`` if it has them, for the sender."""
+        self.service.quotas.refuse("messages")
+        ref = board = None
+        try:
+            value = codec.unpack(data)
+        except RequestError:
+            value = None
+        if type(value) is dict:
+            r = value.get("ref")
+            ref = r if type(r) is int and 0 <= r <= m.MAX_REF else None
+            try:
+                board = check_id(value.get("board"), "board")
+            except RequestError:
+                board = None
+        rate = self.service.quotas.limits.messages
+        return LimitReached(
+            f"more than {rate.per_s:g} messages a second; slow down",
+            self.rates.wait_messages(),
+            limit="messages",
+            ref=ref,
+            board=board,
+        )
 
     async def _hello(self, data: bytes) -> bool:
         try:
@@ -199,6 +264,8 @@ class Connection:
         except ProtocolViolation:
             raise
         except RequestError as exc:
+            if not isinstance(exc, StoreUnavailable):
+                exc = self._bad_hello(exc)
             self.send_error(exc)
             close = CloseCode.PROTOCOL_VIOLATION
             if isinstance(exc, AuthFailed):
@@ -207,12 +274,12 @@ class Connection:
                 close = CloseCode.GONE
             elif isinstance(exc, StoreUnavailable):
                 close = CloseCode.TRY_AGAIN_LATER
+            elif isinstance(exc, LimitReached):
+                close = CloseCode.RATE_LIMITED
             self.close_code, self.close_reason = close, exc.code
             return False
-        self.claims, self.client, self.name = claims, msg.client, msg.name
-        if claims.participant is not None:
-            p = ws.participants.get(claims.participant)
-            self.name = msg.name or (p.name if p else "")
+        self.claims, self.client = claims, msg.client
+        self.name = self._presence_name(claims, ws, msg.name)
         self.send(
             m.encode(
                 m.Welcome(
@@ -230,6 +297,29 @@ class Connection:
         self.hub.workshops.join(self, ws)
         self.log.info("conn %s: hello %s as %s in %s", self.id, msg.client, claims.role, ws.id)
         return True
+
+    def _bad_hello(self, exc: RequestError) -> RequestError:
+        """A hello without a valid token counts against the client's address; once the
+        address has spent its allowance, the answer is ``rate_limited`` (close 4429)."""
+        quotas = self.service.quotas
+        if quotas.bad_hellos.take(self.address):
+            return exc
+        quotas.refuse("bad_hellos")
+        return LimitReached(
+            "too many hellos without a valid token from your address; wait a while",
+            quotas.bad_hellos.retry_after(self.address),
+            limit="bad_hellos",
+        )
+
+    @staticmethod
+    def _presence_name(claims: Claims, ws: Workshop, asked: str) -> str:
+        """The name others see in this connection's presence: a participant's is the
+        name it joined with (hello cannot claim another); the facilitator's the one it
+        gives; the plenary screen sends no presence."""
+        if claims.role == Role.PARTICIPANT:
+            p = ws.participants.get(claims.participant or "")
+            return p.name if p is not None else ""
+        return asked if claims.role == Role.FACILITATOR else ""
 
     async def _dispatch(self, msg: m.ClientMessage) -> None:
         assert self.claims is not None
@@ -249,10 +339,23 @@ class Connection:
                     raise RateLimited(
                         "too many unacknowledged batches; wait for acks", ref=ref, board=board
                     )
+                if not self.rates.take_ops(len(ops)):
+                    self.service.quotas.refuse("ops")
+                    rate = self.service.quotas.limits.ops
+                    raise LimitReached(
+                        f"more than {rate.per_s:g} ops a second; slow down",
+                        self.rates.wait_ops(len(ops)),
+                        limit="ops",
+                        ref=ref,
+                        board=board,
+                    )
+                self.metrics.ops_in += len(ops)
                 self.hub.submit(self, board, ref, ops)
             case m.Presence(board=board, data=data):
                 if board not in self.subs:
                     raise NotSubscribed(f"subscribe to {board} before sending presence")
+                if self.claims.role == Role.VIEWER:
+                    raise Forbidden("the plenary screen sends no presence", board=board)
                 self.hub.presence(self, board, data)
             case m.Subscribe(board=board, since=since, ref=ref):
                 await self._subscribe(board, since, ref)

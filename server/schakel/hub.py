@@ -39,6 +39,7 @@ from schakel_core.errors import NotFound, RequestError, StoreUnavailable
 from schakel_core.messages import Ack, Leave, PresenceOut, encode, encode_update_map, sync_frames
 from schakel_core.ops import Op
 
+from .metrics import Metrics
 from .single_flight import SingleFlight
 from .stores.base import Applied, Batch, Loaded, Store, workshop_of
 from .workshop_rooms import WorkshopRooms
@@ -50,6 +51,12 @@ logger = logging.getLogger(__name__)
 
 SYNC_QUEUED_BYTES = 256 * 1024  # a sync waits while more than this waits to be sent
 DRAIN_TIMEOUT_S = 5.0  # at shutdown, how long sockets get to take their last frames
+# A commit takes pending batches up to this many ops in all, and up to this many per
+# connection (a connection's first batch always), and leaves the rest, in order, to the
+# next tick: a burst (a flood, a big paste) is spread over ticks while everyone else's
+# batches go in the very next commit, and no commit holds the event loop for long.
+MAX_OPS_PER_COMMIT = 2000
+MAX_OPS_PER_CONNECTION = 500
 
 
 @dataclass(slots=True)
@@ -90,9 +97,14 @@ class _Submitted:
 
 
 class Hub:
-    def __init__(self, store: Store, *, tick_s: float = 0.005) -> None:
+    def __init__(
+        self, store: Store, *, tick_s: float = 0.005, metrics: Metrics | None = None
+    ) -> None:
         self.store = store
         self.tick_s = tick_s
+        self.metrics = metrics or Metrics()
+        self._apply_seconds = self.metrics.store_seconds.labels("apply")
+        self._load_seconds = self.metrics.store_seconds.labels("load")
         self.rooms: dict[str, Room] = {}
         self._pending: list[_Submitted] = []
         self._dirty: set[str] = set()
@@ -117,20 +129,53 @@ class Hub:
                 await asyncio.sleep(self.tick_s)
             await self.commit()
 
+    def _take(self) -> list[_Submitted]:
+        """The pending batches of this commit; a connection's batches stay in order."""
+        taken: list[_Submitted] = []
+        rest: list[_Submitted] = []
+        total = 0
+        used: dict[int, int] = {}  # ops taken per connection (0: the hub's own writes)
+        held: set[int] = set()  # connections with a batch left for the next tick
+        for s in self._pending:
+            key, n = (0 if s.conn is None else id(s.conn)), len(s.ops)
+            mine = used.get(key, 0)
+            defer = key in held or (
+                bool(taken)
+                and (total + n > MAX_OPS_PER_COMMIT or (mine and mine + n > MAX_OPS_PER_CONNECTION))
+            )
+            if defer:
+                rest.append(s)
+                held.add(key)
+                continue
+            taken.append(s)
+            total += n
+            used[key] = mine + n
+        self._pending = rest
+        if rest:
+            self._wake.set()  # the rest goes in the next tick
+        return taken
+
+    async def commit_all(self) -> None:
+        """Commit until nothing is pending (at shutdown)."""
+        await self.commit()
+        while self._pending:
+            await self.commit()
+
     async def commit(self) -> None:
-        """Store every pending batch in one call, deliver, flush, then acknowledge."""
+        """Store the pending batches in one call, deliver, flush, then acknowledge."""
         async with self._commit_lock:  # (the committer's, and the one at shutdown)
             await self._commit()
 
     async def _commit(self) -> None:
-        pending, self._pending = self._pending, []
+        pending = self._take()
         # One cumulative ack per connection and board per tick: the last batch's ref.
         acks: dict[tuple[str, str], tuple[Connection, Ack]] = {}
         if pending:
             try:
-                results = await self.store.apply(
-                    [Batch(s.board, s.ops, s.conn.seen if s.conn else None) for s in pending]
-                )
+                with self._apply_seconds.time():
+                    results = await self.store.apply(
+                        [Batch(s.board, s.ops, s.conn.seen if s.conn else None) for s in pending]
+                    )
             except StoreUnavailable as exc:
                 results = self._refuse(pending, exc.reason)
             except Exception:
@@ -149,6 +194,7 @@ class Hub:
                     s.conn.send_error(r.error)
                     continue
                 if r.stored:
+                    self.metrics.ops_stored += len(r.stored)
                     self.deliver(r.board, r.seq, r.stored)
                 s.conn.seen = max(s.conn.seen, max(op.counter for op in s.ops))
                 key = (s.conn.id, s.board)
@@ -262,6 +308,7 @@ class Hub:
             elif sub.seq < first:
                 sub.seq = seq
                 sub.conn.send(frame)
+                self.metrics.ops_out += len(ops)
             elif sub.seq < seq:  # it has part of it already (it synced meanwhile)
                 self._send_slice(sub, seq, ops)
 
@@ -312,8 +359,13 @@ class Hub:
         # A load shared with others must have begun after this room's last delivery:
         # updates delivered later are held for this subscriber and must follow it.
         key = (board, since, room.seq)
+
+        async def load() -> Loaded:
+            with self._load_seconds.time():
+                return await self.store.load(board, since)
+
         try:
-            loaded = await self._loads.run(key, lambda: self.store.load(board, since))
+            loaded = await self._loads.run(key, load)
         except BaseException:
             self._remove(conn, board)
             raise
@@ -439,7 +491,7 @@ class Hub:
         close every connection with 1012 once its last frames are sent (or after
         ``DRAIN_TIMEOUT_S``). Clients reconnect, to any hub, and resume."""
         self.draining = True
-        await self.commit()
+        await self.commit_all()
         writers = [conn.shutdown() for conn in list(self.connections)]
         if writers:
             await asyncio.wait(writers, timeout=DRAIN_TIMEOUT_S)

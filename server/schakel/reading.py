@@ -14,6 +14,12 @@ endpoint                                   facilitator  viewer  participant
 
 A participant's own boards are its group's board and its personal board: the maps it drew.
 Everything CPU-heavy (analysis, drawing, PDF, ZIP) runs in the hub's worker processes.
+
+These are the most expensive requests a client can make, so each one (once its token is
+checked: a stranger cannot spend a workshop's allowance) takes a token per client
+address (``SCHAKEL_LIMIT_HEAVY``) and per workshop (``SCHAKEL_LIMIT_HEAVY_WORKSHOP``),
+and the worker queue is bounded (``workers.Workers``): files may hold half of it, so a
+flood of exports never starves the analyses.
 """
 
 from __future__ import annotations
@@ -36,11 +42,29 @@ from .boards import board_label, board_who, file_stem, is_own_board, members_of,
 from .exports.boardfile import MAX_IMPORT_BYTES, import_client, import_ops, parse_import
 from .exports.files import BOARD_FORMATS, WORKSHOP_FORMATS, board_file, workshop_file
 from .exports.report import BoardData
+from .security import JSON_TYPES, XML_TYPES, require_type
 
 LANGS = ("nl", "en")
-IMPORT_TYPES = ("application/json", "application/xml", "text/xml", "application/graphml+xml")
+IMPORT_TYPES = JSON_TYPES + XML_TYPES
 
 _import_locks: dict[str, asyncio.Lock] = {}
+
+
+def _heavy(request: Request, workshop_id: str) -> None:
+    """Take this request's tokens (address and workshop), or raise LimitReached."""
+    quotas = _service(request).quotas
+    quotas.take(
+        quotas.heavy,
+        "heavy",
+        quotas.address(request.scope),
+        "too many analyses and files asked from your address; wait a moment",
+    )
+    quotas.take(
+        quotas.heavy_workshop,
+        "heavy_workshop",
+        workshop_id,
+        "too many analyses and files asked for this workshop; wait a moment",
+    )
 
 
 def _lang(request: Request) -> str:
@@ -77,6 +101,7 @@ async def board_analysis(request: Request) -> Response:
     ws = await _workshop(request, wid, claims)
     if ws.board_access(claims.role, claims.participant, board) == Access.NONE:
         raise Forbidden(f"you may not read board {board}", board=board)
+    _heavy(request, wid)
     data = await _service(request).analyses.board(board, board_who(ws, board))
     return Response(data, media_type="application/json")
 
@@ -99,8 +124,9 @@ async def board_export(request: Request) -> Response:
     ws = await _workshop(request, wid, claims)
     if not _may_export(claims, ws, board):
         raise Forbidden(f"you may not export board {board}", board=board)
+    _heavy(request, wid)
     data = await _board_data(request, ws, board, analysis=fmt == "analysis.json")
-    file = await _service(request).workers.run(board_file, fmt, data, lang)
+    file = await _service(request).workers.run(board_file, fmt, data, lang, heavy=True)
     return _download(file.data, file.media_type, f"{file_stem(ws, board, lang)}.{fmt}")
 
 
@@ -110,6 +136,7 @@ async def workshop_analysis(request: Request) -> Response:
     if claims.role == Role.PARTICIPANT:
         raise Forbidden("the workshop's analysis is for the facilitator and the plenary screen")
     ws = await _workshop(request, wid, claims)
+    _heavy(request, wid)
     return JSONResponse(await _service(request).analyses.workshop(ws))
 
 
@@ -120,9 +147,10 @@ async def workshop_export(request: Request) -> Response:
         raise NotFound(f"no export format {fmt!r}; known: {', '.join(WORKSHOP_FORMATS)}")
     lang = _lang(request)
     ws = await _as_facilitator(request, wid, "export the workshop")
+    _heavy(request, wid)
     data = await _service(request).analyses.report_data(ws, lang)
     stems = {b.board: file_stem(ws, b.board, lang) for b in data.boards}
-    file = await _service(request).workers.run(workshop_file, fmt, data, stems)
+    file = await _service(request).workers.run(workshop_file, fmt, data, stems, heavy=True)
     name = workshop_stem(ws)
     if fmt == "report.html" and request.query_params.get("download") != "1":
         # Opened in the browser: the report is one self-contained page, no script.
@@ -183,11 +211,8 @@ async def import_board(request: Request) -> Response:
     claims = _claims(request, wid)
     if claims.role != Role.FACILITATOR:  # (before reading a body of up to 4 MB)
         raise Forbidden("only the facilitator may import a board")
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in IMPORT_TYPES:
-        raise InvalidMessage(
-            f"send the file as {' or '.join(IMPORT_TYPES[:2])} (a Schakel board or GraphML)"
-        )
+    require_type(request, IMPORT_TYPES)
+    _heavy(request, wid)
     imported = parse_import(await _read_body(request, MAX_IMPORT_BYTES))
     ws = await _workshop(request, wid, claims)
     service = _service(request)

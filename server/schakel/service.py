@@ -13,7 +13,8 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from schakel_core import schema
 from schakel_core.errors import RequestError
@@ -22,8 +23,13 @@ from .analyses import Analyses
 from .auth import Tokens
 from .config import Settings
 from .hub import Hub
+from .limits import Quotas
+from .metrics import Metrics
 from .stores.base import Store, open_store
 from .workers import Workers
+
+if TYPE_CHECKING:
+    from .connection import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +45,13 @@ class Service:
     tokens: Tokens
     workers: Workers
     analyses: Analyses
+    quotas: Quotas
+    metrics: Metrics
+    connections: set[Connection] = field(default_factory=set)
 
     def limits(self) -> dict[str, int]:
         """``welcome.limits`` (PROTOCOL.md, Limits)."""
+        limits = self.quotas.limits
         return {
             "maxFrameBytes": schema.MAX_FRAME_BYTES,
             "maxOpsPerBatch": schema.MAX_OPS_PER_BATCH,
@@ -51,6 +61,8 @@ class Service:
             "maxBoardBytes": schema.MAX_BOARD_BYTES,
             "maxObjectBytes": schema.MAX_OBJECT_BYTES,
             "maxCounterJump": schema.MAX_COUNTER_JUMP,
+            "maxMessagesPerSecond": int(limits.messages.per_s),
+            "maxOpsPerSecond": int(limits.ops.per_s),
         }
 
     async def sweep(self) -> list[str]:
@@ -95,6 +107,7 @@ async def _housekeep(store: Store, every_s: float) -> None:
 
 @contextlib.asynccontextmanager
 async def running_service(settings: Settings) -> AsyncIterator[Service]:
+    settings.check()
     store = open_store(
         redis_url=settings.redis_url,
         data_dir=settings.data_dir or None,
@@ -112,11 +125,14 @@ async def running_service(settings: Settings) -> AsyncIterator[Service]:
             settings.token_ttl_hours * 3600,
             key_ttl_s=max(settings.token_ttl_hours, settings.retention_hours) * 3600,
         )
-        hub = Hub(store, tick_s=settings.tick_ms / 1000)
-        workers = Workers(settings.workers)
+        metrics = Metrics()
+        hub = Hub(store, tick_s=settings.tick_ms / 1000, metrics=metrics)
+        workers = Workers(settings.workers, max_pending=settings.worker_queue)
         analyses = Analyses(store, workers)
         hub.workshops.on_gone.append(analyses.forget)
-        service = Service(settings, store, hub, tokens, workers, analyses)
+        quotas = Quotas(settings.limit_settings(), settings.address_rule())
+        service = Service(settings, store, hub, tokens, workers, analyses, quotas, metrics)
+        metrics.bind(service)
         tasks = [
             asyncio.create_task(hub.run()),
             asyncio.create_task(_sweep(service)),

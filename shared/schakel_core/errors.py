@@ -20,8 +20,9 @@ Hierarchy::
         ├── Conflict                  the request contradicts the state (e.g. type of an id)
         ├── StoreUnavailable          the store could not be reached; retry later
         ├── RateLimited               too many requests; slow down
-        └── Unavailable               a part of the hub cannot serve this now (HTTP only:
-                                      e.g. the PDF renderer's system library is missing)
+        ├── Unavailable               a part of the hub cannot serve this now (HTTP only:
+        │                             e.g. the PDF renderer's system library is missing)
+        └── UnsupportedMediaType      an HTTP body of a type the endpoint does not take
 
 Codes are stable strings (``error.code``) listed in ``shared/PROTOCOL.md``; the close
 codes of protocol violations are in :class:`CloseCode`.
@@ -38,6 +39,7 @@ class CloseCode(IntEnum):
 
     NORMAL = 1000
     UNSUPPORTED_DATA = 1003  # text frame
+    POLICY_VIOLATION = 1008  # a WebSocket upgrade refused (foreign Origin): HTTP 403
     MESSAGE_TOO_BIG = 1009  # frame over the size limit
     INTERNAL_ERROR = 1011  # the hub failed on a request (a bug, not an outage): reconnect
     RESTARTING = 1012  # the hub is shutting down: reconnect (to any hub) and resume
@@ -46,6 +48,7 @@ class CloseCode(IntEnum):
     AUTH_FAILED = 4401  # hello with a bad token
     GONE = 4404  # the workshop was deleted
     TOO_SLOW = 4408  # the send queue overflowed: resync on reconnect
+    RATE_LIMITED = 4429  # too many messages or connections: reconnect after a while
 
 
 class SchakelError(Exception):
@@ -142,6 +145,10 @@ class Unavailable(RequestError):
     code = "unavailable"
 
 
+class UnsupportedMediaType(RequestError):
+    code = "unsupported_media_type"
+
+
 ERROR_CODES: tuple[str, ...] = tuple(
     cls.code
     for cls in (
@@ -161,5 +168,6 @@ ERROR_CODES: tuple[str, ...] = tuple(
         StoreUnavailable,
         RateLimited,
         Unavailable,
+        UnsupportedMediaType,
     )
 )

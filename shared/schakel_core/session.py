@@ -33,6 +33,7 @@ ACTIONS = (
     "move",
     "analysis",
     "remove",
+    "joining",
 )
 
 
@@ -95,7 +96,8 @@ class Timer:
 @dataclass
 class Session:
     """Where the workshop is in its programme, its timer, lock, spotlight and reveals,
-    and whether the plenary screen shows the analysis layer."""
+    whether the plenary screen shows the analysis layer, and whether the join code still
+    lets people in (the facilitator closes joining once everyone is there)."""
 
     round: int = 0
     part: int = 0
@@ -104,6 +106,7 @@ class Session:
     spotlight: str | None = None
     revealed: list[str] = field(default_factory=list)
     analysis: bool = False
+    joining: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +117,7 @@ class Session:
             "spotlight": self.spotlight,
             "revealed": list(self.revealed),
             "analysis": self.analysis,
+            "joining": self.joining,
         }
 
     @classmethod
@@ -126,6 +130,7 @@ class Session:
             spotlight=d["spotlight"],
             revealed=list(d["revealed"]),
             analysis=d.get("analysis", False),  # records from before the analysis layer
+            joining=d.get("joining", True),  # records from before joining could close
         )
 
 
@@ -200,6 +205,8 @@ def apply_control(
             s.analysis = _arg(args, "on", bool)
         case "remove":
             ws.remove(_arg(args, "participant", str))
+        case "joining":
+            s.joining = _arg(args, "open", bool)
         case _:
             raise InvalidMessage(f"control: unknown action {action!r}; known: {', '.join(ACTIONS)}")
     ws.version += 1

@@ -42,7 +42,9 @@ MAX_PARTICIPANTS = MAX_GROUPS * GROUP_SIZE  # joining fills groups of four, up t
 MAX_TITLE = 200
 MAX_NICKNAME = 40
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-JOIN_CODE_LEN = 6
+# 32^8 = 1.1e12 codes: at the hub's guessing limits a hit stays improbable over a
+# workshop's life (docs/security.md); shown as two groups of four (K7MQ-4PXR).
+JOIN_CODE_LEN = 8
 
 
 class Role(StrEnum):

@@ -25,7 +25,7 @@ async def test_start_join_and_draw_from_the_front_page(hub: Hub, browser: Browse
     await page.click("#new-submit")
     await expect(page.locator("#status")).to_have_attribute("data-status", "connected")
     code = (await page.locator("#join-code-big").text_content() or "").strip()
-    assert len(code) == 7 and code[3] == "-", code
+    assert len(code) == 9 and code[4] == "-", code
     await expect(page.locator("#join-box svg.qr")).to_be_visible()
     join_url = await page.locator("#join-url").get_attribute("href")
     assert join_url and join_url.endswith("/join/" + code.replace("-", ""))

@@ -81,7 +81,7 @@ async def test_a_facilitator_runs_the_default_programme(
     await expect(console.locator("#round-title")).to_have_text("Even voorstellen")
     # The code with its dash, the link and a QR code.
     shown = await console.locator("#join-code-big").text_content() or ""
-    assert len(shown) == 7 and shown[3] == "-", shown
+    assert len(shown) == 9 and shown[4] == "-", shown
     code = shown.replace("-", "")
     await expect(console.locator("#join-box svg.qr")).to_be_visible()
     token = console.url.split("#", 1)[1]

@@ -303,3 +303,18 @@ async def test_a_deleted_workshop_takes_no_batch_still_in_flight(store: Store) -
     assert late[1].error is None  # other workshops go on
     loaded = await store.load(board, 0)
     assert (loaded.seq, loaded.ops) == (0, [])
+
+
+async def test_count_live_workshops(make_store: StoreFactory) -> None:
+    """What the cap on live workshops counts: created, not deleted, not expired."""
+    store = await make_store(retention_s=3600)
+    base = await store.count_workshops()  # (a shared cluster may hold other tests')
+    made = [Workshop.create(f"W{i}", 1, now=time.time()) for i in range(3)]
+    for ws in made:
+        await store.create_workshop(ws)
+    assert await store.count_workshops() == base + 3
+    await store.delete_workshop(made[0].id)
+    assert await store.count_workshops() == base + 2
+    old = Workshop.create("Old", 1, now=time.time() - 7200)  # past its retention
+    await store.create_workshop(old)
+    assert await store.count_workshops() == base + 2

@@ -35,7 +35,7 @@ async def test_export_beside_a_running_hub(hub: Hub, tmp_path: Path) -> None:
     # By join code (as typed: lower case, with a dash), while the hub keeps running.
     code = data["join_code"].lower()
     done = await asyncio.to_thread(
-        export, f"{code[:3]}-{code[3:]}", "--data-dir", data_dir, "--out", str(out)
+        export, f"{code[:4]}-{code[4:]}", "--data-dir", data_dir, "--out", str(out)
     )
     assert done.returncode == 0, done.stderr
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}

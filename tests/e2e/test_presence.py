@@ -63,3 +63,29 @@ async def test_presence_reaches_the_others_and_leave_follows(hub: Hub) -> None:
         await f.quiet()
         assert await store.load(g1, 0) == before
         assert hub.service.hub.rooms[g1].presence.keys() == set()
+
+
+async def test_presence_shows_the_name_joined_with(hub: Hub) -> None:
+    """A participant cannot claim another name in hello (impersonation); the facilitator's
+    presence carries the name it gives; the plenary screen sends none."""
+    ws = await create_workshop(hub.http, groups=1)
+    ann, bo = [await join(hub.http, ws["join_code"], n) for n in ("Ann", "Bo")]
+    board = ann["board"]
+    async with (
+        await Raw.hello(hub.ws, ann["token"], "ann", name="Bo") as a,
+        await Raw.hello(hub.ws, bo["token"], "bo", name="Bo") as b,
+        await Raw.hello(hub.ws, ws["facilitator_token"], "fac", name="Facilitator") as f,
+        await Raw.hello(hub.ws, ws["viewer_token"], "plenary", name="Ann") as v,
+    ):
+        for raw in (a, b, f, v):
+            await raw.subscribe(board)
+        await a.send(m.Presence(board, {"cursor": [1, 1]}))
+        assert (await b.expect(m.PresenceOut)).name == "Ann"  # not "Bo", as it claimed
+        await f.send(m.Presence(board, {"cursor": [2, 2]}))
+        assert (await b.expect(m.PresenceOut)).name == "Facilitator"
+        await v.send(m.Presence(board, {"cursor": [3, 3]}))
+        err, seen = await v.until(m.Error)  # (it sees the others' presence)
+        assert (err.code, err.board) == ("forbidden", board)
+        assert {p.name for p in seen if isinstance(p, m.PresenceOut)} <= {"Ann", "Facilitator"}
+        await b.quiet()  # nothing from the plenary screen
+        await v.quiet()

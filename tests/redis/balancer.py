@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -20,6 +21,7 @@ class Balancer:
         self._next = 0
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
+        self._links: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
 
     @property
     def ws(self) -> str:
@@ -41,6 +43,15 @@ class Balancer:
         await asyncio.gather(*self._pipes, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
+
+    def cut(self, n: int, rnd: random.Random) -> int:
+        """Break ``n`` random connections at both ends (a reset each), as a flaky
+        network does."""
+        victims = rnd.sample(self._links, min(n, len(self._links)))
+        for client_side, hub_side in victims:
+            client_side.transport.abort()
+            hub_side.transport.abort()
+        return len(victims)
 
     async def _connect(self) -> tuple[int, asyncio.StreamReader, asyncio.StreamWriter] | None:
         # Each connection tries every backend once, starting at its turn (connections
@@ -65,9 +76,12 @@ class Balancer:
                 return
             port, b_reader, b_writer = backend
             self.placed[port] += 1
+            link = (writer, b_writer)
+            self._links.append(link)
             try:
                 await asyncio.gather(_pipe(reader, b_writer), _pipe(b_reader, writer))
             finally:
+                self._links.remove(link)
                 b_writer.close()
         finally:
             writer.close()

@@ -21,15 +21,29 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.datastructures import Secret
 
-from schakel.app import create_app
+from schakel.app import create_app, server_config
 from schakel.config import Settings
 from schakel.serving import SchakelServer
-from schakel_core import schema
 
 TEST_SECRET = "test-secret-not-for-production-000"
+# A test run is one client address making hundreds of workshops, joins and connections:
+# the limits per address are off in tests (tests/e2e/test_limits.py turns each one on).
+# The limits per connection stay at their defaults, which honest clients never reach.
+ADDRESS_LIMITS_OFF = dict.fromkeys(
+    (
+        "limit_workshops",
+        "limit_joins",
+        "limit_join_misses",
+        "limit_join_misses_hub",
+        "limit_heavy",
+        "limit_heavy_workshop",
+        "limit_connects",
+        "limit_bad_hellos",
+    ),
+    "0",
+)
 
 # Run argv[2:] with RLIMIT_FSIZE = argv[1] bytes.
 _LIMIT_FILE_SIZE = (
@@ -77,6 +91,7 @@ def hub_settings(tmp_path: Path | None, **overrides: Any) -> Settings:
         port=free_port(),
         data_dir=str(tmp_path) if tmp_path is not None else "",
         secret=Secret(TEST_SECRET),
+        **ADDRESS_LIMITS_OFF,  # type: ignore[arg-type]
     )
     return replace(base, **overrides)
 
@@ -85,14 +100,7 @@ def hub_settings(tmp_path: Path | None, **overrides: Any) -> Settings:
 async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
     """A real uvicorn serving the app on ``settings.port``, in this event loop."""
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=settings.port,
-        log_level="warning",
-        ws_max_size=schema.MAX_FRAME_BYTES,
-        lifespan="on",
-    )
+    config = server_config(app, settings, host="127.0.0.1", log_level="warning")
     server = SchakelServer(config, app)
     task = asyncio.create_task(server.serve())
     try:
@@ -129,7 +137,8 @@ class HubProcess(_OnLoopback):
             # (ENOSPC); Python ignores SIGXFSZ, so the hub lives on and sees the error.
             # The limit ends with the process: nothing to clean up.
             args = [sys.executable, "-c", _LIMIT_FILE_SIZE, str(self.max_file_bytes), *args]
-        env = {**os.environ, "SCHAKEL_SECRET": TEST_SECRET, **self.env}
+        limits = {f"SCHAKEL_{k.upper()}": v for k, v in ADDRESS_LIMITS_OFF.items()}
+        env = {**os.environ, **limits, "SCHAKEL_SECRET": TEST_SECRET, **self.env}
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / f"hub-{self.port}.log"
         log = self.log_path.open("ab")

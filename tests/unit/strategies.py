@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import strategies as st
 
 from schakel_core.ops import Op
+from schakel_core.schema import Field
+
+HEX = "0123456789abcdefABCDEF"
+COLOURS = st.lists(st.sampled_from(HEX), min_size=6, max_size=6).map(lambda c: "#" + "".join(c))
 
 CLIENTS = ("alice", "bob", "carol", "dave")
 
@@ -60,3 +65,39 @@ def op_lists(draw: st.DrawFn, max_size: int = 30, tag: int = 0) -> list[Op]:
         counter = draw(st.integers(1, 5)) * 1000 + i * 10 + tag
         ops.append(Op(obj_id, obj_type, field, value, counter, client))
     return ops
+
+
+def field_values(
+    f: Field,
+    *,
+    refs: Sequence[str],
+    coord: float = 1000.0,
+    max_text: int = 20,
+    max_numbers: int = 9,
+) -> st.SearchStrategy[Any]:
+    """Every value the schema accepts for field ``f`` (within the bounds given)."""
+    number = st.floats(-coord, coord, allow_nan=False)
+    match f.type:
+        case "string":
+            return st.text(max_size=min(f.max_len, max_text))
+        case "enum":
+            return st.sampled_from(f.values)
+        case "bool":
+            return st.booleans()
+        case "int":
+            return st.integers(int(f.min), int(f.max))
+        case "number":
+            return st.floats(f.min, f.max, allow_nan=False)
+        case "point":
+            return st.lists(number, min_size=2, max_size=2)
+        case "tags":
+            return st.lists(st.sampled_from(f.values), unique=True)
+        case "ref":
+            return st.sampled_from(list(refs))
+        case "colour":
+            return COLOURS
+        case "numbers":
+            return st.lists(number, max_size=max_numbers).map(
+                lambda xs: xs[: len(xs) // f.group * f.group]
+            )
+    raise AssertionError(f.type)

@@ -96,7 +96,13 @@ def test_other_controls_and_their_errors() -> None:
     assert ws.session.analysis is True
     control(ws, "analysis", on=False)
     assert ws.session.analysis is False
+    assert ws.session.joining is True
+    control(ws, "joining", open=False)
+    assert ws.session.joining is False
+    control(ws, "joining", open=True)
+    assert ws.session.joining is True
     errors: list[tuple[str, dict[str, Any], type[Exception]]] = [
+        ("joining", {"open": "no"}, InvalidMessage),
         ("analysis", {"on": 1}, InvalidMessage),
         ("analysis", {}, InvalidMessage),
         ("extend", {"minutes": 0}, InvalidMessage),
@@ -128,6 +134,9 @@ def test_session_round_trips() -> None:
     old = ws.session.to_dict()
     del old["analysis"]
     assert Session.from_dict(old).analysis is False
+    # ...and one stored before joining could be closed, as open.
+    del old["joining"]
+    assert Session.from_dict(old).joining is True
 
 
 def test_access_follows_the_mode() -> None:

@@ -11,6 +11,7 @@ from schakel_core.programme import TEMPLATES, check_programme
 from schakel_core.session import apply_control
 from schakel_core.workshop import (
     GROUP_SIZE,
+    JOIN_CODE_LEN,
     MAX_GROUPS,
     Access,
     Role,
@@ -30,7 +31,7 @@ def test_create_from_the_default_template() -> None:
     ws = make()
     assert ws.programme == TEMPLATES["default-nl"]
     assert ws.programme is not TEMPLATES["default-nl"]
-    assert len(ws.join_code) == 6
+    assert len(ws.join_code) == JOIN_CODE_LEN
     # The introductions talk in pairs (own boards, none yet); the rounds draw on their own.
     assert ws.mode == "pair"
     assert ws.group_boards() == [f"{ws.id}:{k}:g{g}" for k in ("r1", "r2") for g in (1, 2)]
@@ -121,7 +122,7 @@ def test_board_access() -> None:
 
 def test_join_codes() -> None:
     code = new_join_code()
-    assert len(code) == 6 and not set(code) & set("01IO")
+    assert len(code) == JOIN_CODE_LEN == 8 and not set(code) & set("01IO")
     assert normalise_join_code(" ab-c d2 ") == "ABCD2"
 
 

@@ -37,6 +37,7 @@ from .replica import Replica
 logger = logging.getLogger(__name__)
 
 RETRY_CODES = {"store_unavailable", "rate_limited"}
+RATE_LIMITED_RETRY_S = 0.5  # a batch refused by a rate limit is sent again after this
 FATAL_CODES = {"auth_failed"}
 
 
@@ -233,7 +234,10 @@ class SchakelClient:
         r = self.replicas.get(err.board or "")
         if r is None or err.ref is None:
             return
-        if err.code in RETRY_CODES:
+        if err.code == "rate_limited":  # this batch only, when the hub has room again
+            r.requeue(err.ref)
+            asyncio.get_running_loop().call_later(RATE_LIMITED_RETRY_S, self._schedule_send)
+        elif err.code in RETRY_CODES:  # nothing of the tick was stored: all again
             r.requeue_inflight()
             asyncio.get_running_loop().call_later(0.2, self._schedule_send)
         else:

@@ -90,6 +90,11 @@ class Replica:
         """The hub refused batch ``ref``; it will not be retried."""
         return self.inflight.pop(ref, [])
 
+    def requeue(self, ref: int) -> None:
+        """Batch ``ref`` was refused for now (a rate limit): send it again, first. The
+        batches sent after it are answered on their own."""
+        self.unsent = self.inflight.pop(ref, []) + self.unsent
+
     def requeue_inflight(self) -> None:
         """After a reconnect: everything unacknowledged is sent again (ops are idempotent)."""
         again = [op for ref in sorted(self.inflight) for op in self.inflight[ref]]

@@ -192,6 +192,9 @@ class Store(Protocol):
         from now on any batch for a board of it (``not_found``): one still in flight must
         not bring a board back."""
 
+    async def count_workshops(self) -> int:
+        """How many workshops are live (not deleted, not past their retention)."""
+
     async def expire(self) -> list[str]:
         """Erase workshops past their retention (if the backend does not expire them by
         itself) and what is left of boards whose workshop is gone; return the ids of the

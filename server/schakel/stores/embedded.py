@@ -493,6 +493,7 @@ class EmbeddedStore:
         return list(self._boards)
 
     def boards_in_memory(self) -> int:
+        """Boards whose document this process holds (``/healthz``, ``/metrics``)."""
         return len(self._boards)
 
     async def housekeep(self, now: float | None = None) -> int:
@@ -567,6 +568,9 @@ class EmbeddedStore:
             prefix = f"{workshop_id}:%"
             await self._run(self._erase, workshop_id, prefix)
         _release_memory()
+
+    async def count_workshops(self) -> int:
+        return sum(1 for wid in self._workshops if self._live(wid) is not None)
 
     def _erase(self, workshop_id: str, prefix: str) -> None:
         """Every row of a workshop, then the WAL's old pages (worker thread)."""

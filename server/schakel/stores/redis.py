@@ -18,6 +18,7 @@ Cluster unchanged::
     schakel:{w:<workshop>}:history list of packed snapshots of the figures, one per part
     schakel:{c:<join code>}:code string, the workshop id of a join code
     schakel:secret               string, the token-signing secret shared by all hubs
+    schakel:workshops            sorted set, workshop id -> expiry: the live workshops
 
 The merge runs in one Lua script per batch (:data:`APPLY_LUA`): it checks the whole batch
 (type conflicts, a clock reused for another value, a counter jumping too far, the board's
@@ -89,6 +90,7 @@ from .base import (
 from .redis_layout import (
     APPLY_LUA,
     CAS_LUA,
+    LIVE_KEY,
     LOAD_LUA,
     SECRET_KEY,
     board_channel,
@@ -543,6 +545,17 @@ class RedisStore:
             if not await r.set(workshop_key(workshop.id), data, nx=True, pxat=deadline_ms):
                 await r.delete(code_key)
                 raise Conflict("workshop id or join code already taken; try again")
+            await r.zadd(LIVE_KEY, {workshop.id: deadline_ms / 1000})
+            # The set lasts as long as its longest-lived workshop, and no longer.
+            await r.pexpireat(LIVE_KEY, deadline_ms, gt=True)
+            await r.pexpireat(LIVE_KEY, deadline_ms, nx=True)
+
+    async def count_workshops(self) -> int:
+        now = time.time()
+        _, count = await self._commands(
+            [("ZREMRANGEBYSCORE", LIVE_KEY, "-inf", now), ("ZCARD", LIVE_KEY)]
+        )
+        return int(count)
 
     async def _read_workshop(self, workshop_id: str) -> tuple[bytes, Workshop] | None:
         async with self._call() as r:
@@ -594,6 +607,7 @@ class RedisStore:
         commands.append(("DEL", workshop_boards_key(workshop_id)))
         commands.append(("DEL", workshop_history_key(workshop_id)))
         commands.append(("DEL", workshop_key(workshop_id)))
+        commands.append(("ZREM", LIVE_KEY, workshop_id))
         await self._commands(commands)
         self._deadlines.pop(workshop_id, None)
         self._indexed -= boards

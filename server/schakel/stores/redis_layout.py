@@ -317,3 +317,4 @@ def join_code_key(code: str) -> str:
 
 
 SECRET_KEY = "schakel:secret"
+LIVE_KEY = "schakel:workshops"  # sorted set: workshop id -> expiry (Unix seconds)

@@ -15,6 +15,7 @@ from schakel_core import schema
 from schakel_core.document import Document
 from schakel_core.ops import Op, op_from_wire
 from schakel_core.schema import Field
+from tests.unit.strategies import field_values
 
 from .maps import actor, board, clique, clique_ties, tie
 
@@ -29,30 +30,7 @@ IDS = {
 
 def values(f: Field) -> st.SearchStrategy[Any]:
     """Every value the schema accepts for a field (within small bounds)."""
-    match f.type:
-        case "string":
-            return st.text(max_size=min(f.max_len, 20))
-        case "enum":
-            return st.sampled_from(f.values)
-        case "bool":
-            return st.booleans()
-        case "int":
-            return st.integers(int(f.min), int(f.max))
-        case "number":
-            return st.floats(f.min, f.max, allow_nan=False)
-        case "point":
-            return st.lists(st.floats(-1000, 1000, allow_nan=False), min_size=2, max_size=2)
-        case "tags":
-            return st.lists(st.sampled_from(f.values), unique=True)
-        case "ref":
-            return st.sampled_from(IDS["actor"] + ["n1", "missing"])
-        case "colour":
-            return st.sampled_from(["#000000", "#0072B2", "#ffffff"])
-        case "numbers":
-            return st.lists(st.floats(-100, 100, allow_nan=False), max_size=9).map(
-                lambda xs: xs[: len(xs) // f.group * f.group]
-            )
-    raise AssertionError(f.type)
+    return field_values(f, refs=[*IDS["actor"], "n1", "missing"])
 
 
 @st.composite

@@ -197,8 +197,9 @@ export class ConsolePage {
   private renderJoin(s: WorkshopState): void {
     const url = this.joinUrl(s);
     const code = spacedCode(s.join_code);
-    if (this.els.join.dataset.code === s.join_code + url + lang()) return;
-    this.els.join.dataset.code = s.join_code + url + lang();
+    const key = s.join_code + url + lang() + String(s.session.joining);
+    if (this.els.join.dataset.code === key) return;
+    this.els.join.dataset.code = key;
     const copy = (text: string, id: string) => {
       const b = h("button", { class: "small", id, type: "button" }, wt("links.copy"));
       b.addEventListener("click", async () => {
@@ -212,12 +213,19 @@ export class ConsolePage {
       return b;
     };
     const consoleUrl = `${location.origin}/facilitator#${this.token}`;
+    // Closing the code once everyone is in: nobody can join (or guess it) from then on.
+    const open = s.session.joining;
+    const toggle = this.button(wt(open ? "join.close" : "join.open"), "joining-toggle", "joining", { open: !open }, "small");
+    toggle.setAttribute("aria-pressed", String(!open));
+    const closed = h("p", { class: "join-closed", id: "join-closed", role: "status" }, open ? "" : wt("join.closed"));
     this.els.join.replaceChildren(
       h("h2", { id: "join-h" }, wt("join.heading")),
+      closed,
       h("p", { class: "join-code", id: "join-code-big", "aria-label": `${wt("join.code")}: ${s.join_code.split("").join(" ")}` }, code),
       h("p", { class: "join-url" }, h("a", { href: url, id: "join-url", target: "_blank", rel: "noopener" }, url)),
       h("div", { class: "qr-box" }, qrSvg(url, wt("join.qr"))),
       h("details", { class: "links" }, h("summary", {}, wt("links.console")), h("p", { class: "mono" }, consoleUrl), copy(consoleUrl, "copy-console")),
+      toggle,
     );
     this.renderOverlay(s);
   }

@@ -1,4 +1,8 @@
-/** Build HTML elements. Children that are strings become text nodes: never markup. */
+/**
+ * Build HTML elements. Children that are strings become text nodes: never markup.
+ * A `style` is set through the CSSOM (`element.style`), never as an attribute: the hub's
+ * Content-Security-Policy (style-src 'self') refuses style attributes, not the CSSOM.
+ */
 type Child = Node | string | null | undefined | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
@@ -11,6 +15,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith("on") && typeof v === "function") e.addEventListener(k.slice(2), v);
     else if (k === "text") e.textContent = String(v);
+    else if (k === "style") e.style.cssText = String(v);
     else e.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);

@@ -29,7 +29,7 @@ export function qrSvg(text: string, label: string, margin = 2): SVGSVGElement {
   return s;
 }
 
-/** "K7MQ4P" → "K7M-Q4P" (easier to read aloud and to type). */
+/** "K7MQ4PXR" → "K7MQ-4PXR" (easier to read aloud and to type). */
 export function spacedCode(code: string): string {
-  return code.length === 6 ? `${code.slice(0, 3)}-${code.slice(3)}` : code;
+  return code.length >= 6 && code.length % 2 === 0 ? `${code.slice(0, code.length / 2)}-${code.slice(code.length / 2)}` : code;
 }

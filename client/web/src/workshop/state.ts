@@ -36,6 +36,8 @@ export interface SessionState {
   revealed: string[];
   /** The plenary screen shows the analysis layer. */
   analysis: boolean;
+  /** The join code lets people in (the facilitator may close it). */
+  joining: boolean;
 }
 export interface Participant {
   id: string;
@@ -110,6 +112,7 @@ export function parseState(raw: Record<string, unknown>): WorkshopState {
       spotlight: typeof s.spotlight === "string" ? s.spotlight : null,
       revealed: arr<unknown>(s.revealed).map(str),
       analysis: s.analysis === true,
+      joining: s.joining !== false,
     },
     you: {
       role: str(you.role),

@@ -148,10 +148,18 @@ async def test_the_beamer_reads_from_the_back_of_the_room(
         # The join screen on a 1366 by 768 beamer: all of it in view.
         await console.click("#show-join")
         await expect(console.locator("#join-screen .qr")).to_be_visible()
+        await console.screenshot(path=str(screenshots / "beamer-join-screen-1366.png"))
         title, hint = await box(console, "#join-screen h1"), await box(console, ".join-screen-hint")
         assert title["y"] >= 0, title
         assert hint["y"] + hint["height"] <= 768, hint
-        await console.screenshot(path=str(screenshots / "beamer-join-screen-1366.png"))
+        # The widest code of the alphabet fits as well (codes are random).
+        await console.evaluate(
+            "() => { document.querySelector('.join-code.huge').textContent = 'WMWM-WMWM'; }"
+        )
+        hint = await box(console, ".join-screen-hint")
+        assert hint["y"] + hint["height"] <= 768, hint
+        code = await box(console, ".join-code.huge")
+        assert code["x"] + code["width"] <= 1366, code
         await axe(console, "the join screen")
         await ctx.close()
         await cctx.close()

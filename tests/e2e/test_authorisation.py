@@ -70,6 +70,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, ...]] = {
     ("participant", "deleted"): (OK, F, NS, NS, OK, F, H403, H403, H403, *ELSEWHERE),
 }
 REFUSED_HELLO = f"auth_failed/{CloseCode.AUTH_FAILED}"
+# PROTOCOL.md, Connecting: a workshop deleted or ended answers hello with not_found, 4404
+GONE_HELLO = f"not_found/{CloseCode.GONE}"
 for bad in ("forged", "expired", "tampered"):
     for rel in RELATIONS:
         EXPECTED[(bad, rel)] = (REFUSED_HELLO, NO, NO, NO, NO, NO, *(H401,) * 9)
@@ -78,7 +80,7 @@ for rel in RELATIONS:
     # not found, and another workshop is not its business.
     # (its "deleted" board is its own workshop's, too)
     gone = (H403,) * 9 if rel == "foreign" else (H404,) * 9
-    EXPECTED[("gone", rel)] = (REFUSED_HELLO, NO, NO, NO, NO, NO, *gone)
+    EXPECTED[("gone", rel)] = (GONE_HELLO, NO, NO, NO, NO, NO, *gone)
 ROLES = ("facilitator", "viewer", "participant", "forged", "expired", "tampered", "gone")
 
 
@@ -113,7 +115,7 @@ async def make_world(hub: Hub) -> World:
         ).status_code == 204
     wid = a["workshop"]["id"]
     with mock.patch.object(
-        TimestampSigner, "get_timestamp", return_value=int(time.time()) - 86_401
+        TimestampSigner, "get_timestamp", return_value=int(time.time()) - 31 * 86_400
     ):
         expired = Tokens(TEST_SECRET, 3600).issue(Claims(wid, Role.FACILITATOR))
     forged = Tokens("a-different-secret-of-another-hub", 3600).issue(Claims(wid, Role.FACILITATOR))

@@ -78,7 +78,9 @@ async def write_until_closed(raw: Raw, board: str, secret: str, ready: asyncio.E
                 await raw.send_ops(board, ops)
                 if k % 8 == 0:
                     ready.set()  # batches are in flight: the test may go on
-                    await asyncio.sleep(0.005)
+                    # 160 batches (320 ops) a second: within the connection's rate
+                    # (PROTOCOL.md, Limits), so that only the workshop's end closes it
+                    await asyncio.sleep(0.05)
 
     sender = asyncio.create_task(send())
     try:

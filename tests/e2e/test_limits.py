@@ -502,13 +502,17 @@ async def test_a_burst_is_spread_over_commits_and_others_go_first(
     from schakel.hub import MAX_OPS_PER_CONNECTION
 
     async with make_hub(tick_ms=300) as hub:  # (a long tick: everything below is pending)
-        ws = await new_workshop(hub)
+        ws = await new_workshop(hub, groups=1)
+        fac = await hello_at(hub, "10.12.0.3", ws["facilitator_token"], "fac")
+        await fac.send(m.Control(1, "goto", {"round": 1, "part": 0}))  # one group board
+        await fac.until(m.Done)
         joined = [
             (await post(hub, "/api/join", {"code": ws["join_code"], "nickname": n})).json()
             for n in ("Burst", "Other")
         ]
-        board = joined[0]["board"]
         burst = await hello_at(hub, "10.12.0.1", joined[0]["token"], "burst")
+        assert burst.welcome is not None
+        (board,) = [b for b in burst.welcome.writable if b.endswith(":g1")]
         other = await hello_at(hub, "10.12.0.2", joined[1]["token"], "other")
         await burst.subscribe(board)
         await other.subscribe(board)
@@ -530,3 +534,4 @@ async def test_a_burst_is_spread_over_commits_and_others_go_first(
         assert len(acks) == 3  # the burst took three commits
         await burst.close()
         await other.close()
+        await fac.close()

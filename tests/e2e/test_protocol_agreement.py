@@ -98,7 +98,8 @@ async def test_http_bodies_are_capped_at_64_kib(hub: Hub) -> None:
         data = json.dumps({"title": "T", "groups": 1, "pad": ""}).encode()
         return json.dumps({"title": "T", "groups": 1, "pad": "x" * (size - len(data))}).encode()
 
-    async with httpx.AsyncClient(base_url=hub.http) as http:
+    json_type = {"content-type": "application/json"}  # (PROTOCOL.md: JSON bodies only)
+    async with httpx.AsyncClient(base_url=hub.http, headers=json_type) as http:
         assert (await http.post("/api/workshops", content=body(65_536))).status_code == 201
         r = await http.post("/api/workshops", content=body(65_537))
         assert (r.status_code, r.json()["error"]) == (413, "too_large")

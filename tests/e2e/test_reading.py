@@ -74,7 +74,9 @@ async def draw(hub: Hub, token: str, board_id: str, objects: dict[str, dict[str,
                 c.edit(board_id, "meta", "meta", **fields)
             else:
                 c.edit(board_id, oid, o["type"], **fields)
-        await c.settled()
+        # (a large map is thousands of ops: the connection's op rate, 400/s after its
+        # burst, spreads them over seconds; PROTOCOL.md, Limits)
+        await c.settled(timeout=60)
 
 
 @pytest.fixture

@@ -70,8 +70,9 @@ async def faults(
 ) -> None:
     """Inject faults until ``seconds`` have passed; leave everything running."""
     deadline = time.monotonic() + seconds
-    first = [0.0, 0.5, 0.9]  # one of each kind first, then at random
-    while time.monotonic() < deadline:
+    # One of each kind first (even when a slow restart eats the time), then at random.
+    first = [0.0, 0.5, 0.9]
+    while first or time.monotonic() < deadline:
         await asyncio.sleep(rnd.uniform(*FAULT_EVERY_S))
         roll = first.pop(0) if first else rnd.random()
         if roll < 0.4:

@@ -31,6 +31,7 @@ _REDIS = [
 ]
 STORES = ["embedded-memory", "embedded-file", *_REDIS]
 DURABLE = ["embedded-file", *_REDIS]
+SHARED = _REDIS  # several hubs (stores) on one location feed each other
 
 
 @contextlib.asynccontextmanager
@@ -104,3 +105,12 @@ async def make_durable_store(
 @pytest.fixture
 async def store(make_store: StoreFactory) -> Store:
     return await make_store()
+
+
+@pytest.fixture(params=SHARED)
+async def make_shared_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[StoreFactory]:
+    with _backing(request.param, request, tmp_path) as url:
+        async with open_stores(request.param, tmp_path, url) as make:
+            yield make

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from redis.crc import key_slot
 
-from schakel.stores.base import Batch, Loaded
+from schakel.stores.base import Batch, Loaded, StoredOps
 from schakel.stores.redis import RedisStore
 from schakel.stores.redis_layout import (
     LIVE_KEY,
@@ -52,7 +52,8 @@ class Feed:
         self.seq = 0
         store.listen(self.on_update, lambda b, f: self.presence.append((b, f)))
 
-    def on_update(self, board: str, seq: int, ops: list[Op]) -> None:
+    def on_update(self, board: str, seq: int, stored: StoredOps) -> None:
+        ops = stored.ops
         assert seq - len(ops) + 1 <= self.seq + 1, "the feed handed over a gap"
         self.updates.append((board, seq, ops))
         for o in ops:

@@ -61,7 +61,8 @@ from .base import (
     Applied,
     Batch,
     BoardLimits,
-    FeedListener,
+    EventListener,
+    LiveListener,
     Loaded,
     PresenceListener,
     UpdateListener,
@@ -229,8 +230,12 @@ class EmbeddedStore:
         unload_after_s: float = UNLOAD_AFTER_S,
         limits: BoardLimits | None = None,
         read_only: bool = False,
+        commit_delay_s: float = 0.0,
     ) -> None:
         self.log_keep = log_keep
+        # Tests and benchmarks only: every write waits this long in the writer thread
+        # before it commits, as behind a disk whose fsync stalls (docs/benchmarks.md).
+        self.commit_delay_s = commit_delay_s
         self.log_keep_bytes = log_keep_bytes
         self.unload_after_s = unload_after_s
         self.limits = limits or BoardLimits()
@@ -326,6 +331,8 @@ class EmbeddedStore:
         """Run ``(sql, rows)`` pairs in one transaction (worker thread). A disk that
         cannot take it now is StoreUnavailable; nothing of it is stored."""
         db = self._conn()
+        if self.commit_delay_s:
+            time.sleep(self.commit_delay_s)
         try:
             with db:
                 for sql, rows in statements:
@@ -416,9 +423,9 @@ class EmbeddedStore:
                     results.append(Applied(batch.board, b.seq, error=exc))
                     continue
                 b.adopt(delta)
-                for op in stored:
+                packed = _packed_of(batch, stored)
+                for raw in packed:
                     b.seq += 1
-                    raw = pack_op(op)
                     rows.append((batch.board, b.seq, raw))
                     logged.append((b, b.seq, raw))
                     b.since_snapshot += 1
@@ -429,7 +436,7 @@ class EmbeddedStore:
                 if stored and due:
                     snapshots.append(_snapshot(batch.board, b))
                     b.since_snapshot = b.since_snapshot_bytes = 0
-                results.append(Applied(batch.board, b.seq, stored))
+                results.append(Applied(batch.board, b.seq, stored, packed=packed))
             if not rows:
                 return results
             for b, seq, raw in logged:
@@ -459,8 +466,8 @@ class EmbeddedStore:
                 return Loaded(0, True, [])
             b = await self._board(board)
             if 0 < since <= b.seq and (since == b.seq or (b.log and b.log[0][0] <= since + 1)):
-                ops = [unpack_op(raw) for seq, raw in b.log if seq > since]
-                return Loaded(b.seq, False, ops, clock=b.doc.max_counter)
+                kept = [raw for seq, raw in b.log if seq > since]  # as stored, not decoded
+                return Loaded(b.seq, False, wire=kept, clock=b.doc.max_counter)
             seq, clock, ids = b.seq, b.doc.max_counter, list(b.doc.fields)
         # The whole state: packed in the worker thread, a slice of objects at a time, each
         # under the lock (so never a merge that is not yet on disk), and between slices
@@ -638,15 +645,23 @@ class EmbeddedStore:
         return await self._run(read)
 
     # ---------------------------------------------------------- cross-hub
-    # One process holds every board: nothing to feed, nobody to publish to. Watching
-    # only tells the store which boards someone follows (the others may leave memory).
+    # One process holds every board and workshop: nothing to feed, nobody to publish
+    # to, and a feed that is never down. Watching a board only tells the store which
+    # boards someone follows (the others may leave memory).
 
-    def listen(
-        self,
-        on_update: UpdateListener,
-        on_presence: PresenceListener,
-        on_feed: FeedListener | None = None,
-    ) -> None:
+    def listen(self, on_update: UpdateListener, on_presence: PresenceListener) -> None:
+        pass
+
+    def listen_events(self, on_event: EventListener, on_live: LiveListener) -> None:
+        pass
+
+    def watch_workshop(self, workshop_id: str) -> None:
+        pass
+
+    def unwatch_workshop(self, workshop_id: str) -> None:
+        pass
+
+    async def publish_event(self, workshop_id: str, event: bytes) -> None:
         pass
 
     def watch(self, board: str) -> None:
@@ -681,6 +696,17 @@ class EmbeddedStore:
             return str(row[0])
 
         return await self._run(get_or_set)
+
+
+def _packed_of(batch: Batch, stored: list[Op]) -> list[bytes]:
+    """The bytes of the stored ops: those the batch carried (as they arrived), or packed
+    now. ``stored`` holds ops of ``batch.ops`` themselves, in order."""
+    if batch.packed is None:
+        return [pack_op(op) for op in stored]
+    if len(stored) == len(batch.ops):
+        return list(batch.packed)
+    at = {id(op): i for i, op in enumerate(batch.ops)}
+    return [batch.packed[at[id(op)]] for op in stored]
 
 
 def _pack_registers(doc: Document, ids: list[str]) -> list[bytes]:

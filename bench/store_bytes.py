@@ -3,12 +3,16 @@
     python -m bench.store_bytes [--ticks 300] [--boards 50] [--ops 2]
 
 For each store (embedded in memory, embedded on disk, Redis on a ``redis-server`` of its
-own in a temporary folder, AOF off so that the figures are CPU, not the disk) it times,
-on one event loop, what the hub does with every op:
+own in a temporary folder, AOF off so that the figures are CPU, not the disk) it runs,
+on one event loop, what the hub does with every op, and prints ops per CPU second (this
+process's CPU, its SQLite thread's included, plus Redis's own: a busy machine slows the
+wall clock, not this), the best of ``--rounds``:
 
 - **apply**: a tick of ``boards`` batches of ``ops`` ops each goes to ``store.apply``, and
   the hub builds one ``update`` frame per board from the result (the fan-out's encoding);
 - **resume**: a subscriber ``since`` 200 ops back gets its ``sync`` frames;
+- **full**: a late joiner of a board of 3,000 objects (9,000 registers) gets its ``sync``
+  frames (counted in registers);
 - **feed** (Redis): a second store watching every board is fed the first store's ops, and
   builds the ``update`` frame of each.
 
@@ -38,6 +42,14 @@ from schakel_core.ops import Op
 from tests.support.redis_server import RedisServer
 
 NEW_API = "packed" in getattr(Batch, "__slots__", ())
+REDIS_CPU: list[Callable[[], float]] = []  # Redis's CPU seconds so far, when it runs
+_REDIS_CPU_KEYS = ("used_cpu_sys", "used_cpu_user")
+TICKS = [1]  # the next tick's number (it makes the ops' counters)
+
+
+def cpu() -> float:
+    """CPU seconds of this process (its SQLite thread's too) and of the Redis server."""
+    return time.process_time() + sum(f() for f in REDIS_CPU)
 
 
 def board_id(i: int) -> str:
@@ -85,25 +97,54 @@ def update_frame(board: str, result: Applied) -> bytes:
 async def time_apply(store: Any, ticks: int, boards: int, n: int) -> float:
     """ops/s of apply + the fan-out's encoding, ``boards`` batches per tick."""
     # (the arrived bytes are made outside the timing: the client made them)
-    plan = [[batch(board_id(b), make_ops(t, b, n)) for b in range(boards)] for t in range(ticks)]
-    began = time.perf_counter()
+    first = TICKS[0]  # every round writes new ops (old ones would change nothing)
+    TICKS[0] += ticks
+    plan = [
+        [batch(board_id(b), make_ops(first + t, b, n)) for b in range(boards)] for t in range(ticks)
+    ]
+    began = cpu()
     for tick in plan:
         for r in await store.apply(tick):
             update_frame(r.board, r)
-    return ticks * boards * n / (time.perf_counter() - began)
+    return ticks * boards * n / (cpu() - began)
 
 
 async def time_resume(store: Any, back: int = 200, rounds: int = 200) -> float:
     """ops/s of a resume ``back`` ops behind, as sync frames."""
     board = board_id(0)
     head = (await store.load(board, 0)).seq
-    began = time.perf_counter()
+    began = cpu()
     for _ in range(rounds):
         loaded = await store.load(board, head - back)
         assert not loaded.full
         for _frame in sync_frames(board, loaded.seq, False, loaded.packed(), None):
             pass
-    return rounds * back / (time.perf_counter() - began)
+    return rounds * back / (cpu() - began)
+
+
+async def fill(store: Any, board: str, objects: int = 3000) -> int:
+    """A large board: ``objects`` actors of three registers each; returns registers."""
+    ops = [
+        Op(f"big{i}", "actor", field, value, 3 * i + k + 1, "filler")
+        for i in range(objects)
+        for k, (field, value) in enumerate(
+            [("label", f"actor number {i}"), ("pos", [float(i), 2.5]), ("influence", i % 6)]
+        )
+    ]
+    for start in range(0, len(ops), 1000):
+        await store.apply([batch(board, ops[start : start + 1000])])
+    return len(ops)
+
+
+async def time_full(store: Any, board: str, registers: int, rounds: int = 10) -> float:
+    """registers/s of a late joiner's full sync."""
+    began = cpu()
+    for _ in range(rounds):
+        loaded = await store.load(board, 0)
+        assert loaded.full
+        for _frame in sync_frames(board, loaded.seq, True, loaded.packed(), None):
+            pass
+    return rounds * registers / (cpu() - began)
 
 
 async def time_feed(url: str, ticks: int, boards: int, n: int) -> float:
@@ -135,16 +176,17 @@ async def time_feed(url: str, ticks: int, boards: int, n: int) -> float:
             await reader.load(board_id(b), 0)
         while len(reader._confirmed) < boards:  # noqa: ASYNC110 (a store's own state)
             await asyncio.sleep(0.01)
-        base = (await reader.load(board_id(0), 0)).seq
+        first = TICKS[0]
+        TICKS[0] += ticks
         plan = [
-            [batch(board_id(b), make_ops(base + t + 1, b, n)) for b in range(boards)]
+            [batch(board_id(b), make_ops(first + t, b, n)) for b in range(boards)]
             for t in range(ticks)
         ]
-        began = time.perf_counter()
+        began = cpu()
         for tick in plan:
             await writer.apply(tick)
         await done.wait()
-        return want / (time.perf_counter() - began)
+        return want / (cpu() - began)
     finally:
         await writer.close()
         await reader.close()
@@ -154,6 +196,10 @@ async def time_feed(url: str, ticks: int, boards: int, n: int) -> float:
 async def stores(kind: str, folder: Path) -> AsyncIterator[tuple[Any, str]]:
     if kind == "redis":
         server = RedisServer(folder / "redis").start()
+        info = server.client()
+        REDIS_CPU.append(
+            lambda: sum(float(v) for k, v in info.info("cpu").items() if k in _REDIS_CPU_KEYS)
+        )
         try:
             store = RedisStore(server.url)
             await store.start()
@@ -162,6 +208,8 @@ async def stores(kind: str, folder: Path) -> AsyncIterator[tuple[Any, str]]:
             finally:
                 await store.close()
         finally:
+            REDIS_CPU.clear()
+            info.close()
             server.stop()
         return
     embedded = EmbeddedStore(folder if kind == "embedded-file" else None)
@@ -173,23 +221,27 @@ async def stores(kind: str, folder: Path) -> AsyncIterator[tuple[Any, str]]:
 
 
 async def run(args: argparse.Namespace) -> None:
-    print(f"store paths, {'bytes carried (new)' if NEW_API else 'ops re-packed (old)'} tree")
-    print(f"{'store':<16}{'apply ops/s':>14}{'resume ops/s':>15}{'feed ops/s':>13}")
+    tree = "bytes carried (new)" if NEW_API else "ops re-packed (old)"
+    print(f"store paths, {tree} tree: ops per CPU second, best of {args.rounds}")
+    print(f"{'store':<16}{'apply':>10}{'resume':>11}{'full':>11}{'feed':>10}")
     for kind in ("embedded-memory", "embedded-file", "redis"):
+        rounds = range(args.rounds)
         with tempfile.TemporaryDirectory(prefix="schakel-bench-") as tmp:
             async with stores(kind, Path(tmp)) as (store, url):
-                best: Callable[[list[float]], float] = max
-                apply = best(
-                    [await time_apply(store, args.ticks, args.boards, args.ops) for _ in range(3)]
+                apply = max(
+                    [await time_apply(store, args.ticks, args.boards, args.ops) for _ in rounds]
                 )
-                resume = best([await time_resume(store) for _ in range(3)])
-                feed = (
-                    best([await time_feed(url, args.ticks // 3, args.boards, args.ops)])
-                    if url
-                    else None
-                )
+                resume = max([await time_resume(store) for _ in rounds])
+                big = "wbenchbig:g1"
+                registers = await fill(store, big)
+                full = max([await time_full(store, big, registers) for _ in rounds])
+                feed = None
+                if url:
+                    ticks = args.ticks // 3
+                    feed = max([await time_feed(url, ticks, args.boards, args.ops) for _ in rounds])
         print(
-            f"{kind:<16}{apply:>14,.0f}{resume:>15,.0f}{'' if feed is None else f'{feed:,.0f}':>13}"
+            f"{kind:<16}{apply:>10,.0f}{resume:>11,.0f}{full:>11,.0f}"
+            f"{'' if feed is None else f'{feed:,.0f}':>10}"
         )
 
 
@@ -198,6 +250,7 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=300)
     parser.add_argument("--boards", type=int, default=50)
     parser.add_argument("--ops", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     asyncio.run(run(parser.parse_args()))
 
 

@@ -282,11 +282,15 @@ class EmbeddedStore:
         limits: BoardLimits | None = None,
         read_only: bool = False,
         commit_delay_s: float = 0.0,
+        commit_stall_every_s: float = 0.0,
     ) -> None:
         self.log_keep = log_keep
-        # Tests and benchmarks only: every write waits this long in the writer thread
-        # before it commits, as behind a disk whose fsync stalls (docs/benchmarks.md).
+        # Tests and benchmarks only (bench/slow_disk.py): a write waits commit_delay_s in
+        # the writer thread before it commits, as behind a disk whose fsync stalls; every
+        # write, or (commit_stall_every_s) the first write after each such interval.
         self.commit_delay_s = commit_delay_s
+        self.commit_stall_every_s = commit_stall_every_s
+        self._next_stall = 0.0
         self.log_keep_bytes = log_keep_bytes
         self.unload_after_s = unload_after_s
         self.limits = limits or BoardLimits()
@@ -383,7 +387,7 @@ class EmbeddedStore:
         cannot take it now is StoreUnavailable; nothing of it is stored."""
         db = self._conn()
         if self.commit_delay_s:
-            time.sleep(self.commit_delay_s)
+            self._stall()
         try:
             with db:
                 for sql, rows in statements:
@@ -392,6 +396,14 @@ class EmbeddedStore:
             if not is_outage(exc):
                 raise
             raise StoreUnavailable(f"the disk cannot store this now ({exc})") from exc
+
+    def _stall(self) -> None:
+        """The injected slow disk (tests and benchmarks only; writer thread)."""
+        now = time.monotonic()
+        if self.commit_stall_every_s and now < self._next_stall:
+            return
+        self._next_stall = now + self.commit_stall_every_s
+        time.sleep(self.commit_delay_s)
 
     # ---------------------------------------------------------------- boards
 

@@ -5,17 +5,22 @@ float32, a string as str8), so that any re-packing on the way shows."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import time
 
 import msgpack
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from schakel.stores.base import Batch, Store
+from schakel.stores.embedded import EmbeddedStore
 from schakel_core import codec
 from schakel_core.document import Document
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
+from tests.unit.strategies import op_lists
 
 from .conftest import StoreFactory
 from .test_feeds import Heard
@@ -128,3 +133,54 @@ async def test_the_bytes_that_arrived_outlive_a_restart_and_a_snapshot(
     more = ops_of(3, first=31)
     [r] = await second.apply([Batch(board, more, packed=[odd_bytes(o) for o in more])])
     assert r.seq == 33 and r.packed == [odd_bytes(o) for o in more]
+
+
+def clock_key(op: Op) -> tuple[str, str, int, str]:
+    return (op.id, op.field, op.counter, op.client)
+
+
+async def carry(batches: list[list[tuple[Op, bool]]]) -> None:
+    store = EmbeddedStore(None)
+    await store.start()
+    try:
+        sent: dict[tuple[str, str, int, str], bytes] = {}
+        numbered: list[bytes] = []
+        stored: list[Op] = []
+        for batch in batches:
+            ops = [o for o, _ in batch]
+            packed = [odd_bytes(o) if odd else codec.pack(o.to_wire()) for o, odd in batch]
+            sent.update((clock_key(o), raw) for o, raw in zip(ops, packed, strict=True))
+            [r] = await store.apply([Batch(B1, ops, packed=packed)])
+            assert r.error is None
+            assert r.packed == [sent[clock_key(o)] for o in r.stored]
+            numbered += r.packed
+            stored += r.stored
+        assert list((await store.load(B1, 1)).packed()) == numbered[1:] or not numbered
+        full = await store.load(B1, 0)
+        winners = Document(stored).ops()
+        assert sorted(full.packed()) == sorted(sent[clock_key(o)] for o in winners)
+    finally:
+        await store.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(0, 9), min_size=1, max_size=6, unique=True).flatmap(
+        lambda tags: st.tuples(
+            *(
+                op_lists(max_size=6, tag=t).flatmap(
+                    lambda ops: st.lists(st.booleans(), min_size=len(ops), max_size=len(ops)).map(
+                        lambda odd, ops=ops: list(zip(ops, odd, strict=True))
+                    )
+                )
+                for t in tags
+            )
+        )
+    )
+)
+def test_any_ops_in_any_encoding_come_back_as_they_arrived(
+    batches: tuple[list[tuple[Op, bool]], ...],
+) -> None:
+    """Whatever the ops and however each was encoded: what is stored, resumed and
+    loaded whole is the bytes that arrived (the embedded store, in memory)."""
+    asyncio.run(carry([b for b in batches if b]))

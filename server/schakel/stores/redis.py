@@ -13,6 +13,7 @@ Cluster unchanged::
                                  object), clock (highest counter), logbytes, v (version)
     schakel:{b:<board>}:gone     string, set when the workshop is deleted (no content)
     schakel:{b:<board>}:ch       pub/sub channel (not a key): updates and presence
+    schakel:{w:<workshop>}:ev    pub/sub channel (not a key): the workshop's events
     schakel:{w:<workshop>}:ws    string, the packed workshop record
     schakel:{w:<workshop>}:boards  set of the workshop's boards that hold data
     schakel:{w:<workshop>}:history list of packed snapshots of the figures, one per part
@@ -34,7 +35,11 @@ other board). A message carries its entry's sequence number; the feed hands the 
 without gaps: what does not follow what the hub has (a notification lost in an outage, or
 ops of other hubs numbered before this hub's own new ones) is read from the log instead,
 as after every (re)subscription and every ``CATCHUP_S``. Presence uses the same channels
-and is never stored.
+and is never stored. Ops travel as the bytes the hub handed over: the script stores, logs
+and publishes them, and the feed splits an entry into its ops' bytes without decoding.
+Workshop events (a change, a deletion) go on each workshop's own channel, followed while
+the hub has connections of the workshop; the hub hears when that subscription starts or
+stops (it keeps no workshop record while it may miss events).
 
 Connections: every call to Redis leases one connection of a bounded pool
 (:class:`~schakel.stores.redis_pool.ConnectionGate`, ``pool_size`` of them, across every

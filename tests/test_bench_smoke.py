@@ -32,3 +32,28 @@ def test_the_analysis_benchmark_runs() -> None:
     from bench.analysis import main
 
     assert main(["--runs", "1", "--no-hub", "--groups", "2"]) == 0
+
+
+def test_a_stalling_disk_loses_nothing_and_keeps_the_order() -> None:
+    """bench.slow_disk's hub: its SQLite writer stalls 50 ms before a commit, at most
+    every 0.2 s; every op still reaches every peer and the plenary, in order."""
+    from bench.slow_disk import slow_hub
+
+    r = run_scenario("schakel", {**TINY, "rate": 40.0}, make_server=slow_hub(0.05, 0.2))
+    assert r["errors"] == [], r["server_log_tail"]
+    assert r["sent_total"] > 0
+    assert (r["missing"], r["disorder"]) == (0, 0)
+    assert r["delivered_total"] == r["sent_total"] * TINY["clients"]
+
+
+def test_the_store_bytes_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.store_bytes import main
+
+    main(["--ticks", "6", "--boards", "2", "--rounds", "1"])
+    out = capsys.readouterr().out
+    assert "bytes carried (new) tree" in out
+    assert [line.split()[0] for line in out.splitlines()[2:]] == [
+        "embedded-memory",
+        "embedded-file",
+        "redis",
+    ]

@@ -23,7 +23,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from schakel_analysis import analyse_board, shared_actors
 from schakel_analysis.compare import to_dicts
@@ -36,7 +36,7 @@ from schakel_core.workshop import Workshop
 
 from .boards import board_label, board_who, content_boards, members_of
 from .exports.report import BoardData, ReportData
-from .stores.base import Store
+from .stores.base import Boards, Workshops
 from .workers import Workers
 
 logger = logging.getLogger(__name__)
@@ -71,10 +71,14 @@ def _shared_per_set(
     return [d for boards in sets for d in to_dicts(shared_actors(boards, labels))]
 
 
+class AnalysedStore(Boards, Workshops, Protocol):
+    """What the analyses use of the store: boards, and the workshops' history."""
+
+
 class Analyses:
     """Board analyses for one hub: the worker pool, a cache, and the board reader."""
 
-    def __init__(self, store: Store, workers: Workers) -> None:
+    def __init__(self, store: AnalysedStore, workers: Workers) -> None:
         self.store = store
         self.workers = workers
         self._cache: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()

@@ -208,7 +208,7 @@ def _export(args: argparse.Namespace) -> int:
     from schakel_core.workshop import Workshop
 
     from .exports.report import ReportData
-    from .stores.base import open_store
+    from .stores import open_store
     from .takeout import gather, write
 
     async def read() -> tuple[Workshop, ReportData]:

@@ -41,7 +41,7 @@ from schakel_core.ops import Op
 
 from .metrics import Metrics
 from .single_flight import SingleFlight
-from .stores.base import Applied, Batch, Loaded, Store, workshop_of
+from .stores.base import Applied, Batch, Loaded, Store, StoredOps, workshop_of
 from .workshop_rooms import WorkshopRooms
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class Hub:
         self.workshops = WorkshopRooms(self, store)
         # (board, since, room seq when the load began) -> one load for all who ask
         self._loads: SingleFlight[tuple[str, int, int | None], Loaded] = SingleFlight()
-        store.listen(self.deliver, self._remote_presence, self.workshops.feed)
+        store.listen(self._fed, self._remote_presence)
 
     # ------------------------------------------------------------ committer
 
@@ -460,9 +460,11 @@ class Hub:
             del self.rooms[board]
             self.store.unwatch(board)
 
+    def _fed(self, board: str, seq: int, stored: StoredOps) -> None:
+        """Ops another hub stored (``stored.packed`` holds their bytes, as stored)."""
+        self.deliver(board, seq, stored.ops)
+
     def _remote_presence(self, board: str, frame: bytes) -> None:
-        if self.workshops.remote(board, frame):
-            return
         room = self.rooms.get(board)
         if room is None:
             return

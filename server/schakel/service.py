@@ -25,7 +25,8 @@ from .config import Settings
 from .hub import Hub
 from .limits import Quotas
 from .metrics import Metrics
-from .stores.base import Store, open_store
+from .stores import open_store
+from .stores.base import Store
 from .workers import Workers
 
 if TYPE_CHECKING:

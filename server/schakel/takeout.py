@@ -16,11 +16,11 @@ from typing import TextIO
 from schakel_core.errors import NotFound
 from schakel_core.workshop import Workshop, normalise_join_code
 
-from .analyses import Analyses
+from .analyses import AnalysedStore, Analyses
 from .boards import file_stem, workshop_stem
 from .exports.files import NAMES, board_file, workshop_file, workshop_zip, zip_entries
 from .exports.report import ReportData
-from .stores.base import Store
+from .stores.base import Workshops
 from .workers import Workers
 
 BOARD_FORMATS = ("svg", "png", "pdf", "graphml", "gexf", "json", "nodelink.json", "csv")
@@ -49,7 +49,7 @@ class Progress:
         self.out.flush()
 
 
-async def find_workshop(store: Store, key: str) -> Workshop:
+async def find_workshop(store: Workshops, key: str) -> Workshop:
     """A workshop by its id, or by its join code."""
     ws = await store.get_workshop(key)
     if ws is None:
@@ -78,7 +78,7 @@ def _plan(data: ReportData, formats: Sequence[str]) -> list[str]:
     return out
 
 
-async def gather(store: Store, key: str, lang: str) -> tuple[Workshop, ReportData]:
+async def gather(store: AnalysedStore, key: str, lang: str) -> tuple[Workshop, ReportData]:
     """Read a workshop and everything its exports show (analyses run in this process)."""
     ws = await find_workshop(store, key)
     workers = Workers(0)

@@ -4,7 +4,8 @@ Whenever a workshop changes (a facilitator control, a join, a move), :meth:`chan
 re-checks every local subscription against the new access rules (a locked board becomes
 read-only; a board the participant may no longer see is closed with ``forbidden``), sends
 each connection its own view (``workshop`` message), and tells the other hubs through the
-store's board channel ``<workshop>:events``, which they answer by re-reading the record.
+store's feed of workshop events (:class:`~schakel.stores.base.WorkshopFeed`), which they
+answer by re-reading the record.
 
 The hub keeps the record of every workshop it has connections of (:meth:`record`), so
 a hello or a subscribe reads no Redis. The kept record is replaced by every change made
@@ -29,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from schakel_core import codec
 from schakel_core.errors import Forbidden, RequestError
@@ -37,7 +38,7 @@ from schakel_core.workshop import Access, Role, Workshop
 
 from .auth import token_problem
 from .single_flight import SingleFlight
-from .stores.base import Store
+from .stores.base import WorkshopFeed, Workshops
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -45,18 +46,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-EVENTS_SUFFIX = ":events"
 VIEWS_AT_ONCE = 16  # workshop views queued per turn of the event loop
 
 
-def events_channel(workshop_id: str) -> str:
-    return workshop_id + EVENTS_SUFFIX
+class WorkshopStore(Workshops, WorkshopFeed, Protocol):
+    """What the workshop rooms use of the store: records, and events between hubs."""
 
 
 class WorkshopRooms:
-    def __init__(self, hub: Hub, store: Store) -> None:
+    def __init__(self, hub: Hub, store: WorkshopStore) -> None:
         self.hub = hub
         self.store = store
+        store.listen_events(self.remote, self.feed)
         self.conns: dict[str, set[Connection]] = {}
         self.cache: dict[str, Workshop] = {}
         self.on_gone: list[Callable[[str], None]] = []  # called with a workshop that went
@@ -87,7 +88,7 @@ class WorkshopRooms:
         conns = self.conns.get(ws.id)
         if conns is None:
             conns = self.conns[ws.id] = set()
-            self.store.watch(events_channel(ws.id))
+            self.store.watch_workshop(ws.id)
         conns.add(conn)
         self._keep(ws)
         self._send_view(conn, self.cache[ws.id])
@@ -100,7 +101,7 @@ class WorkshopRooms:
         if not conns:
             del self.conns[workshop_id]
             self.cache.pop(workshop_id, None)
-            self.store.unwatch(events_channel(workshop_id))
+            self.store.unwatch_workshop(workshop_id)
 
     def changed(self, ws: Workshop, *, publish: bool = True) -> None:
         """A new version of ``ws``: apply it to local connections and tell other hubs.
@@ -118,20 +119,18 @@ class WorkshopRooms:
                 self._spawn(self._send_views(ws, conns))
         if publish:
             frame = codec.pack({"t": "changed", "workshop": ws.id, "version": ws.version})
-            self._spawn(self.store.publish_presence([(events_channel(ws.id), frame)]))
+            self._spawn(self.store.publish_event(ws.id, frame))
 
-    def remote(self, channel: str, frame: bytes) -> bool:
-        """A frame on a board channel from another hub; True if it was a workshop event."""
-        if not channel.endswith(EVENTS_SUFFIX):
-            return False
-        self._stale(channel[: -len(EVENTS_SUFFIX)])
-        return True
+    def remote(self, workshop_id: str, event: bytes) -> None:
+        """An event of the workshop from another hub (a change or a deletion): the kept
+        record is old; read it again."""
+        self._stale(workshop_id)
 
-    def feed(self, channel: str, live: bool) -> None:
-        """The store's feed of ``channel`` started (events may have been missed before)
-        or stopped (events will be missed: keep no record until it is back)."""
-        if channel.endswith(EVENTS_SUFFIX):
-            self._stale(channel[: -len(EVENTS_SUFFIX)], reload=live)
+    def feed(self, workshop_id: str, live: bool) -> None:
+        """The store's feed of the workshop's events started (events may have been
+        missed before) or stopped (events will be missed: keep no record until it is
+        back)."""
+        self._stale(workshop_id, reload=live)
 
     def _stale(self, workshop_id: str, *, reload: bool = True) -> None:
         """The kept record may be old: drop it (and read it again for the connections)."""
@@ -169,7 +168,7 @@ class WorkshopRooms:
             forget(workshop_id)
         if publish:
             frame = codec.pack({"t": "deleted", "workshop": workshop_id})
-            self._spawn(self.store.publish_presence([(events_channel(workshop_id), frame)]))
+            self._spawn(self.store.publish_event(workshop_id, frame))
 
     def ended(self, retention_s: float, now: float) -> list[str]:
         """Workshops with connections here that are past their retention: gone, as if

@@ -31,6 +31,7 @@ _REDIS = [
 ]
 STORES = ["embedded-memory", "embedded-file", *_REDIS]
 DURABLE = ["embedded-file", *_REDIS]
+SHARED = _REDIS  # several hubs (stores) on one location feed each other
 
 
 @contextlib.asynccontextmanager
@@ -85,20 +86,17 @@ def _backing(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Itera
         yield ""
 
 
-@pytest.fixture(params=STORES)
-async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
+async def _factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
+    """The factory of stores of the kind the fixture is parametrised with."""
     with _backing(request.param, request, tmp_path) as url:
         async with open_stores(request.param, tmp_path, url) as make:
             yield make
 
 
-@pytest.fixture(params=DURABLE)
-async def make_durable_store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[StoreFactory]:
-    with _backing(request.param, request, tmp_path) as url:
-        async with open_stores(request.param, tmp_path, url) as make:
-            yield make
+# Every store; the stores whose data outlives the process; the stores several hubs share.
+make_store = pytest.fixture(params=STORES, name="make_store")(_factory)
+make_durable_store = pytest.fixture(params=DURABLE, name="make_durable_store")(_factory)
+make_shared_store = pytest.fixture(params=SHARED, name="make_shared_store")(_factory)
 
 
 @pytest.fixture

@@ -72,6 +72,9 @@ async def test_boards_stored_with_roles_lists_are_migrated(tmp_path: Path) -> No
     assert visible["a1"]["roles"] == ["pusher", "mover"]
     assert visible["a2"] == {"type": "actor", "roles": ["joiner"]}
     assert all(o.field != "roles" for o in loaded.ops)
+    # A resume through an old row gets the op itself, as every row's bytes are sent.
+    [raw] = (await again.load(BOARD, 2)).packed()
+    assert raw == codec.pack(["a2", "actor", "roles", ["joiner"], 3, "c2"])
     # A toggle of one role now merges with the migrated registers.
     [r] = await again.apply([Batch(BOARD, [Op("a1", "actor", "role_mover", False, 4, "c2")])])
     assert r.error is None

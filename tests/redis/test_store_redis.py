@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from schakel_core.errors import NotFound, StoreUnavailable
 from schakel_core.ops import Op
 from schakel_core.schema import MAX_COUNTER
 from schakel_core.workshop import Workshop
+from tests.contract.test_feeds import Heard
 from tests.support.redis_server import RedisServer
 
 from .conftest import MakeStore
@@ -40,30 +40,6 @@ BOARD = "w0000001:g1"
 
 def op(obj: str, value: object, counter: int, client: str = "c1", field: str = "label") -> Op:
     return Op(obj, "actor", field, value, counter, client)
-
-
-class Feed:
-    """What a store's listener received."""
-
-    def __init__(self, store: RedisStore) -> None:
-        self.updates: list[tuple[str, int, list[Op]]] = []
-        self.presence: list[tuple[str, bytes]] = []
-        self.doc = Document()
-        self.seq = 0
-        store.listen(self.on_update, lambda b, f: self.presence.append((b, f)))
-
-    def on_update(self, board: str, seq: int, ops: list[Op]) -> None:
-        assert seq - len(ops) + 1 <= self.seq + 1, "the feed handed over a gap"
-        self.updates.append((board, seq, ops))
-        for o in ops:
-            self.doc.apply(o)
-        self.seq = max(self.seq, seq)
-
-    async def until(self, pred: Callable[[], bool], timeout: float = 5) -> None:
-        deadline = time.monotonic() + timeout
-        while not pred():
-            assert time.monotonic() < deadline, "the feed did not deliver in time"
-            await asyncio.sleep(0.01)
 
 
 async def watch(store: RedisStore, board: str) -> Loaded:
@@ -155,7 +131,7 @@ async def test_keys_of_a_board_share_one_slot_and_expire(
 
 async def test_feed_crosses_stores_in_order_and_presence_too(make: MakeStore) -> None:
     a, b = await make(), await make()
-    feed_a, feed_b = Feed(a), Feed(b)
+    feed_a, feed_b = Heard(a), Heard(b)
     assert (await watch(b, BOARD)).seq == 0
     await watch(a, BOARD)
     await feed_a.until(lambda: BOARD in a._confirmed and BOARD in b._confirmed)
@@ -177,7 +153,7 @@ async def test_a_lost_notification_is_repaired_from_the_log(
     make: MakeStore, redis_srv: RedisServer
 ) -> None:
     a, b = await make(), await make()
-    feed = Feed(b)
+    feed = Heard(b)
     await watch(b, BOARD)
     await feed.until(lambda: BOARD in b._confirmed)
     with redis_srv.client() as r:
@@ -191,11 +167,11 @@ async def test_local_results_never_leave_a_gap(make: MakeStore) -> None:
     """When another hub stored ops between what this hub has and its own new ops, the
     store feeds those first, so the hub delivers its own ops without a gap."""
     a, b = await make(), await make()
-    feed = Feed(a)
+    feed = Heard(a)
     await watch(a, BOARD)
     await b.apply([Batch(BOARD, [op("other", "x", 1, "c2")])])
     [r] = await a.apply([Batch(BOARD, [op("mine", "y", 2)])])
-    # whether the notification came first or not: op 1 was fed (without a gap: Feed
+    # whether the notification came first or not: op 1 was fed (without a gap: Heard
     # checks) before a's result returned
     assert r.seq == 2
     assert feed.seq >= 1 and feed.doc.get("other") == {"label": "x"}
@@ -203,7 +179,7 @@ async def test_local_results_never_leave_a_gap(make: MakeStore) -> None:
 
 async def test_unavailable_then_back(make: MakeStore, redis_srv: RedisServer) -> None:
     store = await make()
-    feed = Feed(store)
+    feed = Heard(store)
     await watch(store, BOARD)
     other = await make()
     redis_srv.stop()
@@ -280,7 +256,7 @@ async def test_a_feed_that_fails_is_heard_at_warning_not_flooded(
     make: MakeStore, redis_srv: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = await make()
-    Feed(store)
+    Heard(store)
     await watch(store, BOARD)
     caplog.set_level(logging.WARNING, logger="schakel.stores.redis")
     redis_srv.stop()

@@ -1,8 +1,25 @@
-"""The Store seam: one protocol, an embedded and a Redis implementation.
+"""The Store seam: one protocol per concern, an embedded and a Redis implementation.
 
-The hub talks to storage only through :class:`Store`. A store owns, per board, the merged
-state, a sequence number per stored op, and an op log for resume; and, per workshop, its
-record. Every implementation passes the same contract suite (``tests/contract``).
+The hub talks to storage only through these protocols; each part of the hub asks for
+the narrowest one it uses. A store implements every part (:class:`Store`), and every
+implementation passes the same contract suite (``tests/contract``), one module per part.
+
+=====================  =====================================================  ==========
+part                   what                                                   used by
+=====================  =====================================================  ==========
+:class:`Boards`        per board: the merged state, a number per stored op,   hub,
+                       the op log for resume; memory held for boards          analyses,
+                                                                              api
+:class:`Workshops`     workshop records, join codes, figures' history;        api,
+                       deletion and expiry (which erase their boards too)     workshop
+                                                                              rooms
+:class:`Secrets`       the token-signing secret shared by the hubs            service
+:class:`BoardFeed`     what other hubs store and publish on watched boards:   hub
+                       their ops (fed without gaps), their presence
+:class:`WorkshopFeed`  workshop events (a change, a deletion) between hubs,   workshop
+                       on a channel of each workshop's own                    rooms
+:class:`Lifecycle`     start, close, ping, housekeeping                       service
+=====================  =====================================================  ==========
 
 Data flow of an op batch::
 
@@ -10,9 +27,17 @@ Data flow of an op batch::
          ▲                                   │
          └──── [Applied, ...] ◀──────────────┘   then: ack senders, deliver to rooms
 
-A store that is shared by several hubs (Redis) also *feeds* each hub the ops that other
-hubs stored, for the boards that hub watches (:meth:`Store.watch`), through the listener
-the hub registers; the embedded store lives in one process and never needs to.
+**Bytes stay bytes.** The hub validates each op once, when it arrives, and may hand the
+store the op's msgpack bytes as they arrived (:attr:`Batch.packed`). The store keeps,
+logs and feeds those bytes, and gives them back (:attr:`Applied.packed`,
+:meth:`Loaded.packed`, :attr:`StoredOps.packed`), so the fan-out builds frames from them
+without packing an op again; ops are decoded only where something reads them (the
+merge, or a caller reading ``.ops``).
+
+A store that is shared by several hubs (Redis) *feeds* each hub what other hubs stored
+and published, for the boards (:meth:`BoardFeed.watch`) and workshops
+(:meth:`WorkshopFeed.watch_workshop`) that hub follows; the embedded store lives in one
+process, where there is no other hub: its feeds carry nothing, and are never down.
 """
 
 from __future__ import annotations
@@ -26,21 +51,51 @@ from schakel_core.errors import RequestError
 from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
 
-from .redis_pool import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_S
-
 T = TypeVar("T")
 
-UpdateListener = Callable[[str, int, list[Op]], None]
+
+def unpack_ops(packed: Sequence[bytes]) -> list[Op]:
+    """Packed ops (each the msgpack array ``[id, type, field, value, counter, client]``
+    the hub validated once) as Ops."""
+    return [Op(*codec.unpack_value(raw)) for raw in packed]
+
+
+class StoredOps:
+    """Ops another hub stored, as the packed bytes the store keeps; decoded only if
+    someone reads :attr:`ops`."""
+
+    __slots__ = ("_ops", "packed")
+
+    def __init__(self, packed: list[bytes], ops: list[Op] | None = None) -> None:
+        self.packed = packed
+        self._ops = ops
+
+    @property
+    def ops(self) -> list[Op]:
+        if self._ops is None:
+            self._ops = unpack_ops(self.packed)
+        return self._ops
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+    def __repr__(self) -> str:
+        return f"StoredOps({len(self.packed)} ops)"
+
+
+UpdateListener = Callable[[str, int, StoredOps], None]
 """Called with (board, seq, ops): ops numbered ``seq - len(ops) + 1 .. seq``."""
 
 PresenceListener = Callable[[str, bytes], None]
 """Called with (board, encoded presence or leave frame) published by another hub."""
 
-FeedListener = Callable[[str, bool], None]
-"""Called with a watched board (or channel) whose feed from other hubs has just started
+EventListener = Callable[[str, bytes], None]
+"""Called with (workshop id, encoded event) published by another hub."""
+
+LiveListener = Callable[[str, bool], None]
+"""Called with a followed workshop whose feed of events from other hubs has just started
 (True; what they published before may have been missed) or stopped (False; what they
-publish now is missed). Stored ops are caught up by the store itself; this is for what
-is only published, like workshop events."""
+publish now is missed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +106,27 @@ class Batch:
     or took from it); a counter more than ``MAX_COUNTER_JUMP`` above both that and the
     board's highest is refused (``invalid_op``). None: no such check (the hub's own
     writes, which take their counters from the board).
+
+    ``packed``: each op as the msgpack bytes it arrived in (the hub validated them once;
+    they must decode to ``ops``, item for item). The store stores, logs and feeds these
+    bytes as they are. None: the store packs the ops itself.
     """
 
     board: str
     ops: Sequence[Op]
     seen: int | None = None
+    packed: Sequence[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        if self.packed is not None and len(self.packed) != len(self.ops):
+            raise ValueError(f"{len(self.ops)} ops but {len(self.packed)} packed")
+
+    def packed_ops(self) -> Sequence[bytes]:
+        """Each op as msgpack bytes: as they arrived, or packed now."""
+        if self.packed is not None:
+            return self.packed
+        pack = codec.pack
+        return [pack(op.to_wire()) for op in self.ops]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +150,7 @@ class Applied:
 
     ``stored`` holds the ops numbered ``seq - len(stored) + 1 .. seq``; ops that changed
     nothing (duplicates, or beaten by a higher clock) are not stored and get no number.
+    ``packed`` holds the same ops as the bytes the store kept (those of the batch).
     ``error`` is set, and nothing stored, when the batch was refused.
     """
 
@@ -86,6 +158,7 @@ class Applied:
     seq: int
     stored: list[Op] = field(default_factory=list)
     error: RequestError | None = None
+    packed: list[bytes] = field(default_factory=list)
 
 
 class Loaded:
@@ -115,7 +188,7 @@ class Loaded:
     @property
     def ops(self) -> list[Op]:
         if self._ops is None:
-            self._ops = [Op(*codec.unpack_value(raw)) for raw in self._wire or ()]
+            self._ops = unpack_ops(self._wire or ())
         return self._ops
 
     def packed(self) -> Iterator[bytes]:
@@ -143,12 +216,14 @@ class Loaded:
         return f"Loaded(seq={self.seq}, full={self.full}, ops={len(self.ops)})"
 
 
-class Store(Protocol):
-    """Storage of boards and workshops. All methods may raise StoreUnavailable."""
+# ------------------------------------------------------------------- the parts
+
+
+class Lifecycle(Protocol):
+    """Opening, closing and minding the store. All methods of every part may raise
+    StoreUnavailable."""
 
     kind: str
-    log_keep: int
-    """The log keeps at least this many recent ops per board for resume."""
 
     async def start(self) -> None:
         """Open connections and files; called once before use."""
@@ -159,7 +234,16 @@ class Store(Protocol):
     async def ping(self) -> None:
         """Raise StoreUnavailable if the store cannot be used now."""
 
-    # ---------------------------------------------------------------- boards
+    async def housekeep(self, now: float | None = None) -> int:
+        """Release what the store holds in memory for boards and workshops nobody uses
+        now (``now``: ``time.monotonic()``); return how many boards it let go."""
+
+
+class Boards(Protocol):
+    """Per board: the merged state, a sequence number per stored op, the log for resume."""
+
+    log_keep: int
+    """The log keeps at least this many recent ops per board for resume."""
 
     async def apply(self, batches: Sequence[Batch]) -> list[Applied]:
         """Merge each batch atomically, number what changed, and make it durable.
@@ -173,7 +257,12 @@ class Store(Protocol):
     async def delete_board(self, board: str) -> None:
         """Erase a board's state and log."""
 
-    # ------------------------------------------------------------- workshops
+    def boards_in_memory(self) -> int:
+        """How many boards the store holds in this process's memory now."""
+
+
+class Workshops(Protocol):
+    """Workshop records, their join codes and their history."""
 
     async def create_workshop(self, workshop: Workshop) -> None:
         """Store a new workshop (its id and join code are unique)."""
@@ -200,13 +289,6 @@ class Store(Protocol):
         itself) and what is left of boards whose workshop is gone; return the ids of the
         workshops that went."""
 
-    async def housekeep(self, now: float | None = None) -> int:
-        """Release what the store holds in memory for boards and workshops nobody uses
-        now (``now``: ``time.monotonic()``); return how many boards it let go."""
-
-    def boards_in_memory(self) -> int:
-        """How many boards the store holds in this process's memory now."""
-
     async def add_history(self, workshop_id: str, entry: bytes) -> None:
         """Keep one packed snapshot of the workshop's figures (at the end of a part);
         erased with the workshop."""
@@ -214,61 +296,51 @@ class Store(Protocol):
     async def history(self, workshop_id: str) -> list[bytes]:
         """The workshop's snapshots, oldest first (empty for an unknown workshop)."""
 
+
+class Secrets(Protocol):
     async def shared_secret(self, make: Callable[[], str]) -> str:
         """The token-signing secret shared by every hub on this store, made once by
         ``make`` when there is none yet."""
 
-    # ---------------------------------------------------------- cross-hub
 
-    def listen(
-        self,
-        on_update: UpdateListener,
-        on_presence: PresenceListener,
-        on_feed: FeedListener | None = None,
-    ) -> None:
-        """Register the hub's listeners for what other hubs store and publish."""
+class BoardFeed(Protocol):
+    """What other hubs store and publish on the boards this hub follows."""
+
+    def listen(self, on_update: UpdateListener, on_presence: PresenceListener) -> None:
+        """Register the hub's listeners: ops other hubs stored (without gaps: what the
+        hub has not been handed yet, in order), and presence they published. A hub is
+        never handed what it stored or published itself."""
 
     def watch(self, board: str) -> None:
-        """Start feeding this board's updates from other hubs to the listener."""
+        """Start feeding this board (its room opened here; the room's first load tells
+        the store where the feed starts)."""
 
     def unwatch(self, board: str) -> None:
         """Stop feeding this board."""
 
     async def publish_presence(self, frames: Sequence[tuple[str, bytes]]) -> None:
-        """Send encoded (board, presence or leave frame) pairs to the other hubs."""
+        """Send encoded (board, presence or leave frame) pairs to the other hubs (dropped,
+        not raised, while the store is away: presence is ephemeral)."""
 
 
-def open_store(
-    *,
-    redis_url: str = "",
-    data_dir: str | None = None,
-    retention_s: float = 72 * 3600,
-    read_only: bool = False,
-    redis_pool_size: int = DEFAULT_POOL_SIZE,
-    redis_pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
-    redis_wait_replicas: int = 0,
-    redis_wait_timeout_ms: int = 1000,
-    unload_after_s: float = 120.0,
-) -> Store:
-    """Choose the store from configuration: Redis when a URL is given, else embedded.
-    ``read_only`` (for ``schakel export`` beside a running hub): the embedded store opens
-    its database read-only and writes nothing; Redis is only read by such a caller anyway.
+class WorkshopFeed(Protocol):
+    """Workshop events between hubs, on a channel of each workshop's own."""
 
-    Backends are imported lazily so that the embedded store needs no Redis client.
-    """
-    if redis_url:
-        from .redis import RedisStore
+    def listen_events(self, on_event: EventListener, on_live: LiveListener) -> None:
+        """Register the listeners of workshop events published by other hubs, and of the
+        feed of a followed workshop starting or stopping."""
 
-        return RedisStore(
-            redis_url,
-            retention_s=retention_s,
-            pool_size=redis_pool_size,
-            pool_timeout_s=redis_pool_timeout_s,
-            wait_replicas=redis_wait_replicas,
-            wait_timeout_ms=redis_wait_timeout_ms,
-        )
-    from .embedded import EmbeddedStore
+    def watch_workshop(self, workshop_id: str) -> None:
+        """Start feeding this workshop's events (its first connection came here)."""
 
-    return EmbeddedStore(
-        data_dir, retention_s=retention_s, read_only=read_only, unload_after_s=unload_after_s
-    )
+    def unwatch_workshop(self, workshop_id: str) -> None:
+        """Stop feeding this workshop's events."""
+
+    async def publish_event(self, workshop_id: str, event: bytes) -> None:
+        """Send an encoded event of the workshop to the other hubs (dropped, not raised,
+        while the store is away: a hub that missed it rereads the record when its feed
+        comes back)."""
+
+
+class Store(Lifecycle, Boards, Workshops, Secrets, BoardFeed, WorkshopFeed, Protocol):
+    """Every part: what a backend implements, and what the service holds."""

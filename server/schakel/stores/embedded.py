@@ -16,11 +16,12 @@ disk does not have, and the caller hears ``store_unavailable``.
 
 **Memory is bounded per board and released when idle.** A board in memory is its
 document (held to the board limits of :mod:`schakel_core.schema`: objects, bytes of
-state, bytes per object) and a log of its recent ops for resume, kept as the packed
-bytes written to disk and bounded by count (``log_keep``) *and* bytes
-(``log_keep_bytes``). Boards are read from disk on first use (not all at start), and a
-board nobody follows (:meth:`watch`) is dropped from memory after ``unload_after_s``
-(:meth:`housekeep`).
+state, bytes per object), beside each register the bytes of the op that won it (as they
+arrived: a full sync and a snapshot send those, nothing is packed again), and a log of
+its recent ops for resume, kept as the packed bytes written to disk and bounded by count
+(``log_keep``) *and* bytes (``log_keep_bytes``). Boards are read from disk on first use
+(not all at start), and a board nobody follows (:meth:`watch`) is dropped from memory
+after ``unload_after_s`` (:meth:`housekeep`).
 
 Compaction: once the ops since the last snapshot reach ``2 * log_keep``, or more bytes
 than both ``2 * log_keep_bytes`` and the state itself, the state is written as a snapshot
@@ -51,7 +52,7 @@ from typing import Any, TypeVar
 import msgpack
 
 from schakel_core import codec
-from schakel_core.document import Document, Journal
+from schakel_core.document import Document, Journal, expand
 from schakel_core.errors import Conflict, NotFound, RequestError, StoreUnavailable, TooLarge
 from schakel_core.ops import Op
 from schakel_core.schema import LEGACY_ROLES_FIELD
@@ -61,7 +62,8 @@ from .base import (
     Applied,
     Batch,
     BoardLimits,
-    FeedListener,
+    EventListener,
+    LiveListener,
     Loaded,
     PresenceListener,
     UpdateListener,
@@ -75,7 +77,6 @@ logger = logging.getLogger(__name__)
 LOG_KEEP = 5000  # ops kept per board for resume...
 LOG_KEEP_BYTES = 1024 * 1024  # ...and at most this many bytes of them
 UNLOAD_AFTER_S = 120.0  # a board nobody follows leaves memory after this long
-STATE_SLICE = 1000  # objects packed at a time for a full sync (batches go in between)
 DB_NAME = "schakel.sqlite3"
 
 _SCHEMA = """
@@ -126,6 +127,33 @@ def unpack_op(raw: bytes) -> Op:
     return Op(*(value["o"] if type(value) is dict else value))
 
 
+_MAP_HEADS = frozenset([*range(0x80, 0x90), 0xDE, 0xDF])
+
+
+def op_bytes(raw: bytes) -> bytes:
+    """A stored row's op as the bytes to send: as stored, or (a row of the older
+    ``{"o": op}`` form) packed as the op alone."""
+    return pack_op(unpack_op(raw)) if raw[:1] and raw[0] in _MAP_HEADS else raw
+
+
+def split_snapshot(state: bytes) -> list[bytes]:
+    """The ops of a snapshot ``{"ops": [op, ...]}`` as the bytes of each (skipped over,
+    not decoded)."""
+    unpacker = msgpack.Unpacker(raw=False, max_buffer_size=max(len(state), 1 << 20))
+    unpacker.feed(state)
+    out: list[bytes] = []
+    for _ in range(unpacker.read_map_header()):
+        if unpacker.unpack() != "ops":
+            unpacker.skip()
+            continue
+        start = unpacker.tell()
+        for _ in range(unpacker.read_array_header()):
+            start = unpacker.tell()
+            unpacker.skip()
+            out.append(state[start : unpacker.tell()])
+    return out
+
+
 def _release_memory() -> None:
     """Give freed heap pages back to the system (glibc keeps them otherwise)."""
     if _libc is not None:
@@ -139,8 +167,9 @@ if _libc is not None and not hasattr(_libc, "malloc_trim"):  # pragma: no cover 
 
 
 class _Board:
-    """One board in memory: its document and head sequence number, the recent log as
-    stored bytes, what its registers weigh, and whether anyone follows it."""
+    """One board in memory: its document and head sequence number, each register's op
+    as stored bytes, the recent log as stored bytes, what its registers weigh, and
+    whether anyone follows it."""
 
     __slots__ = (
         "bytes",
@@ -149,6 +178,7 @@ class _Board:
         "log",
         "log_bytes",
         "object_bytes",
+        "raw",
         "seq",
         "since_snapshot",
         "since_snapshot_bytes",
@@ -156,6 +186,7 @@ class _Board:
 
     def __init__(self) -> None:
         self.doc = Document()
+        self.raw: dict[str, dict[str, bytes]] = {}  # id -> field -> the winner's bytes
         self.seq = 0
         self.log: deque[tuple[int, bytes]] = deque()  # (seq, packed op), contiguous to seq
         self.log_bytes = 0
@@ -171,25 +202,46 @@ class _Board:
         while self.log and (len(self.log) > keep or self.log_bytes > keep_bytes):
             self.log_bytes -= len(self.log.popleft()[1])
 
+    def written(self, ops: Sequence[Op], packed: Sequence[bytes]) -> dict[tuple[str, str], bytes]:
+        """After ``ops`` were merged: the bytes of each register they hold now (an op's
+        bytes as stored; a register of an older ``roles`` op, that op's part packed)."""
+        out: dict[tuple[str, str], bytes] = {}
+        fields = self.doc.fields
+        for op, raw in zip(ops, packed, strict=True):
+            parts = expand(op)
+            for one in parts:
+                reg = fields[one.id].get(one.field)
+                if reg is not None and reg.counter == one.counter and reg.client == one.client:
+                    out[(one.id, one.field)] = raw if one is op else pack_op(one)
+        return out
+
+    def keep(self, written: dict[tuple[str, str], bytes]) -> None:
+        for (obj_id, field), raw in written.items():
+            obj = self.raw.get(obj_id)
+            if obj is None:
+                obj = self.raw[obj_id] = {}
+            obj[field] = raw
+
     def measure(self) -> None:
         """Weigh every register (after a load from disk)."""
-        self.object_bytes = {}
-        for op in self.doc.ops():
-            self.object_bytes[op.id] = self.object_bytes.get(op.id, 0) + len(pack_op(op))
+        self.object_bytes = {
+            obj_id: sum(len(raw) for raw in obj.values()) for obj_id, obj in self.raw.items()
+        }
         self.bytes = sum(self.object_bytes.values())
 
-    def weigh(self, journal: Journal, limits: BoardLimits) -> dict[str, int]:
-        """What the merges in ``journal`` add per object; raise TooLarge (naming the
-        limit) if the board or an object would grow past its limit."""
+    def weigh(
+        self, journal: Journal, written: dict[tuple[str, str], bytes], limits: BoardLimits
+    ) -> dict[str, int]:
+        """What the merges in ``journal`` (whose registers now hold ``written``) add per
+        object; raise TooLarge (naming the limit) if the board or an object would grow
+        past its limit."""
         first: dict[tuple[str, str], Any] = {}
         for change in journal.changes:
             first.setdefault((change.id, change.field), change.before)
         delta: dict[str, int] = {}
         for (obj_id, field), before in first.items():
-            reg = self.doc.fields[obj_id][field]
-            obj_type = self.doc.types[obj_id]
-            after = len(pack_op(Op(obj_id, obj_type, field, *reg)))
-            old = 0 if before is None else len(pack_op(Op(obj_id, obj_type, field, *before)))
+            after = len(written[(obj_id, field)])
+            old = 0 if before is None else len(self.raw[obj_id][field])
             delta[obj_id] = delta.get(obj_id, 0) + after - old
         new_objects = sum(1 for c in journal.changes if c.new_object)
         if new_objects and len(self.doc.types) > limits.objects:
@@ -229,8 +281,16 @@ class EmbeddedStore:
         unload_after_s: float = UNLOAD_AFTER_S,
         limits: BoardLimits | None = None,
         read_only: bool = False,
+        commit_delay_s: float = 0.0,
+        commit_stall_every_s: float = 0.0,
     ) -> None:
         self.log_keep = log_keep
+        # Tests and benchmarks only (bench/slow_disk.py): a write waits commit_delay_s in
+        # the writer thread before it commits, as behind a disk whose fsync stalls; every
+        # write, or (commit_stall_every_s) the first write after each such interval.
+        self.commit_delay_s = commit_delay_s
+        self.commit_stall_every_s = commit_stall_every_s
+        self._next_stall = 0.0
         self.log_keep_bytes = log_keep_bytes
         self.unload_after_s = unload_after_s
         self.limits = limits or BoardLimits()
@@ -326,6 +386,8 @@ class EmbeddedStore:
         """Run ``(sql, rows)`` pairs in one transaction (worker thread). A disk that
         cannot take it now is StoreUnavailable; nothing of it is stored."""
         db = self._conn()
+        if self.commit_delay_s:
+            self._stall()
         try:
             with db:
                 for sql, rows in statements:
@@ -334,6 +396,14 @@ class EmbeddedStore:
             if not is_outage(exc):
                 raise
             raise StoreUnavailable(f"the disk cannot store this now ({exc})") from exc
+
+    def _stall(self) -> None:
+        """The injected slow disk (tests and benchmarks only; writer thread)."""
+        now = time.monotonic()
+        if self.commit_stall_every_s and now < self._next_stall:
+            return
+        self._next_stall = now + self.commit_stall_every_s
+        time.sleep(self.commit_delay_s)
 
     # ---------------------------------------------------------------- boards
 
@@ -354,18 +424,22 @@ class EmbeddedStore:
         legacy = False
         row = db.execute("SELECT seq, state FROM snapshots WHERE board = ?", (board,)).fetchone()
         if row is not None:
-            ops = [Op(*o) for o in codec.unpack(row[1], limit=None)["ops"]]
+            packed = split_snapshot(bytes(row[1]))
+            ops = [Op(*codec.unpack_value(raw)) for raw in packed]
             legacy = any(o.field == LEGACY_ROLES_FIELD for o in ops)
             b.doc = Document(ops)
+            b.keep(b.written(ops, packed))
             b.seq = row[0]
         rows = db.execute("SELECT seq, op FROM ops WHERE board = ? ORDER BY seq", (board,))
-        for seq, raw in rows:
-            b.remember(seq, bytes(raw), self.log_keep, self.log_keep_bytes)
+        for seq, stored in rows:
+            raw = op_bytes(bytes(stored))
+            b.remember(seq, raw, self.log_keep, self.log_keep_bytes)
             if seq <= b.seq:
                 continue  # rows up to a snapshot's seq are kept for resume only
             op = unpack_op(raw)
             legacy = legacy or op.field == LEGACY_ROLES_FIELD
-            b.doc.apply(op)
+            if b.doc.apply(op):
+                b.keep(b.written([op], [raw]))
             b.seq = seq
             b.since_snapshot += 1
             b.since_snapshot_bytes += len(raw)
@@ -409,16 +483,18 @@ class EmbeddedStore:
                 journal = Journal(b.doc)
                 try:
                     stored = b.doc.apply_batch(batch.ops, jump_from=batch.seen, journal=journal)
-                    delta = b.weigh(journal, self.limits)
+                    packed = _packed_of(batch, stored)
+                    written = b.written(stored, packed)
+                    delta = b.weigh(journal, written, self.limits)
                 except RequestError as exc:
                     b.doc.rollback(journal)
                     exc.board = batch.board
                     results.append(Applied(batch.board, b.seq, error=exc))
                     continue
                 b.adopt(delta)
-                for op in stored:
+                b.keep(written)
+                for raw in packed:
                     b.seq += 1
-                    raw = pack_op(op)
                     rows.append((batch.board, b.seq, raw))
                     logged.append((b, b.seq, raw))
                     b.since_snapshot += 1
@@ -429,7 +505,7 @@ class EmbeddedStore:
                 if stored and due:
                     snapshots.append(_snapshot(batch.board, b))
                     b.since_snapshot = b.since_snapshot_bytes = 0
-                results.append(Applied(batch.board, b.seq, stored))
+                results.append(Applied(batch.board, b.seq, stored, packed=packed))
             if not rows:
                 return results
             for b, seq, raw in logged:
@@ -459,21 +535,11 @@ class EmbeddedStore:
                 return Loaded(0, True, [])
             b = await self._board(board)
             if 0 < since <= b.seq and (since == b.seq or (b.log and b.log[0][0] <= since + 1)):
-                ops = [unpack_op(raw) for seq, raw in b.log if seq > since]
-                return Loaded(b.seq, False, ops, clock=b.doc.max_counter)
-            seq, clock, ids = b.seq, b.doc.max_counter, list(b.doc.fields)
-        # The whole state: packed in the worker thread, a slice of objects at a time, each
-        # under the lock (so never a merge that is not yet on disk), and between slices
-        # the board takes batches. A register packed later may hold a value numbered
-        # after ``seq``: harmless, the subscriber gets that op again after the sync (the
-        # hub holds what is delivered meanwhile); an object made meanwhile comes so too.
-        wire: list[bytes] = []
-        for start in range(0, len(ids), STATE_SLICE):
-            async with self._lock:
-                if self._boards.get(board) is not b:  # dropped meanwhile (a failed write)
-                    return await self.load(board, 0)
-                wire += await self._run(_pack_registers, b.doc, ids[start : start + STATE_SLICE])
-        return Loaded(seq, True, wire=wire, clock=clock)
+                kept = [raw for seq, raw in b.log if seq > since]  # as stored, not decoded
+                return Loaded(b.seq, False, wire=kept, clock=b.doc.max_counter)
+            # The whole state: each register's bytes as stored (nothing is packed).
+            wire = [raw for obj in b.raw.values() for raw in obj.values()]
+            return Loaded(b.seq, True, wire=wire, clock=b.doc.max_counter)
 
     async def delete_board(self, board: str) -> None:
         async with self._lock:
@@ -638,15 +704,23 @@ class EmbeddedStore:
         return await self._run(read)
 
     # ---------------------------------------------------------- cross-hub
-    # One process holds every board: nothing to feed, nobody to publish to. Watching
-    # only tells the store which boards someone follows (the others may leave memory).
+    # One process holds every board and workshop: nothing to feed, nobody to publish
+    # to, and a feed that is never down. Watching a board only tells the store which
+    # boards someone follows (the others may leave memory).
 
-    def listen(
-        self,
-        on_update: UpdateListener,
-        on_presence: PresenceListener,
-        on_feed: FeedListener | None = None,
-    ) -> None:
+    def listen(self, on_update: UpdateListener, on_presence: PresenceListener) -> None:
+        pass
+
+    def listen_events(self, on_event: EventListener, on_live: LiveListener) -> None:
+        pass
+
+    def watch_workshop(self, workshop_id: str) -> None:
+        pass
+
+    def unwatch_workshop(self, workshop_id: str) -> None:
+        pass
+
+    async def publish_event(self, workshop_id: str, event: bytes) -> None:
         pass
 
     def watch(self, board: str) -> None:
@@ -683,16 +757,18 @@ class EmbeddedStore:
         return await self._run(get_or_set)
 
 
-def _pack_registers(doc: Document, ids: list[str]) -> list[bytes]:
-    """Every register of the objects ``ids`` of ``doc`` as its packed op."""
-    types, pack, fields = doc.types, codec.pack, doc.fields
-    return [
-        pack([obj_id, types[obj_id], name, reg.value, reg.counter, reg.client])
-        for obj_id in ids
-        if obj_id in fields
-        for name, reg in fields[obj_id].items()
-    ]
+def _packed_of(batch: Batch, stored: list[Op]) -> list[bytes]:
+    """The bytes of the stored ops: those the batch carried (as they arrived), or packed
+    now. ``stored`` holds ops of ``batch.ops`` themselves, in order."""
+    if batch.packed is None:
+        return [pack_op(op) for op in stored]
+    if len(stored) == len(batch.ops):
+        return list(batch.packed)
+    at = {id(op): i for i, op in enumerate(batch.ops)}
+    return [batch.packed[at[id(op)]] for op in stored]
 
 
 def _snapshot(board: str, b: _Board) -> tuple[str, int, bytes]:
-    return (board, b.seq, codec.pack({"ops": [op.to_wire() for op in b.doc.ops()]}))
+    """The board's state as ``{"ops": [op, ...]}``, each register's bytes as stored."""
+    wire = [raw for obj in b.raw.values() for raw in obj.values()]
+    return (board, b.seq, codec.pack_map({}, {"ops": codec.pack_array(wire)}))

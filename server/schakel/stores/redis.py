@@ -13,6 +13,7 @@ Cluster unchanged::
                                  object), clock (highest counter), logbytes, v (version)
     schakel:{b:<board>}:gone     string, set when the workshop is deleted (no content)
     schakel:{b:<board>}:ch       pub/sub channel (not a key): updates and presence
+    schakel:{w:<workshop>}:ev    pub/sub channel (not a key): the workshop's events
     schakel:{w:<workshop>}:ws    string, the packed workshop record
     schakel:{w:<workshop>}:boards  set of the workshop's boards that hold data
     schakel:{w:<workshop>}:history list of packed snapshots of the figures, one per part
@@ -34,7 +35,11 @@ other board). A message carries its entry's sequence number; the feed hands the 
 without gaps: what does not follow what the hub has (a notification lost in an outage, or
 ops of other hubs numbered before this hub's own new ones) is read from the log instead,
 as after every (re)subscription and every ``CATCHUP_S``. Presence uses the same channels
-and is never stored.
+and is never stored. Ops travel as the bytes the hub handed over: the script stores, logs
+and publishes them, and the feed splits an entry into its ops' bytes without decoding.
+Workshop events (a change, a deletion) go on each workshop's own channel, followed while
+the hub has connections of the workshop; the hub hears when that subscription starts or
+stops (it keeps no workshop record while it may miss events).
 
 Connections: every call to Redis leases one connection of a bounded pool
 (:class:`~schakel.stores.redis_pool.ConnectionGate`, ``pool_size`` of them, across every
@@ -73,7 +78,6 @@ from schakel_core.errors import (
     StoreUnavailable,
     TooLarge,
 )
-from schakel_core.ops import Op
 from schakel_core.workshop import Workshop
 
 from . import failures
@@ -81,9 +85,11 @@ from .base import (
     Applied,
     Batch,
     BoardLimits,
-    FeedListener,
+    EventListener,
+    LiveListener,
     Loaded,
     PresenceListener,
+    StoredOps,
     UpdateListener,
     workshop_of,
 )
@@ -98,6 +104,7 @@ from .redis_layout import (
     board_keys,
     join_code_key,
     workshop_boards_key,
+    workshop_channel,
     workshop_history_key,
     workshop_key,
 )
@@ -143,15 +150,19 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, rexc.ResponseError) and str(exc).startswith(_OUTAGE_REPLIES)
 
 
-def _unpack_ops(blob: bytes) -> list[Op]:
-    """The concatenated packed ops of a log entry (or one packed op) as Ops."""
-    unpacker = msgpack.Unpacker(raw=False, use_list=True, strict_map_key=True)
+def split_ops(blob: bytes) -> list[bytes]:
+    """The concatenated packed ops of a log entry as the bytes of each op: the values
+    are skipped over, not decoded."""
+    unpacker = msgpack.Unpacker()
     unpacker.feed(blob)
-    return [Op(*item) for item in unpacker]
-
-
-def _op_key(op: Op) -> tuple[str, str]:
-    return (op.id, op.field)
+    out: list[bytes] = []
+    start, end = 0, len(blob)
+    while start < end:
+        unpacker.skip()
+        stop = unpacker.tell()
+        out.append(blob[start:stop])
+        start = stop
+    return out
 
 
 class _Script:
@@ -163,6 +174,7 @@ class _Script:
 
 
 _APPLY = _Script(APPLY_LUA)
+_FIRST_OP = 9  # the index of the first op among the merge script's arguments
 _LOAD = _Script(LOAD_LUA)
 _CAS = _Script(CAS_LUA)
 
@@ -207,12 +219,15 @@ class RedisStore:
         self._origin = secrets.token_hex(4)
         self._on_update: UpdateListener = lambda board, seq, ops: None
         self._on_presence: PresenceListener = lambda board, frame: None
-        self._on_feed: FeedListener = lambda board, live: None
+        self._on_event: EventListener = lambda workshop_id, event: None
+        self._on_live: LiveListener = lambda workshop_id, live: None
         # watched boards: the highest seq known to have reached the hub, None until the
         # hub's first load of the board (updates before it would reach an empty room)
         self._watched: dict[str, int | None] = {}
         self._channels: dict[bytes, str] = {}
         self._confirmed: set[str] = set()  # boards whose channel subscription is live
+        self._event_channels: dict[bytes, str] = {}  # followed workshops' events
+        self._events_live: set[str] = set()  # workshops whose event subscription is live
         self._catchup: set[str] = set()  # boards to check soon
         self._feed_task: asyncio.Task[None] | None = None
         self._deadlines: dict[str, float] = {}  # workshop id -> expiry (epoch seconds)
@@ -453,7 +468,7 @@ class RedisStore:
                 lim.state_bytes,
                 lim.object_bytes,
             ]
-            args += [codec.pack(op.to_wire()) for op in batch.ops]
+            args += batch.packed_ops()  # as they arrived: Lua decodes them to merge
             keys = [*board_keys(batch.board), board_gone_key(batch.board)]
             calls.append((_APPLY, keys, args))
         results = await self._scripts(calls, wait=True)
@@ -463,7 +478,7 @@ class RedisStore:
         out: list[Applied] = []
         heads: dict[str, int] = {}  # per watched board: the seq this call brought it to
         gaps: set[str] = set()
-        for batch, res in zip(batches, results, strict=True):
+        for (_, _, args), batch, res in zip(calls, batches, results, strict=True):
             if res[0] < 0:
                 reason = res[1].decode() if isinstance(res[1], bytes) else str(res[1])
                 error = _REFUSED[int(res[0])](reason, board=batch.board)
@@ -471,7 +486,8 @@ class RedisStore:
                 continue
             seq = int(res[0])
             stored = [batch.ops[int(i) - 1] for i in res[1:]]
-            out.append(Applied(batch.board, seq, stored))
+            packed = [args[_FIRST_OP + int(i) - 1] for i in res[1:]]
+            out.append(Applied(batch.board, seq, stored, packed=packed))
             seen = heads.get(batch.board, self._watched.get(batch.board))
             if stored and seen is not None:
                 if seq - len(stored) > seen:
@@ -512,13 +528,13 @@ class RedisStore:
         known = clock if clock >= 0 else None
         if full:  # the registers as Redis keeps them: forwarded, decoded only if read
             loaded = Loaded(seq, True, wire=[_b(raw) for raw in res[3:]], clock=known)
-        else:
-            ops: list[Op] = []
+        else:  # the log's bytes, split into ops (not decoded)
+            wire: list[bytes] = []
             for i in range(3, len(res), 2):
-                last, entry = int(res[i]), _unpack_ops(res[i + 1])
+                last, entry = int(res[i]), split_ops(_b(res[i + 1]))
                 first = last - len(entry) + 1
-                ops.extend(entry[max(0, since + 1 - first) :])
-            loaded = Loaded(seq, False, ops, clock=known)
+                wire.extend(entry[max(0, since + 1 - first) :])
+            loaded = Loaded(seq, False, wire=wire, clock=known)
         if board in self._watched and self._watched[board] is None:
             self._watched[board] = seq  # the room starts from here: feed it from now on
             self._catchup.add(board)
@@ -702,15 +718,18 @@ class RedisStore:
 
     # ---------------------------------------------------------- cross-hub
 
-    def listen(
-        self,
-        on_update: UpdateListener,
-        on_presence: PresenceListener,
-        on_feed: FeedListener | None = None,
-    ) -> None:
+    def listen(self, on_update: UpdateListener, on_presence: PresenceListener) -> None:
         self._on_update, self._on_presence = on_update, on_presence
-        if on_feed is not None:
-            self._on_feed = on_feed
+
+    def listen_events(self, on_event: EventListener, on_live: LiveListener) -> None:
+        self._on_event, self._on_live = on_event, on_live
+
+    def watch_workshop(self, workshop_id: str) -> None:
+        self._event_channels[workshop_channel(workshop_id).encode()] = workshop_id
+
+    def unwatch_workshop(self, workshop_id: str) -> None:
+        self._event_channels.pop(workshop_channel(workshop_id).encode(), None)
+        self._events_live.discard(workshop_id)
 
     def watch(self, board: str) -> None:
         self._watched[board] = None
@@ -730,6 +749,15 @@ class RedisStore:
             )
         except StoreUnavailable:
             logger.debug("presence of %d boards dropped: redis unavailable", len(frames))
+
+    async def publish_event(self, workshop_id: str, event: bytes) -> None:
+        """Dropped when Redis is away: every hub's feed of the workshop is down then too,
+        and each rereads the record when its feed is back."""
+        head = b"e|" + self._origin.encode() + b"|"
+        try:
+            await self._commands([("PUBLISH", workshop_channel(workshop_id), head + event)])
+        except StoreUnavailable:
+            logger.debug("event of workshop %s dropped: redis unavailable", workshop_id)
 
     # ---------------------------------------------------------------- feed
 
@@ -756,9 +784,10 @@ class RedisStore:
                 attempt += 1  # (and on a cluster, try the next node)
                 await asyncio.sleep(min(0.05 * 2 ** (attempt - 1), FEED_RETRY_MAX_S))
             finally:
-                lost, self._confirmed = self._confirmed, set()
-                for board in lost:
-                    self._on_feed(board, False)
+                self._confirmed = set()
+                lost, self._events_live = self._events_live, set()
+                for workshop_id in lost:
+                    self._on_live(workshop_id, False)
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
                 with contextlib.suppress(Exception):
@@ -769,7 +798,7 @@ class RedisStore:
         next_catchup = time.monotonic() + CATCHUP_S
         await pubsub.connect()  # type: ignore[no-untyped-call]  # raises if Redis is away
         while True:
-            wanted = set(self._channels)
+            wanted = set(self._channels) | set(self._event_channels)
             if wanted - subscribed:
                 await pubsub.subscribe(*(wanted - subscribed))
             if subscribed - wanted:
@@ -792,11 +821,11 @@ class RedisStore:
         kind, channel = msg["type"], msg["channel"]
         board = self._channels.get(channel)
         if board is None:
+            self._on_workshop_message(msg)
             return
         if kind == "subscribe":
             self._confirmed.add(board)
             self._catchup.add(board)  # what was stored before the subscription took
-            self._on_feed(board, True)  # (and what was published meanwhile is lost)
             return
         if kind != "message":
             return
@@ -814,12 +843,24 @@ class RedisStore:
             seq = int(seq_text)
             if seq <= seen:
                 return
-            ops = _unpack_ops(blob)
-            if seq - len(ops) + 1 > seen + 1:
+            packed = split_ops(blob)
+            if seq - len(packed) + 1 > seen + 1:
                 self._catchup.add(board)  # a notification went missing: read the log
                 return
             self._watched[board] = seq
-            self._on_update(board, seq, ops)
+            self._on_update(board, seq, StoredOps(packed))
+
+    def _on_workshop_message(self, msg: dict[str, Any]) -> None:
+        workshop_id = self._event_channels.get(msg["channel"])
+        if workshop_id is None:
+            return
+        if msg["type"] == "subscribe":
+            self._events_live.add(workshop_id)  # (what was published before is lost)
+            self._on_live(workshop_id, True)
+            return
+        data: bytes = msg["data"]
+        if msg["type"] == "message" and data[:1] == b"e" and data[2:10] != self._origin.encode():
+            self._on_event(workshop_id, data[11:])
 
     async def _catch_up(self, boards: list[str]) -> None:
         """Feed each board's log entries after what the hub has, in one round trip. If
@@ -839,12 +880,12 @@ class RedisStore:
             since = self._watched.get(board)  # it may have moved on meanwhile
             if since is None or not entries:
                 continue
-            ops: list[Op] = []
+            ops: list[bytes] = []
             first = last = 0
-            part: list[Op] = []
+            part: list[bytes] = []
             for entry_id, fields in entries:
                 last = int(_b(entry_id).split(b"-")[0])
-                part = _unpack_ops(fields[b"o"])
+                part = split_ops(fields[b"o"])
                 if not ops:
                     first = last - len(part) + 1
                 ops.extend(part)
@@ -852,7 +893,7 @@ class RedisStore:
                 continue
             ops = part if first > since + 1 else ops[since + 1 - first :]
             self._watched[board] = last
-            self._on_update(board, last, ops)
+            self._on_update(board, last, StoredOps(ops))
 
 
 def _b(value: bytes | str) -> bytes:
@@ -862,11 +903,6 @@ def _b(value: bytes | str) -> bytes:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def codec_unpack_op(raw: bytes) -> list[Any]:
-    value: list[Any] = msgpack.unpackb(raw, raw=False, use_list=True, strict_map_key=True)
-    return value
 
 
 def _netloc(netloc: str, host: str, port: int) -> str:

@@ -300,6 +300,11 @@ def board_channel(board: str) -> str:
     return f"schakel:{{b:{board}}}:ch"
 
 
+def workshop_channel(workshop_id: str) -> str:
+    """The pub/sub channel of a workshop's events between hubs (not a key)."""
+    return f"schakel:{{w:{workshop_id}}}:ev"
+
+
 def workshop_key(workshop_id: str) -> str:
     return f"schakel:{{w:{workshop_id}}}:ws"
 

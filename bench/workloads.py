@@ -332,6 +332,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=[0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4],
         help="W1 load multipliers, in order",
     )
+    ap.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="W1: run every step, also after one that was not held",
+    )
     ap.add_argument("--warmup", type=float, default=1.0, help="seconds before each window")
     ap.add_argument("--window", type=float, default=4.0, help="measured seconds per step")
     ap.add_argument("--drain", type=float, default=3.0, help="seconds to wait for late ops")
@@ -391,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         "drain_s": a.drain,
         "p99_limit_ms": a.limit_ms,
         "proto": a.proto,
+        "keep_going": a.keep_going,
     }
     runs: list[dict[str, Any]] = []
     with (

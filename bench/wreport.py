@@ -36,6 +36,7 @@ def step_line(s: dict[str, Any]) -> str:
         f"{_f(lat['p99'])} ms, lost {s['lost']}, server {s['server_cpu_pct']:.0f}%, "
         f"generator {s['gen_cpu_pct']:.0f}%, {'held' if s['held'] else 'NOT held'}"
         + (f", disorder {s['disorder']}" if s["disorder"] else "")
+        + (f", seq gaps {s['seq_gaps']}" if s.get("seq_gaps") else "")
         + (f", errors {s['errors']}" if s["errors"] else "")
     )
 

@@ -84,6 +84,7 @@ const S = {
   presenceReceived: 0, // presence updates received in the window
   sent: 0,
   disorder: 0,
+  gaps: 0, // Schakel: updates that do not continue the board's seqs
   errors: [],
   framesIn: 0,
   bytesIn: 0,
@@ -92,7 +93,7 @@ const S = {
 const inWindow = (t) => t >= S.w0 && t < S.w1
 
 // A receiver: a tablet or the plenary. `last` maps sender → last op number seen.
-const receiverOf = (me, plenary) => ({ me, plenary, last: new Map(), waiting: new Map() })
+const receiverOf = (me, plenary) => ({ me, plenary, last: new Map(), seqs: new Map(), waiting: new Map() })
 
 const onOps = (r, ops, t) => {
   const lats = r.plenary ? S.latPlenary : S.lat
@@ -128,7 +129,16 @@ let proto = p.proto || 0
 
 const onSchakelMessage = (r, m, t) => {
   switch (m.t) {
-    case 'update': onOps(r, m.ops, t); break
+    case 'update': {
+      // the board's seqs must continue without a gap: v2 says where an update begins
+      // (`from`; the receiver's own ops left out), v1 holds every op of its range
+      const first = proto === 2 ? m.from : m.seq - m.ops.length + 1
+      const last = r.seqs.get(m.board)
+      if (last !== undefined && first !== last + 1) S.gaps++
+      r.seqs.set(m.board, m.seq)
+      onOps(r, m.ops, t)
+      break
+    }
     case 'ops': onOps(r, m.ops, t); break // the relays forward the client message
     case 'ack': {
       if (r.sentAt) {
@@ -138,6 +148,7 @@ const onSchakelMessage = (r, m, t) => {
           if (inWindow(at)) S.ack.push(t - at)
         }
       }
+      if (proto === 2) r.seqs.set(m.board, Math.max(r.seqs.get(m.board) || 0, m.seq))
       if (r.onAck) r.onAck(m)
       break
     }
@@ -147,7 +158,7 @@ const onSchakelMessage = (r, m, t) => {
       if (S.errors.length < 20) S.errors.push(`${r.me}: ${m.code}: ${m.reason}`)
       break
     case 'sync':
-      if (!m.more) settle(r, 'sync:' + m.board, m)
+      if (!m.more) { r.seqs.set(m.board, m.seq); settle(r, 'sync:' + m.board, m) }
       break
     default: settle(r, m.t, m)
   }
@@ -420,7 +431,7 @@ const missing = (tablets, plenary) => {
 const step = async (label, tablets, plenary, opsRate, presenceRate, opts = {}) => {
   S.lat = []; S.latPlenary = []; S.ack = []
   S.delivered = 0; S.presenceSent = 0; S.presenceExpected = 0; S.presenceReceived = 0; S.sent = 0
-  S.disorder = 0; S.errors = []
+  S.disorder = 0; S.gaps = 0; S.errors = []
   const fan = presenceFanout(tablets, plenary)
   const start = now() + 20
   S.w0 = start + p.warmup_s * 1000
@@ -455,20 +466,27 @@ const step = async (label, tablets, plenary, opsRate, presenceRate, opts = {}) =
   const tick = () => {
     if (stopped) return
     const t = now()
+    // every send that is due, but a late timer catches up 50 ms at most (no bursts)
     if (opsT.period) {
-      for (const [tab, next] of opsT.next) {
-        if (next > t) continue
-        const ts = tab.sendOp()
-        if (inWindow(ts)) S.sent++
-        opsT.next.set(tab, Math.max(next + opsT.period, t - opsT.period))
+      for (const [tab, due] of opsT.next) {
+        if (due > t) continue
+        let next = Math.max(due, t - 50)
+        for (; next <= t; next += opsT.period) {
+          const ts = tab.sendOp()
+          if (inWindow(ts)) S.sent++
+        }
+        opsT.next.set(tab, next)
       }
     }
     if (presT.period) {
-      for (const [tab, next] of presT.next) {
-        if (next > t) continue
-        tab.sendPresence(x++ % 1000)
-        if (inWindow(t)) { S.presenceSent++; S.presenceExpected += fan.get(tab) }
-        presT.next.set(tab, Math.max(next + presT.period, t - presT.period))
+      for (const [tab, due] of presT.next) {
+        if (due > t) continue
+        let next = Math.max(due, t - 50)
+        for (; next <= t; next += presT.period) {
+          tab.sendPresence(x++ % 1000)
+          if (inWindow(t)) { S.presenceSent++; S.presenceExpected += fan.get(tab) }
+        }
+        presT.next.set(tab, next)
       }
     }
     setTimeout(tick, tablets.length > 1000 ? 10 : 2)
@@ -504,6 +522,7 @@ const step = async (label, tablets, plenary, opsRate, presenceRate, opts = {}) =
     latency_ack_ms: pct(S.ack),
     lost: miss,
     disorder: S.disorder,
+    seq_gaps: S.gaps,
     errors: S.errors.slice(0, 5),
     server_cpu_pct: 100 * server / secs,
     store_cpu_pct: 100 * (z.store - a.store) / secs,
@@ -518,7 +537,7 @@ const step = async (label, tablets, plenary, opsRate, presenceRate, opts = {}) =
     window_s: secs,
     proto
   }
-  r.held = lat.p99 !== null && lat.p99 <= p.p99_limit_ms && miss === 0 && S.disorder === 0 && S.errors.length === 0
+  r.held = lat.p99 !== null && lat.p99 <= p.p99_limit_ms && miss === 0 && S.disorder === 0 && S.gaps === 0 && S.errors.length === 0
   return r
 }
 
@@ -527,12 +546,14 @@ const step = async (label, tablets, plenary, opsRate, presenceRate, opts = {}) =
 const w1 = async () => {
   const { tablets, plenary } = await build(p.boards, p.clients, true)
   let capacity = 0
+  let held = true // every step so far held
   for (const k of p.steps) {
     const r = await step(k, tablets, plenary, p.ops_rate * k, p.presence_rate * k)
     r.multiplier = k
     out(r)
-    if (!r.held) break
-    capacity = k
+    if (!r.held && !p.keep_going) break
+    if (r.held && held) capacity = k
+    held = held && r.held
     await sleep(300)
   }
   return { capacity, proto, connections: tablets.length + (plenary ? (plenary.docs ? p.boards : 1) : 0) }

@@ -32,13 +32,14 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import procs, wplot, wreport
+from . import procs, report, wplot, wreport
 from .procs import ROOT, YJS_DIR, ServerProcess, free_port
 
 BASELINES = ("relay", "relay-starlette", "yjs")
@@ -252,24 +253,29 @@ def _with_rlimit(s: ServerProcess) -> Any:
 
 
 def generate(params: dict[str, Any], pin: bool, timeout: float, label: str) -> dict[str, Any]:
-    """Runs the Node generator; returns its steps and its last line (``done``)."""
+    """Runs the Node generator (killed after ``timeout`` s whatever it does); returns its
+    steps and its last line (``done``)."""
     args = ["node", "wload.mjs", json.dumps({**params, "clk_tck": procs.CLK_TCK})]
     if pin:
         args = ["taskset", "-c", "1", *args]
     steps: list[dict[str, Any]] = []
     done: dict[str, Any] | None = None
     error = ""
-    with subprocess.Popen(
-        args,
-        cwd=YJS_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_more_files,
-    ) as proc:
-        deadline = time.monotonic() + timeout
-        assert proc.stdout is not None
+    with (
+        tempfile.TemporaryFile("w+") as err,
+        subprocess.Popen(
+            args,
+            cwd=YJS_DIR,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            preexec_fn=_more_files,
+        ) as proc,
+    ):
+        watchdog = threading.Timer(timeout, proc.kill)
+        watchdog.start()
         try:
+            assert proc.stdout is not None
             for line in proc.stdout:
                 row = json.loads(line)
                 if "done" in row:
@@ -277,15 +283,13 @@ def generate(params: dict[str, Any], pin: bool, timeout: float, label: str) -> d
                     continue
                 steps.append(row)
                 print(f"   {label}: {wreport.step_line(row)}", file=sys.stderr, flush=True)
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    error = f"stopped after {timeout:.0f} s"
-                    break
-            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            proc.wait()
+        finally:
+            watchdog.cancel()
+        if proc.returncode < 0:
             error = f"stopped after {timeout:.0f} s"
-        stderr = proc.stderr.read() if proc.stderr else ""
+        err.seek(0)
+        stderr = err.read()
     if done is None and not error:
         error = f"generator exited {proc.returncode}: {stderr[-1500:]}"
     elif error and stderr:
@@ -366,15 +370,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=ROOT / "artifacts" / "bench")
     ap.add_argument("--no-docs", action="store_true", help="leave docs/benchmarks.md alone")
     return ap.parse_args(argv)
-
-
-def write_docs(text: str) -> None:
-    doc = DOCS.read_text()
-    if BEGIN not in doc or END not in doc:
-        doc += f"\n{BEGIN}\n{END}\n"
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOCS.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nraw: {raw.relative_to(ROOT) if raw.is_relative_to(ROOT) else raw}")
     print(f"plot (p99 against load): {svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg}")
     if not a.no_docs:
-        write_docs(wreport.markdown(meta, runs))
+        report.write_section(DOCS, BEGIN, END, wreport.markdown(meta, runs))
         print(f"updated {DOCS.relative_to(ROOT)}")
     return 0 if runs and not any(r["error"] for r in runs) else 1
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 from .report import machine as _machine
+from .report import node_version
 
 REFERENCE = 0.5  # the multiplier at which CPU per op and latencies are compared
 
 
 def machine() -> str:
-    try:
-        node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        node = "no node"
-    return f"{_machine()}, Node {node}"
+    return f"{_machine()}, Node {node_version()}"
 
 
 def _f(v: Any, digits: int = 1) -> str:

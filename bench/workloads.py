@@ -315,6 +315,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="also run the Schakel servers of git commit REF (repeatable)",
     )
     ap.add_argument(
+        "--hub-dir",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="also run the Schakel servers from the checkout in DIR (its shared/, server/, "
+        "client/python/ as they are on disk; repeatable)",
+    )
+    ap.add_argument(
         "--no-current",
         action="store_true",
         help="leave out the hub of this tree (only the --before ones)",
@@ -401,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         sources = [] if a.no_current else [HubSource("schakel")]
         sources = [stack.enter_context(exported(ref, work)) for ref in a.before] + sources
+        sources += [HubSource(f"schakel@{d.resolve().name}", d.resolve()) for d in a.hub_dir]
 
         def one(workload: str, name: str, source: HubSource, extra: dict[str, Any]) -> None:
             label = name if name in BASELINES else name.replace("schakel", source.label, 1)

@@ -23,14 +23,14 @@ COLOURS = (
     "#cab2d6",
 )
 W, H = 760, 440
-LEFT, RIGHT, TOP, BOTTOM = 64, 220, 30, 50
+LEFT, RIGHT, TOP, BOTTOM = 78, 220, 30, 50
 
 
 def p99_svg(runs: list[dict[str, Any]], limit_ms: float) -> str:
     w1 = [r for r in runs if r["workload"] == "w1" and r["steps"]]
     ks = sorted({s["multiplier"] for r in w1 for s in r["steps"]})
     lats = [s["latency_ms"]["p99"] for r in w1 for s in r["steps"] if s["latency_ms"]["p99"]]
-    lo = 10 ** math.floor(math.log10(max(0.1, min(lats, default=1.0))))
+    lo = 10 ** math.floor(math.log10(max(0.1, min([*lats, limit_ms / 10]))))
     hi = 10 ** math.ceil(math.log10(max([*lats, limit_ms * 2])))
     pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
 
@@ -66,7 +66,7 @@ def p99_svg(runs: list[dict[str, Any]], limit_ms: float) -> str:
         out.append(f'<text x="{x(k):.1f}" y="{TOP + ph + 18}" text-anchor="middle">x{k:g}</text>')
     out.append(
         f'<text x="{LEFT + pw / 2:.1f}" y="{H - 10}" text-anchor="middle">'
-        "load multiplier (x1 = 10 ops/s + 30 presence/s per tablet, 200 tablets)</text>"
+        "load multiplier (x1 = 10 ops/s + 30 presence/s per tablet)</text>"
     )
     for i, r in enumerate(w1):
         colour = COLOURS[i % len(COLOURS)]

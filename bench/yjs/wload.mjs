@@ -279,6 +279,7 @@ const yjsReady = (url, room, doc, counting) => {
 
 // ------------------------------------------------------------------ tablets
 
+let built = 0
 // Builds the tablets and the plenary of the target; each tablet gets sendOp / sendPresence.
 const build = async (boardsN, perBoard, withPlenary) => {
   const tablets = []
@@ -294,12 +295,13 @@ const build = async (boardsN, perBoard, withPlenary) => {
       left -= b
     }
     let k = 0
+    const serial = built++ // client ids stay unique over several builds (w2)
     for (const shop of shops) {
       const count = new Map()
       for (const [token, board] of shop.joined) {
         const c = (count.get(board) || 0) + 1
         count.set(board, c)
-        const me = `t${shop.boards.indexOf(board) + 1}-${k}.${c}`
+        const me = `t${serial}.${shop.boards.indexOf(board) + 1}-${k}.${c}`
         const r = receiverOf(me, false)
         Object.assign(r, { board, token, url: urls[k % urls.length], n: 0, sentAt: new Map(), actor: 'a-' + me })
         tablets.push(r)

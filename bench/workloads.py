@@ -377,12 +377,25 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--no-pin", action="store_true", help="no taskset (default: pin on 2+ CPUs)")
     ap.add_argument("--timeout", type=float, default=300.0, help="per server and workload")
     ap.add_argument("--out", type=Path, default=ROOT / "artifacts" / "bench")
+    ap.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="run nothing: print the tables of a raw w-*.json (and rewrite the docs section)",
+    )
     ap.add_argument("--no-docs", action="store_true", help="leave docs/benchmarks.md alone")
     return ap.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     a = parse(argv)
+    if a.report:
+        raw = json.loads(a.report.read_text())
+        print(wreport.text(raw["meta"], raw["runs"]))
+        if not a.no_docs:
+            report.write_section(DOCS, BEGIN, END, wreport.markdown(raw["meta"], raw["runs"]))
+        return 0
     pin = not a.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     workloads = [w.strip() for w in a.workloads.split(",") if w.strip()]
     servers = [s.strip() for s in a.servers.split(",") if s.strip()]

@@ -48,7 +48,15 @@ def capacity(run: dict[str, Any]) -> float:
 
 
 def at(run: dict[str, Any], k: float) -> dict[str, Any] | None:
-    return next((s for s in run["steps"] if s.get("multiplier") == k), None)
+    """The step at multiplier ``k``; when the run stopped before it, its last step below
+    ``k`` (the tables then name that step's multiplier)."""
+    exact = next((s for s in run["steps"] if s.get("multiplier") == k), None)
+    below = [s for s in run["steps"] if s.get("multiplier", k + 1) < k]
+    return exact or (below[-1] if below else None)
+
+
+def _at_label(s: dict[str, Any] | None) -> str:
+    return "" if s is None or s.get("multiplier") == REFERENCE else f" (x{s['multiplier']:g})"
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -60,10 +68,10 @@ def _ratio(a: float | None, b: float | None) -> str:
 W1_HEAD = (
     "server",
     "capacity",
-    f"p50/p99 ms at x{REFERENCE:g}",
-    f"server CPU at x{REFERENCE:g}",
-    "server CPU µs per delivered op",
-    "presence coalesced",
+    f"p50/p99 ms at x{REFERENCE:g} (or the step named)",
+    "server CPU (same step)",
+    "server CPU µs per delivered op (same step)",
+    "presence coalesced (same step)",
     "generator CPU (max)",
     "capacity vs relay / vs Yjs",
     "CPU per op vs relay / vs Yjs",
@@ -87,7 +95,9 @@ def w1_rows(runs: list[dict[str, Any]]) -> list[list[str]]:
             [
                 r["label"] + (" (error)" if r["error"] else ""),
                 f"x{cap:g}" if cap is not None else "-",
-                f"{_f(s['latency_ms']['p50'])}/{_f(s['latency_ms']['p99'])}" if s else "-",
+                f"{_f(s['latency_ms']['p50'])}/{_f(s['latency_ms']['p99'])}{_at_label(s)}"
+                if s
+                else "-",
                 f"{s['server_cpu_pct']:.0f} %" if s else "-",
                 _f(cpu_op(r)),
                 f"{100 * s['presence_coalesced']:.0f} %"
@@ -231,7 +241,7 @@ def before_after(runs: list[dict[str, Any]]) -> list[str]:
             if workload == "w1":
                 s = at(r, REFERENCE)
                 cpu = s["server_us_per_delivered"] if s else None
-                parts.append(f"{label}: capacity x{capacity(r):g}, {_f(cpu)} µs/op")
+                parts.append(f"{label}: capacity x{capacity(r):g}, {_f(cpu)} µs/op{_at_label(s)}")
             elif workload == "w2":
                 parts.append(f"{label}: {(r['done'] or {}).get('held', '-')} clients")
             else:

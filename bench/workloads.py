@@ -130,13 +130,7 @@ class Redis:
         raise RuntimeError(f"redis-server on {self.port} did not start")
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        procs.stop(self.proc)
 
 
 def hub(source: HubSource, work: Path, cpu: str | None, redis_url: str = "") -> ServerProcess:

@@ -60,7 +60,8 @@ class HubSource:
         if self.path is None:
             return {}
         dirs = [self.path / "shared", self.path / "server", self.path / "client" / "python"]
-        return {"PYTHONPATH": os.pathsep.join(str(d) for d in dirs)}
+        # no __pycache__ written into another checkout
+        return {"PYTHONPATH": os.pathsep.join(str(d) for d in dirs), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 @contextlib.contextmanager

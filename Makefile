@@ -2,7 +2,8 @@
 #   make run    serve Schakel on the embedded store, web client built  (http://127.0.0.1:8000)
 #   make test   every test: lint and types, Python (unit, contract, e2e, Redis, browser), Vitest
 #   make check  ruff format --check, ruff, mypy strict
-#   make bench  benchmarks (figures and ratios; never part of the tests); BENCH_ARGS=--help
+#   make bench  W1-W3: capacity against the relays and Yjs, before/after (BENCH_ARGS=--help,
+#               BENCH_BEFORE=<git ref>); make bench-classic: the earlier drag/saturation bench
 #   make bench-analysis  the analysis benchmark alone
 #   make bench-limits    memory under 10,000 overwrites; 200 participants; a 10,000-object board
 #   make fuzz   the long fuzz of the running hub (FUZZ_FRAMES, default 1,000,000)
@@ -15,13 +16,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 WEB := client/web
+BENCH_YJS := bench/yjs
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 FUZZ_FRAMES ?= 1000000
 CHAOS_ARGS ?= --seconds 60
 SOAK_ARGS ?= --seconds 600
 
-.PHONY: run test check bench bench-analysis bench-limits fuzz chaos soak clean venv web runtime-deps system-deps schema test-core test-py test-web
+.PHONY: run test check bench bench-classic bench-analysis bench-limits fuzz chaos soak clean venv web runtime-deps system-deps schema test-core test-py test-web
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,7 +82,7 @@ check: venv
 test-core: venv
 	$(PY) -m pytest tests/unit --cov=schakel_core --cov=schakel_analysis --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=98 $(PYTEST_ARGS)
 
-test-py: venv system-deps web
+test-py: venv system-deps web $(BENCH_YJS)/node_modules/.installed
 	$(PY) -m pytest --ignore=tests/unit $(PYTEST_ARGS)
 
 test-web: web
@@ -89,12 +91,18 @@ test-web: web
 test: check test-core test-web test-py
 
 # The y-websocket server and the Yjs load generator of the benchmark (bench/yjs).
-BENCH_YJS := bench/yjs
 $(BENCH_YJS)/node_modules/.installed: $(BENCH_YJS)/package.json $(BENCH_YJS)/package-lock.json
 	cd $(BENCH_YJS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-bench: venv web runtime-deps $(BENCH_YJS)/node_modules/.installed
+# W1-W3 of issue 11 against the relays, Yjs and the hub of this tree and of BENCH_BEFORE
+# (docs/benchmarks.md); bounded (about 10-20 min), on 127.0.0.1, stops by itself.
+BENCH_BEFORE ?= 89b5370
+bench: venv runtime-deps system-deps $(BENCH_YJS)/node_modules/.installed
+	$(PY) -m bench.workloads $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE)) $(BENCH_ARGS)
+
+# The earlier benchmark (25 ops/s drags and saturation, Python generator) and the analysis.
+bench-classic: venv web runtime-deps $(BENCH_YJS)/node_modules/.installed
 	$(PY) -m bench $(BENCH_ARGS)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m bench.analysis
 

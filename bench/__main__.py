@@ -56,21 +56,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def node_version() -> str:
-    try:
-        out = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
-    except OSError:
-        return "no node"
-    return out.stdout.strip()
-
-
 def write_docs(text: str) -> None:
-    doc = DOCS.read_text() if DOCS.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in doc or END not in doc:
-        doc += f"\n{BEGIN}\n{END}\n"
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOCS.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    report.write_section(DOCS, BEGIN, END, text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         + ("server pinned to CPU 0, generator to CPU 1" if args.pin else "no CPU pinning")
     )
     print()
-    print(f"{started:%Y-%m-%d %H:%M} UTC · {report.machine()} · node {node_version()}")
+    print(f"{started:%Y-%m-%d %H:%M} UTC · {report.machine()} · node {report.node_version()}")
     print(described)
     print(table)
     print()
@@ -128,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_docs:
         md = [
             f"Last `make bench`: {started:%Y-%m-%d %H:%M} UTC on {report.machine()}, "
-            f"Node {node_version()}.",
+            f"Node {report.node_version()}.",
             "",
             f"Parameters: {described}.",
             "",

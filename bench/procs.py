@@ -68,6 +68,18 @@ def wait_quiet(max_wait: float = 20.0, busy_limit: float = 0.3) -> float:
             return busy
 
 
+def stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10) -> None:
+    """SIGTERM, and SIGKILL when ``proc`` has not ended ``timeout`` s later."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 class ServerProcess:
     """A server under test; use as a context manager so that it always stops."""
 
@@ -117,14 +129,7 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
 
     def stop(self, timeout: float = 10) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        stop(self.proc, timeout)
 
     def __enter__(self) -> ServerProcess:
         return self.start()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 COLUMNS = [
@@ -209,3 +211,22 @@ def machine() -> str:
         f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
         f"Python {platform.python_version()}"
     )
+
+
+def node_version() -> str:
+    try:
+        out = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
+    except OSError:
+        return "no node"
+    return out.stdout.strip()
+
+
+def write_section(doc_path: Path, begin: str, end: str, text: str) -> None:
+    """Replaces what stands between the markers ``begin`` and ``end`` of ``doc_path`` (the
+    markers are added at the end when missing); the rest of the page is left alone."""
+    doc = doc_path.read_text() if doc_path.exists() else "# Benchmarks\n"
+    if begin not in doc or end not in doc:
+        doc += f"\n{begin}\n{end}\n"
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc_path.write_text(f"{head}{begin}\n{text}\n{end}{tail}")

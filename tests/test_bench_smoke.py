@@ -1,9 +1,12 @@
 """The benchmark machinery works: tiny runs against the hub and the relay deliver every op
 to every peer and to the plenary, in order. No timing is asserted (the machine is noisy);
-``make bench`` is where figures come from. Yjs is left to ``make bench`` (it needs the
-npm packages of bench/yjs)."""
+``make bench`` is where figures come from."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +60,42 @@ def test_the_store_bytes_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> N
         "embedded-file",
         "redis",
     ]
+
+
+def test_the_workloads_produce_figures_for_every_server(tmp_path: Path) -> None:
+    """``make bench`` (bench.workloads) in miniature: W1 against every server, with the hub
+    of this tree and of an exported commit (``--before``), W2 and W3; every run gives
+    figures and loses nothing. No time is asserted."""
+    from bench import workloads
+
+    argv = ["--boards", "2", "--clients", "2", "--steps", "0.25", "--warmup", "0.2"]
+    argv += ["--window", "0.6", "--drain", "5", "--limit-ms", "100000", "--quiet-wait", "0"]
+    argv += ["--w2-steps", "4,8", "--w3-objects", "200", "--before", "HEAD"]
+    argv += ["--out", str(tmp_path), "--data-dir", str(tmp_path / "work"), "--no-docs"]
+    assert workloads.main(argv) == 0
+
+    result = json.loads(next(tmp_path.glob("w-*.json")).read_text())
+    runs = result["runs"]
+    labels = {(r["workload"], r["label"]) for r in runs}
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    for hub in ("schakel", f"schakel@{head}"):
+        assert ("w2", hub) in labels and ("w3", hub) in labels
+        for server in workloads.HUBS:
+            assert ("w1", server.replace("schakel", hub, 1)) in labels
+    for server in workloads.BASELINES:
+        assert ("w1", server) in labels
+    for r in runs:
+        assert r["error"] == "", r
+        assert r["steps"], r
+        for step in r["steps"]:
+            assert step["lost"] == 0 and step["disorder"] == 0 and step["errors"] == [], step
+            assert step["delivered_per_s"] > 0 and step["latency_ms"]["p99"] is not None
+            assert step["server_cpu_pct"] >= 0 and step["gen_cpu_pct"] >= 0
+        if r["workload"] == "w1":
+            step = r["steps"][0]
+            assert step["presence_expected"] > 0 and step["presence_coalesced"] is not None
+    w3 = [r for r in runs if r["workload"] == "w3"]
+    assert all(r["done"]["joins"] >= 1 for r in w3)
+    assert (tmp_path / "w1-p99.svg").read_text().startswith("<svg")

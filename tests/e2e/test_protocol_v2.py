@@ -33,26 +33,28 @@ async def test_the_writer_gets_its_ack_and_the_others_its_ops(slow_tick: Hub) ->
     ws = await create_workshop(hub.http)
     a, b = [await join(hub.http, ws["join_code"], n) for n in ("Ann", "Bo")]
     board = a["board"]
-    async with await Raw.hello(hub.ws, a["token"], "ann") as ann:
-        async with await Raw.hello(hub.ws, b["token"], "bo") as bo:
-            await ann.subscribe(board)
-            await bo.subscribe(board)
-            # Only Ann writes: she gets her ack alone, Bo the update (from 1).
-            mine = [ann.op("a1", "actor", "label", "Imam"), ann.op("a1", "actor", "pos", [1, 2])]
-            await ann.send_ops(board, mine, ref=1)
-            assert await ann.recv_frame() == [m.Ack(board, 1, 2, 2)]
-            assert await bo.recv_frame() == [m.Update(board, 1, 2, mine)]
-            # Both write in one tick: each gets the other's ops (the range covers its
-            # own), then its ack, in one frame.
-            hers = [ann.op("a2", "actor", "label", "Wijkagent")]
-            his = [bo.op("a3", "actor", "label", "Buurtvader")]
-            await ann.send_ops(board, hers, ref=2)
-            await bo.send_ops(board, his, ref=1)
-            ann_frame, bo_frame = await ann.recv_frame(), await bo.recv_frame()
-            assert ann_frame == [m.Update(board, 3, 4, his), m.Ack(board, 2, 4, 1)]
-            assert bo_frame == [m.Update(board, 3, 4, hers), m.Ack(board, 1, 4, 1)]
-            await ann.quiet()
-            await bo.quiet()
+    async with (
+        await Raw.hello(hub.ws, a["token"], "ann") as ann,
+        await Raw.hello(hub.ws, b["token"], "bo") as bo,
+    ):
+        await ann.subscribe(board)
+        await bo.subscribe(board)
+        # Only Ann writes: she gets her ack alone, Bo the update (from 1).
+        mine = [ann.op("a1", "actor", "label", "Imam"), ann.op("a1", "actor", "pos", [1, 2])]
+        await ann.send_ops(board, mine, ref=1)
+        assert await ann.recv_frame() == [m.Ack(board, 1, 2, 2)]
+        assert await bo.recv_frame() == [m.Update(board, 1, 2, mine)]
+        # Both write in one tick: each gets the other's ops (the range covers its
+        # own), then its ack, in one frame.
+        hers = [ann.op("a2", "actor", "label", "Wijkagent")]
+        his = [bo.op("a3", "actor", "label", "Buurtvader")]
+        await ann.send_ops(board, hers, ref=2)
+        await bo.send_ops(board, his, ref=1)
+        ann_frame, bo_frame = await ann.recv_frame(), await bo.recv_frame()
+        assert ann_frame == [m.Update(board, 3, 4, his), m.Ack(board, 2, 4, 1)]
+        assert bo_frame == [m.Update(board, 3, 4, hers), m.Ack(board, 1, 4, 1)]
+        await ann.quiet()
+        await bo.quiet()
 
 
 async def test_an_op_that_lost_is_named_in_the_ack_after_the_winner(slow_tick: Hub) -> None:
@@ -60,24 +62,26 @@ async def test_an_op_that_lost_is_named_in_the_ack_after_the_winner(slow_tick: H
     ws = await create_workshop(hub.http)
     a, b = [await join(hub.http, ws["join_code"], n) for n in ("Ann", "Bo")]
     board = a["board"]
-    async with await Raw.hello(hub.ws, a["token"], "t-ann") as ann:
-        async with await Raw.hello(hub.ws, b["token"], "t-bo") as bo:
-            await ann.subscribe(board)
-            await bo.subscribe(board)
-            # The same field at the same counter: "t-bo" > "t-ann", so Bo's clock wins
-            # whichever is stored first; Bo's goes first here and Ann's changes nothing.
-            winner = Op("a7", "actor", "label", "De imam", 8, "t-bo")
-            loser = Op("a7", "actor", "label", "Imam Ali", 8, "t-ann")
-            await bo.send_ops(board, [winner], ref=1)
-            await bo.send(m.Ping(1))
-            await bo.expect(m.Pong)  # (Bo's batch is in the hub before Ann's)
-            await ann.send_ops(board, [loser], ref=3)
-            frame = await ann.recv_frame()
-            assert frame == [
-                m.Update(board, 1, 1, [winner]),
-                m.Ack(board, 3, 1, 0, (("a7", "label", 8),)),
-            ]
-            assert await bo.recv_frame() == [m.Ack(board, 1, 1, 1)]
+    async with (
+        await Raw.hello(hub.ws, a["token"], "t-ann") as ann,
+        await Raw.hello(hub.ws, b["token"], "t-bo") as bo,
+    ):
+        await ann.subscribe(board)
+        await bo.subscribe(board)
+        # The same field at the same counter: "t-bo" > "t-ann", so Bo's clock wins
+        # whichever is stored first; Bo's goes first here and Ann's changes nothing.
+        winner = Op("a7", "actor", "label", "De imam", 8, "t-bo")
+        loser = Op("a7", "actor", "label", "Imam Ali", 8, "t-ann")
+        await bo.send_ops(board, [winner], ref=1)
+        await bo.send(m.Ping(1))
+        await bo.expect(m.Pong)  # (Bo's batch is in the hub before Ann's)
+        await ann.send_ops(board, [loser], ref=3)
+        frame = await ann.recv_frame()
+        assert frame == [
+            m.Update(board, 1, 1, [winner]),
+            m.Ack(board, 3, 1, 0, (("a7", "label", 8),)),
+        ]
+        assert await bo.recv_frame() == [m.Ack(board, 1, 1, 1)]
 
 
 async def test_the_plenary_gets_one_frame_per_tick_for_all_its_boards(slow_tick: Hub) -> None:
@@ -85,24 +89,26 @@ async def test_the_plenary_gets_one_frame_per_tick_for_all_its_boards(slow_tick:
     ws = await create_workshop(hub.http, groups=3)
     boards = [b for b in ws["workshop"]["boards"] if b.endswith(("g1", "g2", "g3"))][:3]
     assert len(boards) == 3
-    async with await Raw.hello(hub.ws, ws["viewer_token"], "beamer") as plenary:
-        async with await Raw.hello(hub.ws, ws["facilitator_token"], "fac") as fac:
-            for board in boards:
-                await plenary.subscribe(board)
-                await fac.subscribe(board)
-            sent = {}
-            for k, board in enumerate(boards):
-                sent[board] = [fac.op(f"x{k}", "note", "text", f"board {k}")]
-                await fac.send_ops(board, sent[board], ref=k + 1)
-            frame = await plenary.recv_frame()
-            assert sorted((u.board, u.ops) for u in frame if isinstance(u, m.Update)) == sorted(
-                sent.items()
-            )
-            assert len(frame) == 3  # three boards' updates, one frame
-            acks = await fac.recv_frame()
-            assert sorted((a.board, a.ref) for a in acks if isinstance(a, m.Ack)) == [
-                (b, k + 1) for k, b in sorted(enumerate(boards), key=lambda x: x[1])
-            ]
+    async with (
+        await Raw.hello(hub.ws, ws["viewer_token"], "beamer") as plenary,
+        await Raw.hello(hub.ws, ws["facilitator_token"], "fac") as fac,
+    ):
+        for board in boards:
+            await plenary.subscribe(board)
+            await fac.subscribe(board)
+        sent = {}
+        for k, board in enumerate(boards):
+            sent[board] = [fac.op(f"x{k}", "note", "text", f"board {k}")]
+            await fac.send_ops(board, sent[board], ref=k + 1)
+        frame = await plenary.recv_frame()
+        assert sorted((u.board, u.ops) for u in frame if isinstance(u, m.Update)) == sorted(
+            sent.items()
+        )
+        assert len(frame) == 3  # three boards' updates, one frame
+        acks = await fac.recv_frame()
+        assert sorted((a.board, a.ref) for a in acks if isinstance(a, m.Ack)) == [
+            (b, k + 1) for k, b in sorted(enumerate(boards), key=lambda x: x[1])
+        ]
 
 
 async def test_presence_is_coalesced_to_the_latest_per_presence_tick(slow_tick: Hub) -> None:
@@ -110,19 +116,21 @@ async def test_presence_is_coalesced_to_the_latest_per_presence_tick(slow_tick: 
     ws = await create_workshop(hub.http)
     a, b = [await join(hub.http, ws["join_code"], n) for n in ("Ann", "Bo")]
     board = a["board"]
-    async with await Raw.hello(hub.ws, a["token"], "ann") as ann:
-        async with await Raw.hello(hub.ws, b["token"], "bo") as bo:
-            await ann.subscribe(board)
-            await bo.subscribe(board)
-            assert ann.welcome is not None
-            assert ann.welcome.limits["presenceTickMs"] == 400
-            for x in range(20):
-                await ann.send(m.Presence(board, {"cursor": [x, 0]}))
-            seen: list[m.PresenceOut] = []
-            while not seen or seen[-1].data["cursor"] != [19, 0]:
-                msg, _ = await bo.until(m.PresenceOut)
-                seen.append(msg)
-            assert len(seen) < 20  # coalesced: the last is the latest, some were skipped
+    async with (
+        await Raw.hello(hub.ws, a["token"], "ann") as ann,
+        await Raw.hello(hub.ws, b["token"], "bo") as bo,
+    ):
+        await ann.subscribe(board)
+        await bo.subscribe(board)
+        assert ann.welcome is not None
+        assert ann.welcome.limits["presenceTickMs"] == 400
+        for x in range(20):
+            await ann.send(m.Presence(board, {"cursor": [x, 0]}))
+        seen: list[m.PresenceOut] = []
+        while not seen or seen[-1].data["cursor"] != [19, 0]:
+            msg, _ = await bo.until(m.PresenceOut)
+            seen.append(msg)
+        assert len(seen) < 20  # coalesced: the last is the latest, some were skipped
 
 
 async def test_the_load_generator_client_speaks_through_the_core_session(hub: Hub) -> None:

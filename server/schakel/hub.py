@@ -1,20 +1,24 @@
-"""The hub: rooms of subscribers, the committer tick, and batched fan-out.
+"""The hub: rooms of subscribers, the committer tick, and batched fan-out (protocol v2).
 
 Data flow::
 
-    Connection ──submit(ops)──▶ pending ──tick──▶ store.apply(all pending batches)
-                                                     │ one durable write per tick
-          ┌──────────────────────────────────────────┘
+    Connection ──submit(ops, their bytes)──▶ pending ──tick──▶ store.apply(all batches)
+                                                          │ one durable write per tick
+          ┌───────────────────────────────────────────────┘
           ▼
-    deliver(board, seq, ops) ──▶ Room.pending ──flush──▶ one ``update`` frame per room,
-          ▲                                              encoded once, queued to every
-          │                                              subscriber's Outbox
-    store feed (ops stored by other hubs)                then acks to the senders
+    deliver(board, seq, ops, bytes, origin) ──▶ Room.pending ──flush──▶ per room: one
+          ▲                                        ``update`` for all who wrote none of
+          │                                        its ops, each writer its own without
+    store feed (ops stored by other hubs)          them (no echo); then the held acks
 
-Everything that a board accepts within one tick leaves as one frame; a sender sees the
-``update`` holding its ops before the ``ack`` for them. Sequence numbers per board are
-contiguous; a room that sees a gap (a feed that lagged) repairs it from the store.
-Subscribers that arrive together (a storm of reconnects) share one load of the board.
+Each message is encoded once and queued to the connections' Outboxes; a connection's
+writer sends all that waits as one frame (messages back to back), so what one tick gives
+a connection is one frame. An ack is held until its connection has every op of the board
+through the ack's seq (the v2 guarantee a client takes its seq from). Sequence numbers
+per board are contiguous; a room that sees a gap (a feed that lagged) repairs it from
+the store, remembering which of its ops came over which connection. Subscribers that
+arrive together (a storm of reconnects) share one load of the board. Presence goes out
+on its own, slower tick (``ticks.py``).
 
 A late joiner of a large board gets its ``sync`` in frames of about
 :data:`~schakel_core.messages.SYNC_CHUNK_BYTES`, each encoded when the previous one has
@@ -22,8 +26,9 @@ left the queue, so that no multi-megabyte frame is built on the event loop and o
 boards' updates go out in between.
 
 At shutdown (:meth:`Hub.drain`) the hub takes no more batches, stores what it has, sends
-every ack, then closes each connection with 1012: an op is stored exactly when its
-sender was told so.
+every ack it may, then closes each connection with 1012: an op is stored exactly when its
+sender was told so (an ack still held then is not sent: the client sends the batch
+again, and ops are idempotent).
 """
 
 from __future__ import annotations

@@ -57,15 +57,7 @@ def unpack_ops(data: bytes) -> tuple[dict[str, Any], list[bytes]] | None:
         return None
     if len(data) > MAX_FRAME_BYTES:
         return None
-    unpacker = msgpack.Unpacker(
-        raw=False,
-        use_list=True,
-        strict_map_key=True,
-        max_bin_len=0,
-        max_ext_len=0,
-        max_buffer_size=len(data),
-    )
-    unpacker.feed(data)
+    unpacker = _unpacker(data)
     out: dict[str, Any] = {}
     raws: list[bytes] | None = None
     try:
@@ -95,9 +87,8 @@ def unpack_value(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, use_list=True, strict_map_key=True)
 
 
-def unpack_all(data: bytes) -> list[dict[str, Any]]:
-    """Decode a hub frame: one or more maps back to back (protocol v2), or raise
-    Malformed. No size cap (hub frames have none); the same rules as :func:`unpack`."""
+def _unpacker(data: bytes) -> msgpack.Unpacker:
+    """A streaming decoder of ``data`` with the wire's rules (as :func:`unpack`)."""
     unpacker = msgpack.Unpacker(
         raw=False,
         use_list=True,
@@ -107,6 +98,13 @@ def unpack_all(data: bytes) -> list[dict[str, Any]]:
         max_buffer_size=max(len(data), 1024),
     )
     unpacker.feed(data)
+    return unpacker
+
+
+def unpack_all(data: bytes) -> list[dict[str, Any]]:
+    """Decode a hub frame: one or more maps back to back (protocol v2), or raise
+    Malformed. No size cap (hub frames have none); the same rules as :func:`unpack`."""
+    unpacker = _unpacker(data)
     out: list[dict[str, Any]] = []
     end = 0  # where the last whole value ends
     try:

@@ -6,6 +6,7 @@ commit; nothing here asserts a time.)"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,17 +29,23 @@ async def slow_tick(tmp_path: Path) -> AsyncIterator[Hub]:
         yield hub
 
 
-async def test_the_writer_gets_its_ack_and_the_others_its_ops(slow_tick: Hub) -> None:
-    hub = slow_tick
+@contextlib.asynccontextmanager
+async def two_on_a_board(hub: Hub, ann: str, bo: str) -> AsyncIterator[tuple[str, Raw, Raw]]:
+    """Two participants of one group, each on a raw connection following its board."""
     ws = await create_workshop(hub.http)
     a, b = [await join(hub.http, ws["join_code"], n) for n in ("Ann", "Bo")]
     board = a["board"]
     async with (
-        await Raw.hello(hub.ws, a["token"], "ann") as ann,
-        await Raw.hello(hub.ws, b["token"], "bo") as bo,
+        await Raw.hello(hub.ws, a["token"], ann) as first,
+        await Raw.hello(hub.ws, b["token"], bo) as second,
     ):
-        await ann.subscribe(board)
-        await bo.subscribe(board)
+        await first.subscribe(board)
+        await second.subscribe(board)
+        yield board, first, second
+
+
+async def test_the_writer_gets_its_ack_and_the_others_its_ops(slow_tick: Hub) -> None:
+    async with two_on_a_board(slow_tick, "ann", "bo") as (board, ann, bo):
         # Only Ann writes: she gets her ack alone, Bo the update (from 1).
         mine = [ann.op("a1", "actor", "label", "Imam"), ann.op("a1", "actor", "pos", [1, 2])]
         await ann.send_ops(board, mine, ref=1)
@@ -58,16 +65,7 @@ async def test_the_writer_gets_its_ack_and_the_others_its_ops(slow_tick: Hub) ->
 
 
 async def test_an_op_that_lost_is_named_in_the_ack_after_the_winner(slow_tick: Hub) -> None:
-    hub = slow_tick
-    ws = await create_workshop(hub.http)
-    a, b = [await join(hub.http, ws["join_code"], n) for n in ("Ann", "Bo")]
-    board = a["board"]
-    async with (
-        await Raw.hello(hub.ws, a["token"], "t-ann") as ann,
-        await Raw.hello(hub.ws, b["token"], "t-bo") as bo,
-    ):
-        await ann.subscribe(board)
-        await bo.subscribe(board)
+    async with two_on_a_board(slow_tick, "t-ann", "t-bo") as (board, ann, bo):
         # The same field at the same counter: "t-bo" > "t-ann", so Bo's clock wins
         # whichever is stored first; Bo's goes first here and Ann's changes nothing.
         winner = Op("a7", "actor", "label", "De imam", 8, "t-bo")
@@ -112,16 +110,7 @@ async def test_the_plenary_gets_one_frame_per_tick_for_all_its_boards(slow_tick:
 
 
 async def test_presence_is_coalesced_to_the_latest_per_presence_tick(slow_tick: Hub) -> None:
-    hub = slow_tick
-    ws = await create_workshop(hub.http)
-    a, b = [await join(hub.http, ws["join_code"], n) for n in ("Ann", "Bo")]
-    board = a["board"]
-    async with (
-        await Raw.hello(hub.ws, a["token"], "ann") as ann,
-        await Raw.hello(hub.ws, b["token"], "bo") as bo,
-    ):
-        await ann.subscribe(board)
-        await bo.subscribe(board)
+    async with two_on_a_board(slow_tick, "ann", "bo") as (board, ann, bo):
         assert ann.welcome is not None
         assert ann.welcome.limits["presenceTickMs"] == 400
         for x in range(20):

@@ -260,3 +260,20 @@ def test_the_one_pass_decode_refuses_what_the_general_one_refuses() -> None:
             m.decode_client(bad)
     dup = b"\x85" + good[1:] + msgpack.packb("ops") + msgpack.packb([])
     assert codec.unpack_ops(dup) is None  # a key twice: the general decode decides
+
+
+def test_hub_frames_and_the_one_pass_decode_refuse_what_the_wire_refuses() -> None:
+    ok = msgpack.packb({"t": "pong", "n": 1, "time": 1.0})
+    for bad in (b"", ok + msgpack.packb(3), b"\xc1", ok + msgpack.packb({"t": b"x"})):
+        with pytest.raises(Malformed):
+            codec.unpack_all(bad)
+    head = b"\x84\xa1t\xa3ops"
+    cases = [
+        head + msgpack.packb(1) + b"\x01" + b"\x00" * 8,  # a key that is not a string
+        head + msgpack.packb("ops") + msgpack.packb(3) + b"\x00" * 4,  # ops not an array
+        b"\x83\xa1t\xa3ops" + msgpack.packb("board") + b"\xa1b" + msgpack.packb("ref") + b"\x01",
+        b"\x81\xa1t\xa3ops" + b"\x00" * MAX_FRAME_BYTES,  # over the frame limit
+        b"\x92\xa1t\xa3ops" + b"\x00" * 4,  # an array, not a map
+    ]
+    for data in cases:
+        assert codec.unpack_ops(data) is None

@@ -1,20 +1,24 @@
-"""The hub: rooms of subscribers, the committer tick, and batched fan-out.
+"""The hub: rooms of subscribers, the committer tick, and batched fan-out (protocol v2).
 
 Data flow::
 
-    Connection ──submit(ops)──▶ pending ──tick──▶ store.apply(all pending batches)
-                                                     │ one durable write per tick
-          ┌──────────────────────────────────────────┘
+    Connection ──submit(ops, their bytes)──▶ pending ──tick──▶ store.apply(all batches)
+                                                          │ one durable write per tick
+          ┌───────────────────────────────────────────────┘
           ▼
-    deliver(board, seq, ops) ──▶ Room.pending ──flush──▶ one ``update`` frame per room,
-          ▲                                              encoded once, queued to every
-          │                                              subscriber's Outbox
-    store feed (ops stored by other hubs)                then acks to the senders
+    deliver(board, seq, ops, bytes, origin) ──▶ Room.pending ──flush──▶ per room: one
+          ▲                                        ``update`` for all who wrote none of
+          │                                        its ops, each writer its own without
+    store feed (ops stored by other hubs)          them (no echo); then the held acks
 
-Everything that a board accepts within one tick leaves as one frame; a sender sees the
-``update`` holding its ops before the ``ack`` for them. Sequence numbers per board are
-contiguous; a room that sees a gap (a feed that lagged) repairs it from the store.
-Subscribers that arrive together (a storm of reconnects) share one load of the board.
+Each message is encoded once and queued to the connections' Outboxes; a connection's
+writer sends all that waits as one frame (messages back to back), so what one tick gives
+a connection is one frame. An ack is held until its connection has every op of the board
+through the ack's seq (the v2 guarantee a client takes its seq from). Sequence numbers
+per board are contiguous; a room that sees a gap (a feed that lagged) repairs it from
+the store, remembering which of its ops came over which connection. Subscribers that
+arrive together (a storm of reconnects) share one load of the board. Presence goes out
+on its own, slower tick (``ticks.py``).
 
 A late joiner of a large board gets its ``sync`` in frames of about
 :data:`~schakel_core.messages.SYNC_CHUNK_BYTES`, each encoded when the previous one has
@@ -22,8 +26,9 @@ left the queue, so that no multi-megabyte frame is built on the event loop and o
 boards' updates go out in between.
 
 At shutdown (:meth:`Hub.drain`) the hub takes no more batches, stores what it has, sends
-every ack, then closes each connection with 1012: an op is stored exactly when its
-sender was told so.
+every ack it may, then closes each connection with 1012: an op is stored exactly when its
+sender was told so (an ack still held then is not sent: the client sends the batch
+again, and ops are idempotent).
 """
 
 from __future__ import annotations
@@ -36,12 +41,13 @@ from typing import TYPE_CHECKING, Any
 
 from schakel_core import codec
 from schakel_core.errors import NotFound, RequestError, StoreUnavailable
-from schakel_core.messages import Ack, Leave, PresenceOut, encode, encode_update_map, sync_frames
+from schakel_core.messages import Ack, Leave, Lost, PresenceOut, encode, encode_update, sync_frames
 from schakel_core.ops import Op
 
 from .metrics import Metrics
 from .single_flight import SingleFlight
 from .stores.base import Applied, Batch, Loaded, Store, StoredOps, workshop_of
+from .ticks import Ticks
 from .workshop_rooms import WorkshopRooms
 
 if TYPE_CHECKING:
@@ -66,9 +72,10 @@ class Subscription:
     conn: Connection
     board: str
     writable: bool
-    seq: int = 0  # the last sequence number sent to this subscriber
+    seq: int = 0  # the last sequence number this subscriber has (sent to it, or its own)
     syncing: bool = True
-    held: list[tuple[int, list[Op]]] = field(default_factory=list)  # updates during sync
+    # updates delivered during its sync: (seq, ops, their bytes, origin of each op)
+    held: list[tuple[int, list[Op], list[bytes], list[str | None]]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -79,6 +86,11 @@ class Room:
     subs: dict[str, Subscription] = field(default_factory=dict)
     seq: int | None = None  # the last sequence number delivered to this room
     pending: list[Op] = field(default_factory=list)
+    pending_raw: list[bytes] = field(default_factory=list)  # the msgpack bytes of each
+    pending_from: list[str | None] = field(default_factory=list)  # its connection, per op
+    # seq -> the connection an op came in over, for ops this hub stored that have not
+    # been delivered yet (no echo: they are left out of that connection's update)
+    origins: dict[int, str] = field(default_factory=dict)
     presence: dict[str, bytes] = field(default_factory=dict)  # latest frame per conn
     presence_dirty: dict[str, bytes] = field(default_factory=dict)
     repairing: bool = False
@@ -94,20 +106,69 @@ class _Submitted:
     ref: int
     ops: list[Op]
     done: asyncio.Future[Applied] | None = None
+    packed: list[bytes] | None = None  # the bytes of each op as it came
+
+    def packed_of(self, stored: list[Op]) -> list[bytes]:
+        """The bytes of the ops of this batch that the store took (as they came; the
+        store hands back the very ops it was given)."""
+        packed = self.packed
+        if not packed:
+            return [codec.pack(op) for op in stored]
+        if len(stored) == len(self.ops):
+            return packed
+        at = {id(op): i for i, op in enumerate(self.ops)}
+        out: list[bytes] = []
+        for op in stored:
+            i = at.get(id(op))
+            out.append(codec.pack(op) if i is None else packed[i])
+        return out
+
+
+@dataclass(slots=True)
+class _HeldAck:
+    """A connection's cumulative ack of one board, held until the connection has every
+    op of the board through ``seq`` (the v2 ack guarantee)."""
+
+    conn: Connection
+    board: str
+    ref: int
+    seq: int
+    applied: int
+    lost: list[Lost] = field(default_factory=list)
+
+
+def lost_ops(ops: list[Op], stored: list[Op]) -> list[Lost]:
+    """The ops of a batch that were not stored (beaten by a higher clock, or stored
+    before: a batch sent again), as ``(id, field, counter)``."""
+    if len(stored) == len(ops):
+        return []
+    kept = {(op.id, op.field, op.counter) for op in stored}
+    return [key for op in ops if (key := (op.id, op.field, op.counter)) not in kept]
 
 
 class Hub:
     def __init__(
-        self, store: Store, *, tick_s: float = 0.005, metrics: Metrics | None = None
+        self,
+        store: Store,
+        *,
+        tick_s: float = 0.005,
+        ticks: Ticks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
-        self.tick_s = tick_s
+        self.ticks = ticks or Ticks(op_s=tick_s, op_max_s=max(tick_s, 4 * tick_s))
         self.metrics = metrics or Metrics()
         self._apply_seconds = self.metrics.store_seconds.labels("apply")
         self._load_seconds = self.metrics.store_seconds.labels("load")
         self.rooms: dict[str, Room] = {}
         self._pending: list[_Submitted] = []
         self._dirty: set[str] = set()
+        self._presence_dirty: set[str] = set()
+        self._presence_due = 0.0  # loop time when presence may next be sent
+        self._presence_timer: asyncio.TimerHandle | None = None
+        self._acks: dict[tuple[str, str], _HeldAck] = {}
+        self._applying = False
+        self._fed: list[tuple[str, int, list[Op]]] = []  # delivered while applying
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._commit_lock = asyncio.Lock()
@@ -116,17 +177,25 @@ class Hub:
         self.workshops = WorkshopRooms(self, store)
         # (board, since, room seq when the load began) -> one load for all who ask
         self._loads: SingleFlight[tuple[str, int, int | None], Loaded] = SingleFlight()
-        store.listen(self._fed, self._remote_presence)
+        store.listen(self._from_feed, self._remote_presence)
+
+    @property
+    def tick_s(self) -> float:
+        return self.ticks.op_s
 
     # ------------------------------------------------------------ committer
 
     async def run(self) -> None:
         """The committer loop; runs for the hub's lifetime (cancel to stop)."""
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self.tick_s > 0:
-                await asyncio.sleep(self.tick_s)
+            tick = self.ticks.op
+            if tick > 0:
+                start = loop.time()
+                await asyncio.sleep(tick)
+                self.ticks.observe(loop.time() - start - tick)
             await self.commit()
 
     def _take(self) -> list[_Submitted]:
@@ -166,16 +235,27 @@ class Hub:
         async with self._commit_lock:  # (the committer's, and the one at shutdown)
             await self._commit()
 
+    async def _apply(self, pending: list[_Submitted]) -> list[Applied]:
+        """The store's apply; what the store feeds meanwhile (another hub's ops it
+        catches up on, which may include this commit's own) waits until the origins of
+        this commit's ops are known, so that none is echoed to its sender."""
+        self._applying = True
+        try:
+            with self._apply_seconds.time():
+                return await self.store.apply(
+                    [
+                        Batch(s.board, s.ops, s.conn.seen if s.conn else None, s.packed)
+                        for s in pending
+                    ]
+                )
+        finally:
+            self._applying = False
+
     async def _commit(self) -> None:
         pending = self._take()
-        # One cumulative ack per connection and board per tick: the last batch's ref.
-        acks: dict[tuple[str, str], tuple[Connection, Ack]] = {}
         if pending:
             try:
-                with self._apply_seconds.time():
-                    results = await self.store.apply(
-                        [Batch(s.board, s.ops, s.conn.seen if s.conn else None) for s in pending]
-                    )
+                results = await self._apply(pending)
             except StoreUnavailable as exc:
                 results = self._refuse(pending, exc.reason)
             except Exception:
@@ -184,6 +264,11 @@ class Hub:
                 # Their senders are closed (1011); they reconnect and send them again.
                 logger.exception("the store failed on %d batches", len(pending))
                 results = self._fail(pending)
+            if self._fed:  # (rare: another hub's ops caught up on, maybe with these)
+                for s, r in zip(pending, results, strict=False):
+                    if s.conn is not None and r.error is None and r.stored:
+                        self._remember_origin(r.board, r.seq, len(r.stored), s.conn.id)
+                self._deliver_fed()
             for s, r in zip(pending, results, strict=False):
                 if s.conn is None:
                     self._settle(s, r)
@@ -195,14 +280,59 @@ class Hub:
                     continue
                 if r.stored:
                     self.metrics.ops_stored += len(r.stored)
-                    self.deliver(r.board, r.seq, r.stored)
-                s.conn.seen = max(s.conn.seen, max(op.counter for op in s.ops))
-                key = (s.conn.id, s.board)
-                before = acks[key][1].applied if key in acks else 0
-                acks[key] = (s.conn, Ack(s.board, s.ref, r.seq, before + len(r.stored)))
+                    packed = r.packed if len(r.packed) == len(r.stored) else s.packed_of(r.stored)
+                    self.deliver(r.board, r.seq, r.stored, packed, s.conn.id)
+                top = s.ops[0].counter if len(s.ops) == 1 else max(op.counter for op in s.ops)
+                if top > s.conn.seen:
+                    s.conn.seen = top
+                self._hold_ack(s, r)
+        elif self._fed:
+            self._deliver_fed()
         self.flush()
-        for conn, ack in acks.values():
-            conn.send(encode(ack))
+        self._send_acks()
+
+    def _deliver_fed(self) -> None:
+        fed, self._fed = self._fed, []
+        for board, seq, ops in fed:
+            self.deliver(board, seq, ops)
+
+    def _remember_origin(self, board: str, seq: int, n: int, conn_id: str) -> None:
+        """Ops numbered ``seq - n + 1 .. seq`` came over ``conn_id``, for a delivery
+        that may come later than this commit's (a gap repaired, a feed caught up)."""
+        room = self.rooms.get(board)
+        if room is not None:
+            for k in range(seq - n + 1, seq + 1):
+                room.origins[k] = conn_id
+
+    def _hold_ack(self, s: _Submitted, r: Applied) -> None:
+        """One cumulative ack per connection and board, sent once the connection has
+        every op of the board through the batch's seq."""
+        assert s.conn is not None
+        key = (s.conn.id, s.board)
+        held = self._acks.get(key)
+        lost = lost_ops(s.ops, r.stored)
+        if held is None:
+            self._acks[key] = _HeldAck(s.conn, s.board, s.ref, r.seq, len(r.stored), lost)
+        else:
+            held.ref, held.seq = s.ref, max(held.seq, r.seq)
+            held.applied += len(r.stored)
+            held.lost += lost
+
+    def _send_acks(self) -> None:
+        """Send the held acks whose connection has the board through their seq."""
+        if not self._acks:
+            return
+        for key, held in list(self._acks.items()):
+            conn = held.conn
+            if conn.outbox.closed or conn.outbox.overflowed:
+                del self._acks[key]
+                continue
+            sub = conn.subs.get(held.board)
+            if sub is not None and (sub.syncing or sub.seq < held.seq):
+                continue  # not yet: the room delivers through its seq first
+            seq = sub.seq if sub is not None else held.seq
+            conn.send(encode(Ack(held.board, held.ref, seq, held.applied, tuple(held.lost))))
+            del self._acks[key]
 
     def _settle(self, s: _Submitted, r: Applied) -> None:
         """The outcome of the hub's own batch: deliver what it stored, tell the writer."""
@@ -238,13 +368,21 @@ class Hub:
             s.conn.fail("the hub failed to store your ops; reconnect and send them again")
         return []
 
-    def submit(self, conn: Connection, board: str, ref: int, ops: list[Op]) -> None:
-        """Queue a validated, authorised batch for the next commit (no await). While the
-        hub drains, nothing more is taken: the sender sends it again to another hub."""
+    def submit(
+        self,
+        conn: Connection,
+        board: str,
+        ref: int,
+        ops: list[Op],
+        packed: list[bytes] | None = None,
+    ) -> None:
+        """Queue a validated, authorised batch for the next commit (no await); ``packed``:
+        the bytes of each op as it came. While the hub drains, nothing more is taken: the
+        sender sends it again to another hub."""
         if self.draining:
             return
         conn.inflight += 1
-        self._pending.append(_Submitted(conn, board, ref, ops))
+        self._pending.append(_Submitted(conn, board, ref, ops, packed=packed))
         self._wake.set()
 
     async def write(self, board: str, ops: list[Op]) -> Applied:
@@ -257,8 +395,19 @@ class Hub:
 
     # ------------------------------------------------------------- fan-out
 
-    def deliver(self, board: str, seq: int, ops: list[Op]) -> None:
-        """Stored ops numbered ``seq - len(ops) + 1 .. seq`` reach the room's next flush."""
+    def deliver(
+        self,
+        board: str,
+        seq: int,
+        ops: list[Op],
+        packed: list[bytes] | None = None,
+        origin: str | None = None,
+    ) -> None:
+        """Stored ops numbered ``seq - len(ops) + 1 .. seq`` reach the room's next flush;
+        ``packed``: their bytes, if known; ``origin``: the connection they came over."""
+        if self._applying:
+            self._fed.append((board, seq, ops))  # after the commit knows its origins
+            return
         room = self.rooms.get(board)
         if room is None or not ops:
             return
@@ -267,57 +416,107 @@ class Hub:
             if seq <= room.seq:
                 return  # already delivered (local apply and feed both report it)
             if first > room.seq + 1:
+                if origin is not None:
+                    self._remember_origin(board, seq, len(ops), origin)
                 self._repair(room)  # a gap: fetch what is missing from the store
                 return
             if first <= room.seq:
-                ops = ops[room.seq + 1 - first :]
+                cut = room.seq + 1 - first
+                ops, first = ops[cut:], room.seq + 1
+                packed = packed[cut:] if packed is not None else None
         room.pending.extend(ops)
+        room.pending_raw.extend(packed if packed is not None else map(codec.pack, ops))
+        origins = room.origins
+        if origin is not None:
+            room.pending_from.extend([origin] * len(ops))
+        elif origins:
+            room.pending_from.extend(origins.pop(n, None) for n in range(first, seq + 1))
+        else:
+            room.pending_from.extend([None] * len(ops))
         room.seq = seq
         self._dirty.add(board)
         self._wake.set()
 
     def flush(self) -> None:
-        """Send each dirty room's pending ops as one frame, and its presence changes."""
-        publish: list[tuple[str, bytes]] = []
+        """Send each dirty room's pending ops (one encoding per distinct content), and,
+        when the presence tick is due, the presence changes."""
         for board in self._dirty:
             room = self.rooms.get(board)
             if room is None:
                 continue
             if room.pending and room.seq is not None:
-                self._flush_ops(room, room.seq, room.pending)
-                room.pending = []
+                self._flush_ops(room)
+                room.pending, room.pending_raw, room.pending_from = [], [], []
+            if room.origins and room.seq is not None:  # (ops never delivered here)
+                for n in [n for n in room.origins if n <= room.seq]:
+                    del room.origins[n]
+        self._dirty.clear()
+        if self._presence_dirty:
+            self._flush_presence()
+
+    def _flush_presence(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if now < self._presence_due:
+            if self._presence_timer is None:
+                self._presence_timer = loop.call_at(self._presence_due, self._presence_wake)
+            return
+        self._presence_due = now + self.ticks.presence
+        publish: list[tuple[str, bytes]] = []
+        for board in self._presence_dirty:
+            room = self.rooms.get(board)
+            if room is None:
+                continue
             for conn_id, frame in room.presence_dirty.items():
                 publish.append((board, frame))
                 for sub in room.subs.values():
                     if sub.conn.id != conn_id and not sub.syncing:
                         sub.conn.outbox.put_droppable(frame)
             room.presence_dirty.clear()
-        self._dirty.clear()
+        self._presence_dirty.clear()
         if publish:
             self._spawn(self.store.publish_presence(publish))
 
-    def _flush_ops(self, room: Room, seq: int, ops: list[Op]) -> None:
+    def _presence_wake(self) -> None:
+        self._presence_timer = None
+        self._wake.set()
+
+    def _flush_ops(self, room: Room) -> None:
+        """One encoding of the room's new ops for every subscriber that wrote none of
+        them; the writers each get theirs without their own ops (no echo)."""
+        seq, ops, packed, origins = room.seq, room.pending, room.pending_raw, room.pending_from
+        assert seq is not None
         first = seq - len(ops) + 1
-        frame = codec.pack(encode_update_map(room.board, seq, ops))
+        writers = set(origins)
+        shared: bytes | None = None
         top = max(op.counter for op in ops)
         for sub in room.subs.values():
             if sub.conn.seen < top:
                 sub.conn.seen = top
             if sub.syncing:
-                sub.held.append((seq, ops))
-            elif sub.seq < first:
+                sub.held.append((seq, ops, packed, origins))
+            elif sub.seq < first and sub.conn.id not in writers:
+                if shared is None:
+                    shared = encode_update(room.board, first, seq, packed)
                 sub.seq = seq
-                sub.conn.send(frame)
+                sub.conn.send(shared)
                 self.metrics.ops_out += len(ops)
-            elif sub.seq < seq:  # it has part of it already (it synced meanwhile)
-                self._send_slice(sub, seq, ops)
+            elif sub.seq < seq:  # its own ops are in it, or it has part of it already
+                self._send_slice(sub, seq, packed, origins)
 
-    def _send_slice(self, sub: Subscription, seq: int, ops: list[Op]) -> None:
-        first = seq - len(ops) + 1
-        rest = ops[sub.seq + 1 - first :] if sub.seq >= first else ops
+    def _send_slice(
+        self, sub: Subscription, seq: int, packed: list[bytes], origins: list[str | None]
+    ) -> None:
+        """Send ``sub`` the part of ops ``.. seq`` it does not have, less its own."""
+        first = seq - len(packed) + 1
+        skip = max(0, sub.seq + 1 - first)
+        mine = sub.conn.id
+        rest = [raw for raw, o in zip(packed[skip:], origins[skip:], strict=True) if o != mine]
+        start = first + skip
+        sub.seq = seq
         if rest:
-            sub.seq = seq
-            sub.conn.send(codec.pack(encode_update_map(sub.board, seq, rest)))
+            sub.conn.send(encode_update(sub.board, start, seq, rest))
+            self.metrics.ops_out += len(rest)
 
     def _repair(self, room: Room) -> None:
         if room.repairing or room.seq is None:
@@ -377,14 +576,16 @@ class Hub:
             return  # the connection went, or fell behind, meanwhile
         held, sub.held = sub.held, []
         sub.syncing = False
-        for seq, ops in held:
+        for seq, _, packed, origins in held:
             if seq > sub.seq:
-                self._send_slice(sub, seq, ops)
+                self._send_slice(sub, seq, packed, origins)
         for conn_id, frame in room.presence.items():
             if conn_id != conn.id:
                 conn.outbox.put_droppable(frame)
         if room.seq > sub.seq:
             self._repair_sub(sub)
+        else:
+            self._send_acks()  # acks held while it synced
 
     async def _send_sync(self, sub: Subscription, loaded: Loaded, ref: int | None) -> bool:
         """Queue the sync a frame at a time; between frames, let the loop serve the other
@@ -395,7 +596,7 @@ class Hub:
         for i, frame in enumerate(frames):
             if i and not await conn.outbox.wait_below(pace):
                 return False
-            conn.send(frame)
+            conn.send(frame, alone=True)
             if i:
                 await asyncio.sleep(0)
             if conn.subs.get(sub.board) is not sub:
@@ -409,7 +610,13 @@ class Hub:
                 if loaded.full:
                     sub.conn.resync(sub.board)
                 else:
-                    self._send_slice(sub, loaded.seq, loaded.ops)
+                    # (which connection these came over is forgotten: the subscriber's
+                    # own ops are known by their client id, which holds them all)
+                    client = sub.conn.client
+                    origins = [sub.conn.id if op.client == client else None for op in loaded.ops]
+                    packed = [codec.pack(op) for op in loaded.ops]
+                    self._send_slice(sub, loaded.seq, packed, origins)
+            self._send_acks()
 
         self._spawn(repair())
 
@@ -423,7 +630,7 @@ class Hub:
         frame = encode(PresenceOut(board, conn.id, conn.client, conn.name, data))
         room.presence[conn.id] = frame
         room.presence_dirty[conn.id] = frame
-        self._dirty.add(board)
+        self._presence_dirty.add(board)
         self._wake.set()
 
     def drop(self, conn: Connection) -> None:
@@ -431,6 +638,8 @@ class Hub:
         self.connections.discard(conn)
         for board in list(conn.subs):
             self._remove(conn, board)
+        for key in [key for key, held in self._acks.items() if held.conn is conn]:
+            del self._acks[key]
 
     def forget_workshop(self, workshop_id: str) -> None:
         """The workshop is gone: its batches still waiting for the committer are dropped
@@ -460,9 +669,9 @@ class Hub:
             del self.rooms[board]
             self.store.unwatch(board)
 
-    def _fed(self, board: str, seq: int, stored: StoredOps) -> None:
-        """Ops another hub stored (``stored.packed`` holds their bytes, as stored)."""
-        self.deliver(board, seq, stored.ops)
+    def _from_feed(self, board: str, seq: int, stored: StoredOps) -> None:
+        """Ops another hub stored, with their bytes as stored (sent on as they are)."""
+        self.deliver(board, seq, stored.ops, stored.packed)
 
     def _remote_presence(self, board: str, frame: bytes) -> None:
         room = self.rooms.get(board)

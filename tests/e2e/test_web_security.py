@@ -317,7 +317,7 @@ async def test_metrics(tmp_path: Path) -> None:
         "schakel_boards_loaded": 1,
         "schakel_ops_in_total": 1,
         "schakel_ops_stored_total": 1,
-        "schakel_ops_out_total": 1,
+        "schakel_ops_out_total": 0,  # (its own op is not sent back to it: no echo)
         'schakel_errors_total{code="unknown_message"}': 1,
         'schakel_store_seconds_count{call="apply"}': 1,
         'schakel_store_seconds_count{call="load"}': 1,
@@ -325,5 +325,6 @@ async def test_metrics(tmp_path: Path) -> None:
         "schakel_worker_jobs": 0,
     }
     assert {k: values.get(k) for k in expected} == expected
-    assert values["schakel_frames_out_total"] >= 5 and values["schakel_bytes_out_total"] > 100
+    # (welcome and workshop, sync, ack, error: messages that wait together share a frame)
+    assert values["schakel_frames_out_total"] >= 3 and values["schakel_bytes_out_total"] > 100
     assert "schakel_rate_limited_total" in text and "schakel_store_failures_total" in text

@@ -6,6 +6,8 @@ from typing import Any
 
 import msgpack
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schakel_core import codec
 from schakel_core import messages as m
@@ -14,11 +16,15 @@ from schakel_core.errors import (
     InvalidMessage,
     InvalidOp,
     Malformed,
+    RequestError,
     TooLarge,
     UnknownMessage,
+    VersionMismatch,
 )
 from schakel_core.ops import Op
 from schakel_core.schema import MAX_FRAME_BYTES
+
+from .strategies import writes as write_strategy
 
 OP = Op("a1", "actor", "label", "x", 1, "c1")
 
@@ -40,8 +46,10 @@ CLIENT_MESSAGES: list[m.ClientMessage] = [
 SERVER_MESSAGES: list[m.ServerMessage] = [
     m.Welcome("c", "viewer", "w", None, ["w:g1"], [], 1.5, {"maxFrameBytes": 1}),
     m.Sync("w:g1", 3, True, [OP], 2),
-    m.Update("w:g1", 3, [OP]),
+    m.Update("w:g1", 3, 3, [OP]),
+    m.Update("w:g1", 1, 3, [OP]),
     m.Ack("w:g1", 3, 9, 1),
+    m.Ack("w:g1", 3, 9, 0, (("a1", "label", 4),)),
     m.PresenceOut("w:g1", "c", "c1", "Ann", {"cursor": [1, 2]}),
     m.Leave("w:g1", "c"),
     m.Error("forbidden", "no", 3, "w:g1"),
@@ -71,10 +79,10 @@ def frame(value: Any) -> bytes:
     [
         ({"t": 3}, UnknownMessage, "unknown message type"),
         ({"x": 1}, UnknownMessage, "unknown message type"),
-        ({"t": "hello", "v": 1, "client": "c"}, InvalidMessage, "'token' is missing"),
-        ({"t": "hello", "v": 1, "token": "t", "client": "c c"}, InvalidMessage, "client must be"),
-        ({"t": "hello", "v": 1, "token": "t" * 3000, "client": "c"}, TooLarge, "longer than"),
-        ({"t": "hello", "v": 1, "token": "t", "client": "c", "name": "n" * 41}, TooLarge, "longer"),
+        ({"t": "hello", "v": 2, "client": "c"}, InvalidMessage, "'token' is missing"),
+        ({"t": "hello", "v": 2, "token": "t", "client": "c c"}, InvalidMessage, "client must be"),
+        ({"t": "hello", "v": 2, "token": "t" * 3000, "client": "c"}, TooLarge, "longer than"),
+        ({"t": "hello", "v": 2, "token": "t", "client": "c", "name": "n" * 41}, TooLarge, "longer"),
         ({"t": "subscribe", "board": "b b", "since": 0}, InvalidMessage, "board must be"),
         ({"t": "subscribe", "board": "b", "since": -1}, InvalidMessage, "must be 0.."),
         ({"t": "subscribe", "board": "b", "since": 0, "ref": "x"}, InvalidMessage, "wrong type"),
@@ -142,9 +150,35 @@ def test_error_reasons_are_capped() -> None:
 
 def test_optional_fields_default() -> None:
     assert m.decode_client(frame({"t": "ping"})) == m.Ping(0)
-    assert m.decode_client(frame({"t": "hello", "v": 1, "token": "t", "client": "c"})) == m.Hello(
+    assert m.decode_client(frame({"t": "hello", "v": 2, "token": "t", "client": "c"})) == m.Hello(
         "t", "c"
     )
+
+
+@pytest.mark.parametrize("v", [1, 3, 0, None, True, 2.0, "2", [2]])
+def test_a_hello_of_another_version_is_a_version_mismatch(v: Any) -> None:
+    """Checked before anything else: a v1 hello with a bad token still hears 'reload'."""
+    hello = {"t": "hello", "v": v, "token": 5, "client": ""}
+    with pytest.raises(VersionMismatch) as info:
+        m.decode_client(frame(hello))
+    assert info.value.code == "version_mismatch"
+    assert info.value.close_code == 4426
+    assert info.value.reason == "this hub speaks protocol version 2: reload"
+    with pytest.raises(VersionMismatch):
+        m.decode_client(frame({k: x for k, x in hello.items() if k != "v"}))
+
+
+def test_a_frame_of_several_messages_decodes_in_order() -> None:
+    frames = [m.encode(msg) for msg in SERVER_MESSAGES]
+    assert m.decode_frame(b"".join(frames)) == SERVER_MESSAGES
+    with pytest.raises(RequestError, match=r"whole msgpack values"):
+        m.decode_frame(b"".join(frames)[:-1])
+    with pytest.raises(RequestError):
+        m.decode_frame(b"")
+    with pytest.raises(RequestError):
+        m.decode_frame(frames[0] + msgpack.packb([1, 2]))
+    with pytest.raises(RequestError):  # a client frame stays one message
+        m.decode_client(m.encode(CLIENT_MESSAGES[1]) * 2)
 
 
 def test_errors_have_codes_and_repr() -> None:
@@ -192,3 +226,54 @@ def test_maps_and_arrays_of_values_packed_before() -> None:
     }
     assert codec.unpack_value(codec.pack_array([codec.pack(1), codec.pack("two")])) == [1, "two"]
     assert codec.unpack_value(codec.pack(OP.to_wire())) == list(OP)
+
+
+@settings(max_examples=200, deadline=None)
+@given(writes=st.lists(write_strategy(), min_size=1, max_size=5), ref=st.integers(0, 2**53 - 1))
+def test_an_ops_message_keeps_each_ops_bytes_as_they_came(
+    writes: list[tuple[str, str, str, Any]], ref: int
+) -> None:
+    """The one-pass decode of ``ops`` gives what the general one gives, plus each op's
+    bytes exactly as sent (a float32 stays a float32: the hub forwards, never rewrites)."""
+    ops = [Op(*w, i + 1, "c1") for i, w in enumerate(writes)]
+    data = m.encode(m.Ops("w:g1", ref, ops))
+    msg = m.decode_client(data)
+    assert isinstance(msg, m.Ops) and msg == m.Ops.from_map(codec.unpack(data))
+    assert [msgpack.unpackb(raw) for raw in msg.packed] == [list(op) for op in ops]
+    assert b"".join(msg.packed) in data
+    # Keys in another order: the general decode, the same message, no bytes kept.
+    other = msgpack.packb({"ref": ref, "board": "w:g1", "t": "ops", "ops": [list(o) for o in ops]})
+    again = m.decode_client(other)
+    assert again == msg and isinstance(again, m.Ops) and again.packed == []
+
+
+def test_the_one_pass_decode_refuses_what_the_general_one_refuses() -> None:
+    good = m.encode(m.Ops("w:g1", 3, [OP]))
+    single = msgpack.Packer(use_single_float=True).pack(
+        {"t": "ops", "board": "w:g1", "ref": 3, "ops": [["a1", "actor", "pos", [1.5, 2.5], 1, "c"]]}
+    )
+    raw = m.decode_client(single)
+    assert isinstance(raw, m.Ops) and raw.packed[0] in single and b"\xca" in raw.packed[0]
+    for bad in (good + b"\x00", good[:-1], good.replace(b"\xa3ops", b"\xa3opz", 1)):
+        assert codec.unpack_ops(bad) is None
+        with pytest.raises(RequestError):
+            m.decode_client(bad)
+    dup = b"\x85" + good[1:] + msgpack.packb("ops") + msgpack.packb([])
+    assert codec.unpack_ops(dup) is None  # a key twice: the general decode decides
+
+
+def test_hub_frames_and_the_one_pass_decode_refuse_what_the_wire_refuses() -> None:
+    ok = msgpack.packb({"t": "pong", "n": 1, "time": 1.0})
+    for bad in (b"", ok + msgpack.packb(3), b"\xc1", ok + msgpack.packb({"t": b"x"})):
+        with pytest.raises(Malformed):
+            codec.unpack_all(bad)
+    head = b"\x84\xa1t\xa3ops"
+    cases = [
+        head + msgpack.packb(1) + b"\x01" + b"\x00" * 8,  # a key that is not a string
+        head + msgpack.packb("ops") + msgpack.packb(3) + b"\x00" * 4,  # ops not an array
+        b"\x83\xa1t\xa3ops" + msgpack.packb("board") + b"\xa1b" + msgpack.packb("ref") + b"\x01",
+        b"\x81\xa1t\xa3ops" + b"\x00" * MAX_FRAME_BYTES,  # over the frame limit
+        b"\x92\xa1t\xa3ops" + b"\x00" * 4,  # an array, not a map
+    ]
+    for data in cases:
+        assert codec.unpack_ops(data) is None

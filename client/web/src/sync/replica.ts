@@ -135,6 +135,15 @@ export class Replica {
     return ops;
   }
 
+  /** One batch the hub refused for now (`rate_limited`, `store_unavailable`): it alone is
+   * sent again, ahead of what was not sent yet; the other batches stay in flight. */
+  requeue(ref: number): void {
+    const batch = this.inflight.get(ref);
+    if (!batch) return;
+    this.inflight.delete(ref);
+    this.unsent = [...batch, ...this.unsent];
+  }
+
   /** After a reconnect everything unacknowledged is sent again (ops are idempotent). */
   requeueInflight(): void {
     const again = [...this.inflight.keys()].sort((a, b) => a - b).flatMap((r) => this.inflight.get(r)!);

@@ -11,7 +11,7 @@ const A = "w1:g1";
 const B = "w1:g2";
 
 function welcome(sock: FakeSocket, boards = [A, B], writable = [A]): void {
-  sock.deliver({ t: "welcome", v: 1, conn: "c1", role: "participant", workshop: "w1", participant: "p1", boards, writable, time: Date.now(), limits: {} });
+  sock.deliver({ t: "welcome", v: 2, conn: "c1", role: "participant", workshop: "w1", participant: "p1", boards, writable, time: Date.now(), limits: {} });
 }
 
 function newLink(extra: Partial<ConstructorParameters<typeof HubLink>[0]> = {}): HubLink {
@@ -75,7 +75,7 @@ describe("one link, many boards", () => {
     welcome(sock());
     sock().deliver({ t: "sync", board: A, seq: 7, full: true, ops: [], ref: 1 });
     sock().deliver({ t: "sync", board: B, seq: 3, full: true, ops: [], ref: 2 });
-    sock().deliver({ t: "update", board: B, seq: 5, ops: [["b1", "actor", "label", "1", 1, "p2"], ["b1", "actor", "pos", [0, 0], 2, "p2"]] });
+    sock().deliver({ t: "update", board: B, from: 4, seq: 5, ops: [["b1", "actor", "label", "1", 1, "p2"], ["b1", "actor", "pos", [0, 0], 2, "p2"]] });
     a.edit("a1", "actor", { label: "mine" });
     vi.advanceTimersByTime(1);
     const batch = sock().lastSent("ops");

@@ -15,7 +15,6 @@ export type Status = "connecting" | "connected" | "reconnecting" | "offline" | "
 export type ChangeKind = "doc" | "status" | "presence" | "pending" | "access" | "moved";
 
 const SEND_INTERVAL_MS = 40;
-const PRESENCE_INTERVAL_MS = 50;
 const RETRY_MS = 500;
 /** Refusals that mean "not now": the same request is sent again a little later. */
 export const RETRY_CODES = new Set(["store_unavailable", "rate_limited"]);
@@ -35,6 +34,8 @@ export interface Wire {
   readonly ready: boolean;
   send(msg: ClientMessage): void;
   nextRef(): number;
+  /** The shortest wait between two presences of one board worth sending (ms). */
+  readonly presenceEveryMs: number;
 }
 
 export interface ChannelOptions {
@@ -56,6 +57,9 @@ export class BoardChannel {
   subscribed = false;
   /** The hub refused this board (`forbidden`); asked again when it becomes readable. */
   refusedBoard = false;
+  /** A subscribe is out and its (last) sync has not come yet: updates and acks of the old
+   * subscription say nothing about what the replica holds. */
+  private awaitingSync = false;
   /** Pages holding this board open (the link unsubscribes when none is left). */
   users = 0;
   private syncParts: Op[] = [];
@@ -137,6 +141,7 @@ export class BoardChannel {
   /** Ask the hub for the board from the last seq seen (a resume after a reconnect). */
   subscribe(): void {
     this.subscribed = true;
+    this.awaitingSync = true;
     this.refusedBoard = false;
     this.subscribeRef = this.wire.nextRef();
     this.wire.send(subscribe(this.board, this.replica.seq, this.subscribeRef));
@@ -187,6 +192,7 @@ export class BoardChannel {
     }
     this.replica.onSync(seq, full, this.syncParts.length ? [...this.syncParts, ...ops] : ops);
     this.syncParts = [];
+    this.awaitingSync = false;
     if (this.status !== "failed") this.setStatus("connected");
     this.emit("doc");
     this.scheduleSave();
@@ -198,15 +204,27 @@ export class BoardChannel {
     }
   }
 
-  onUpdate(seq: number, ops: Op[]): void {
-    if (!this.subscribed) return;
+  onUpdate(from: number, seq: number, ops: Op[]): void {
+    if (!this.subscribed || this.awaitingSync) return;
     this.see(ops);
-    if (this.replica.onUpdate(seq, ops).length) this.emit("doc");
+    const fresh = this.replica.onUpdate(from, seq, ops);
+    if (fresh === null) {
+      // A gap: ops between the last seq and `from` never came. Ask from the last seq.
+      this.subscribe();
+      return;
+    }
+    if (fresh.length) this.emit("doc");
     this.scheduleSave();
   }
 
   onAck(msg: Ack): void {
-    this.replica.acked(msg.ref);
+    if (this.awaitingSync) {
+      this.replica.acked(msg.ref); // settled; the coming sync brings the board's seq
+    } else if (!this.replica.onAck(msg.ref, msg.seq, msg.lost, this.wire.clientId)) {
+      // An op of ours lost, yet its winner is not here: fetch the board whole.
+      this.replica.seq = 0;
+      this.subscribe();
+    }
     this.emit("pending");
     this.scheduleSave();
   }
@@ -342,13 +360,14 @@ export class BoardChannel {
 
   // ----------------------------------------------------------------- presence
 
-  /** Share cursor, selection or a stroke in progress; throttled to ~20 per second. */
+  /** Share cursor, selection or a stroke in progress; throttled to ~20 per second (or the
+   * hub's presence tick, when it is longer: the hub sends no more often than that). */
   setPresence(data: PresenceData): void {
     // The hub keeps only the latest presence of a connection: always send all of it.
     this.presenceState = { ...this.presenceState, ...data };
     this.presenceQueued = true;
     if (this.presenceTimer) return;
-    const wait = Math.max(0, PRESENCE_INTERVAL_MS - (Date.now() - this.lastPresenceSent));
+    const wait = Math.max(0, this.wire.presenceEveryMs - (Date.now() - this.lastPresenceSent));
     this.presenceTimer = setTimeout(() => {
       this.presenceTimer = null;
       this.flushPresence();

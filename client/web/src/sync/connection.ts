@@ -8,7 +8,7 @@ import type { PresenceData, ServerMessage, Welcome } from "../core/messages";
 import type { Op } from "../core/ops";
 import type { ObjType } from "../core/schema";
 import type { BoardChannel, ChangeKind, Peer, Status } from "./channel";
-import { HubLink } from "./link";
+import { HubLink, type Reload } from "./link";
 import type { OfflineStore } from "./offline";
 import type { Replica } from "./replica";
 
@@ -25,6 +25,8 @@ export interface ConnectionOptions {
   WebSocketImpl?: typeof WebSocket;
   backoffMs?: [number, number];
   heartbeatMs?: number;
+  /** For tests: how the page reloads after close 4426 (see HubLink). */
+  reload?: Reload | null;
 }
 
 export class BoardConnection {
@@ -34,7 +36,7 @@ export class BoardConnection {
   movedTo: string | null = null;
 
   constructor(readonly opts: ConnectionOptions) {
-    this.link = new HubLink({ url: opts.url, token: opts.token, clientId: opts.clientId, name: opts.name, WebSocketImpl: opts.WebSocketImpl, backoffMs: opts.backoffMs, heartbeatMs: opts.heartbeatMs });
+    this.link = new HubLink({ url: opts.url, token: opts.token, clientId: opts.clientId, name: opts.name, WebSocketImpl: opts.WebSocketImpl, backoffMs: opts.backoffMs, heartbeatMs: opts.heartbeatMs, reload: opts.reload });
     this.board = this.link.open(opts.board, { store: opts.store, strict: true, announce: true });
     this.link.onMessage((msg) => {
       if (msg.t !== "workshop") return;

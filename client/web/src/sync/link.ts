@@ -8,7 +8,7 @@
  * partner's map, the spotlit map) is one more subscription, never a second socket.
  * Same behaviour as client/python/schakel_client/client.py.
  */
-import { control, decodeServer, encodeMessage, hello, ping, type ClientMessage, type ServerMessage, type Welcome } from "../core/messages";
+import { control, decodeFrame, encodeMessage, hello, ping, type ClientMessage, type ServerMessage, type Welcome } from "../core/messages";
 import { BoardChannel, type ChannelOptions, type Status, type Wire } from "./channel";
 
 export type { Status } from "./channel";
@@ -25,6 +25,47 @@ export interface LinkOptions {
   heartbeatMs?: number;
   /** Readings of the hub's clock (welcome, pongs) go here. */
   clock?: { sample(hubTime: number, sentAt: number, receivedAt: number): unknown };
+  /** How to reload the page's code after close 4426 (default: this tab's sessionStorage
+   * and `location.reload`); null: never reload, say so instead. */
+  reload?: Reload | null;
+}
+
+/** Reloading the page's code when the hub speaks another protocol version (close 4426). */
+export interface Reload {
+  storage: Pick<Storage, "getItem" | "setItem"> | null;
+  reload(): void;
+}
+
+/** At most one reload per this long: a mis-deployed hub must not make the page reload in a loop. */
+export const RELOAD_GUARD_MS = 30_000;
+const RELOAD_KEY = "schakel.reloadedForVersion";
+
+/**
+ * Reload unless this tab already did so in the last RELOAD_GUARD_MS (remembered in its
+ * sessionStorage; without storage there is no guard, so no reload). True: reloading.
+ */
+export function reloadOnce(r: Reload, now: number): boolean {
+  if (!r.storage) return false;
+  try {
+    const last = Number(r.storage.getItem(RELOAD_KEY) ?? "");
+    if (Number.isFinite(last) && last > 0 && now - last < RELOAD_GUARD_MS && now >= last) return false;
+    r.storage.setItem(RELOAD_KEY, String(now));
+  } catch {
+    return false;
+  }
+  r.reload();
+  return true;
+}
+
+function browserReload(): Reload | null {
+  if (typeof window === "undefined" || typeof location === "undefined") return null;
+  let storage: Storage | null = null;
+  try {
+    storage = window.sessionStorage;
+  } catch {
+    /* no storage: no guard */
+  }
+  return { storage, reload: () => location.reload() };
 }
 
 export class ControlError extends Error {
@@ -37,6 +78,7 @@ export class ControlError extends Error {
 }
 
 const FATAL_CODES = new Set(["auth_failed"]);
+const PRESENCE_MIN_MS = 50;
 
 export class HubLink implements Wire {
   status: Status = "connecting";
@@ -73,6 +115,13 @@ export class HubLink implements Wire {
 
   get ready(): boolean {
     return this.ws !== null && this.ws.readyState === 1 && this.welcome !== null && this.status === "connected";
+  }
+
+  /** Presence goes out at most every 50 ms, or every presence tick of the hub (v2:
+   * `welcome.limits.presenceTickMs`) when that is longer (bounded to a second). */
+  get presenceEveryMs(): number {
+    const tick = this.welcome?.limits.presenceTickMs;
+    return typeof tick === "number" && Number.isFinite(tick) ? Math.min(1000, Math.max(PRESENCE_MIN_MS, tick)) : PRESENCE_MIN_MS;
   }
 
   /** The link's status changed (connected means: welcomed). */
@@ -215,14 +264,21 @@ export class HubLink implements Wire {
     ws.onmessage = (ev: MessageEvent) => {
       this.lastHeard = Date.now();
       if (!(ev.data instanceof ArrayBuffer)) return;
-      let msg: ServerMessage;
+      let messages: ServerMessage[];
       try {
-        msg = decodeServer(new Uint8Array(ev.data));
+        // A hub frame holds one or more messages (all of one tick), handled in order.
+        messages = decodeFrame(new Uint8Array(ev.data)).messages;
       } catch {
-        return; // not a frame this client understands: ignore it
+        // Bytes that are not whole messages: what the boards hold can no longer be
+        // trusted to follow the hub's order. Start over (reconnect and resume).
+        this.drop();
+        return;
       }
-      this.handle(msg);
-      for (const fn of this.messageListeners) fn(msg);
+      for (const msg of messages) {
+        if (this.ws !== ws) return; // the socket was given up on while handling the frame
+        this.handle(msg);
+        for (const fn of this.messageListeners) fn(msg);
+      }
     };
     ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return;
@@ -233,6 +289,10 @@ export class HubLink implements Wire {
       }
       if (ev.code === 4401) {
         this.fail("auth_failed", ev.reason || "refused");
+        return;
+      }
+      if (ev.code === 4426) {
+        this.versionMismatch(ev.reason || "the hub speaks another protocol version");
         return;
       }
       this.lost();
@@ -279,6 +339,26 @@ export class HubLink implements Wire {
     this.rejectControls(code, reason);
     for (const ch of this.boards.values()) if (ch.status !== "failed") ch.fail(code, reason);
     this.setStatus("failed");
+  }
+
+  /**
+   * Close 4426: the hub speaks another protocol version, so this page's code is out of
+   * date. Unacknowledged batches go to the offline storage (they are sent again after the
+   * reload: ops are idempotent) and the page reloads, at most once per RELOAD_GUARD_MS;
+   * otherwise the link stops with `version_mismatch` (the page says: reload).
+   */
+  private versionMismatch(reason: string): void {
+    for (const ch of this.boards.values()) {
+      ch.replica.requeueInflight();
+      ch.saveNow();
+    }
+    const r = this.opts.reload === undefined ? browserReload() : this.opts.reload;
+    if (r && reloadOnce(r, Date.now())) {
+      this.closed = true;
+      this.stopHeartbeat();
+      return;
+    }
+    this.fail("version_mismatch", reason);
   }
 
   /** The workshop was deleted or has ended: every board of it is erased from this device. */
@@ -384,7 +464,7 @@ export class HubLink implements Wire {
         this.boards.get(msg.board)?.onSync(msg.seq, msg.full, msg.ops, msg.more === true);
         return;
       case "update":
-        this.boards.get(msg.board)?.onUpdate(msg.seq, msg.ops);
+        this.boards.get(msg.board)?.onUpdate(msg.from, msg.seq, msg.ops);
         return;
       case "ack":
         this.boards.get(msg.board)?.onAck(msg);

@@ -176,13 +176,36 @@ export class Replica {
     this.synced = true;
   }
 
-  onUpdate(seq: number, ops: Op[]): Op[] {
+  /**
+   * An `update` (protocol v2): the board's ops `from..seq` except our own, which the
+   * replica holds already (no echo). Returns the ops applied, or null when `from` leaves
+   * a gap after the last seq (something was missed: the caller subscribes again).
+   * An update that overlaps what we have is applied whole (ops are idempotent).
+   */
+  onUpdate(from: number, seq: number, ops: Op[]): Op[] | null {
     if (seq <= this.seq) return [];
-    const first = seq - ops.length + 1;
-    const fresh = ops.slice(Math.max(0, this.seq + 1 - first));
-    for (const op of fresh) this.safeApply(op);
+    if (from > this.seq + 1) return null;
+    for (const op of ops) this.safeApply(op);
     this.seq = seq;
-    return fresh;
+    return ops;
+  }
+
+  /**
+   * An `ack` (protocol v2): batch `ref` and the earlier ones are settled, and every op of
+   * the board through `seq` has reached us (others' in updates before the ack, ours we
+   * hold), so the last seq moves up to it. `lost` names own ops that lost to a higher
+   * clock: they leave the pending set with their batch, and the winner must be here
+   * already. Returns false when a lost op still shows (the replica is not the hub's board:
+   * the caller fetches it whole).
+   */
+  onAck(ref: number, seq: number, lost: readonly (readonly [string, string, number])[] = [], client = ""): boolean {
+    this.acked(ref);
+    if (seq > this.seq) this.seq = seq;
+    for (const [id, field, counter] of lost) {
+      const reg = this.doc.fields.get(id)?.get(field);
+      if (reg && reg.counter === counter && reg.client === client) return false;
+    }
+    return true;
   }
 
   /** The hub's stored ops are authoritative: never let one bad op stop the replica. */

@@ -4,11 +4,11 @@
  * read-only replicas of the boards it follows (the plenary follows up to 50 at once), all
  * on one HubLink (sync/link.ts), which reconnects and resumes every board.
  */
-import type { PresenceData } from "../core/messages";
-import type { BoardChannel } from "../sync/channel";
-import { HubLink } from "../sync/link";
+import type { BoardChannel, Peer } from "../sync/channel";
+import { HubLink, type LinkOptions as HubLinkOptions } from "../sync/link";
 import type { Replica } from "../sync/replica";
 import { HubClock } from "./clock";
+import { wt } from "./i18n";
 import { isNewer, parseState, type WorkshopState } from "./state";
 
 export { ControlError } from "../sync/link";
@@ -16,20 +16,17 @@ export { ControlError } from "../sync/link";
 export type LinkStatus = "connecting" | "connected" | "reconnecting" | "failed";
 export type LinkEvent = { kind: "state" } | { kind: "status" } | { kind: "board"; board: string } | { kind: "presence"; board: string };
 
-export interface Peer {
-  conn: string;
-  client: string;
-  name: string;
-  data: PresenceData;
-}
+export type { Peer } from "../sync/channel";
 
-export interface LinkOptions {
-  url: string;
-  token: string;
-  clientId: string;
-  name?: string;
-  WebSocketImpl?: typeof WebSocket;
-  heartbeatMs?: number;
+/** As the HubLink's; the clock is the workshop's own (`clock`). */
+export type LinkOptions = Omit<HubLinkOptions, "clock">;
+
+/** Why a workshop screen is not connected, in the screen's language (`deleted`: say so
+ * when the workshop is gone). */
+export function failureText(failure: { code: string; reason: string } | null, deleted = false): string {
+  if (deleted && failure?.code === "not_found") return wt("console.deleted");
+  if (failure?.code === "version_mismatch") return wt("console.updated"); // close 4426, reloaded lately
+  return wt("console.failed", { reason: failure?.reason ?? "" });
 }
 
 export class WorkshopLink {

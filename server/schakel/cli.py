@@ -43,7 +43,15 @@ OPTIONS: list[tuple[str, str, type, str]] = [
         int,
         "how long to wait for those replicas before answering store_unavailable",
     ),
-    ("tick_ms", "TICK_MS", float, "fan-out batching window in milliseconds"),
+    ("tick_ms", "TICK_MS", float, "op tick (batching window) in milliseconds when idle"),
+    ("tick_max_ms", "TICK_MAX_MS", float, "the op tick at most, as it grows under load"),
+    ("presence_tick_ms", "PRESENCE_TICK_MS", float, "presence tick in milliseconds when idle"),
+    (
+        "presence_tick_max_ms",
+        "PRESENCE_TICK_MAX_MS",
+        float,
+        "the presence tick at most, as it grows under load",
+    ),
     ("token_ttl_hours", "TOKEN_TTL_HOURS", float, "lifetime of tokens"),
     ("retention_hours", "RETENTION_HOURS", float, "workshops are erased after this long"),
     (

@@ -18,6 +18,7 @@ from schakel_core.workshop import MAX_PARTICIPANTS
 
 from .limits import AddressRule, LimitSettings, Rate
 from .stores.redis_pool import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_S
+from .ticks import Ticks
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "client" / "web" / "dist"
 MIN_PRODUCTION_SECRET = 32  # characters of SCHAKEL_SECRET that production mode requires
@@ -39,7 +40,10 @@ class Settings:
     redis_wait_replicas: int = 0
     redis_wait_timeout_ms: int = 1000
     secret: Secret = field(default_factory=lambda: Secret(""))
-    tick_ms: float = 5.0
+    tick_ms: float = 5.0  # the op tick when idle
+    tick_max_ms: float = 20.0  # the op tick at most, under load
+    presence_tick_ms: float = 50.0  # the presence tick when idle
+    presence_tick_max_ms: float = 100.0  # the presence tick at most, under load
     token_ttl_hours: float = 24.0
     retention_hours: float = 72.0
     unload_after_s: float = 120.0
@@ -77,6 +81,15 @@ class Settings:
     ws_ping_timeout_s: float = 20.0
     metrics_token: Secret = field(default_factory=lambda: Secret(""))
     log_format: str = "text"
+
+    def ticks(self) -> Ticks:
+        """The hub's op and presence ticks (each at least its idle value)."""
+        return Ticks(
+            op_s=self.tick_ms / 1000,
+            op_max_s=max(self.tick_ms, self.tick_max_ms) / 1000,
+            presence_s=self.presence_tick_ms / 1000,
+            presence_max_s=max(self.presence_tick_ms, self.presence_tick_max_ms) / 1000,
+        )
 
     def limit_settings(self) -> LimitSettings:
         return LimitSettings(
@@ -152,6 +165,11 @@ class Settings:
             ),
             secret=Secret(config("SECRET", default="")),
             tick_ms=config("TICK_MS", cast=float, default=d.tick_ms),
+            tick_max_ms=config("TICK_MAX_MS", cast=float, default=d.tick_max_ms),
+            presence_tick_ms=config("PRESENCE_TICK_MS", cast=float, default=d.presence_tick_ms),
+            presence_tick_max_ms=config(
+                "PRESENCE_TICK_MAX_MS", cast=float, default=d.presence_tick_max_ms
+            ),
             token_ttl_hours=config("TOKEN_TTL_HOURS", cast=float, default=d.token_ttl_hours),
             retention_hours=config("RETENTION_HOURS", cast=float, default=d.retention_hours),
             unload_after_s=config("UNLOAD_AFTER_S", cast=float, default=d.unload_after_s),

@@ -80,9 +80,10 @@ class Connection:
 
     # ----------------------------------------------------------- sending
 
-    def send(self, frame: bytes) -> None:
+    def send(self, frame: bytes, *, alone: bool = False) -> None:
+        """Queue one encoded message (``alone``: as a frame of its own)."""
         already = self.outbox.overflowed
-        if not self.outbox.put(frame) and self.outbox.overflowed and not already:
+        if not self.outbox.put(frame, alone=alone) and self.outbox.overflowed and not already:
             self.log.warning("conn %s: send queue overflowed; cutting it off to resync", self.id)
 
     def send_error(self, exc: SchakelError) -> None:

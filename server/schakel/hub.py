@@ -34,14 +34,14 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from schakel_core import codec
 from schakel_core.errors import NotFound, RequestError, StoreUnavailable
-from schakel_core.messages import Ack, Leave, PresenceOut, encode, encode_update_map, sync_frames
+from schakel_core.messages import Ack, Leave, Lost, PresenceOut, encode, sync_frames, update_frame
 from schakel_core.ops import Op
 
 from .metrics import Metrics
 from .single_flight import SingleFlight
 from .stores.base import Applied, Batch, Loaded, Store, workshop_of
+from .ticks import Ticks
 from .workshop_rooms import WorkshopRooms
 
 if TYPE_CHECKING:
@@ -66,9 +66,10 @@ class Subscription:
     conn: Connection
     board: str
     writable: bool
-    seq: int = 0  # the last sequence number sent to this subscriber
+    seq: int = 0  # the last sequence number this subscriber has (sent to it, or its own)
     syncing: bool = True
-    held: list[tuple[int, list[Op]]] = field(default_factory=list)  # updates during sync
+    # updates delivered during its sync: (seq, ops, origin of each op)
+    held: list[tuple[int, list[Op], list[str | None]]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -79,6 +80,10 @@ class Room:
     subs: dict[str, Subscription] = field(default_factory=dict)
     seq: int | None = None  # the last sequence number delivered to this room
     pending: list[Op] = field(default_factory=list)
+    pending_from: list[str | None] = field(default_factory=list)  # its connection, per op
+    # seq -> the connection an op came in over, for ops this hub stored that have not
+    # been delivered yet (no echo: they are left out of that connection's update)
+    origins: dict[int, str] = field(default_factory=dict)
     presence: dict[str, bytes] = field(default_factory=dict)  # latest frame per conn
     presence_dirty: dict[str, bytes] = field(default_factory=dict)
     repairing: bool = False
@@ -96,18 +101,51 @@ class _Submitted:
     done: asyncio.Future[Applied] | None = None
 
 
+@dataclass(slots=True)
+class _HeldAck:
+    """A connection's cumulative ack of one board, held until the connection has every
+    op of the board through ``seq`` (the v2 ack guarantee)."""
+
+    conn: Connection
+    board: str
+    ref: int
+    seq: int
+    applied: int
+    lost: list[Lost] = field(default_factory=list)
+
+
+def lost_ops(ops: list[Op], stored: list[Op]) -> list[Lost]:
+    """The ops of a batch that were not stored (beaten by a higher clock, or stored
+    before: a batch sent again), as ``(id, field, counter)``."""
+    if len(stored) == len(ops):
+        return []
+    kept = {(op.id, op.field, op.counter) for op in stored}
+    return [key for op in ops if (key := (op.id, op.field, op.counter)) not in kept]
+
+
 class Hub:
     def __init__(
-        self, store: Store, *, tick_s: float = 0.005, metrics: Metrics | None = None
+        self,
+        store: Store,
+        *,
+        tick_s: float = 0.005,
+        ticks: Ticks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
-        self.tick_s = tick_s
+        self.ticks = ticks or Ticks(op_s=tick_s, op_max_s=max(tick_s, 4 * tick_s))
         self.metrics = metrics or Metrics()
         self._apply_seconds = self.metrics.store_seconds.labels("apply")
         self._load_seconds = self.metrics.store_seconds.labels("load")
         self.rooms: dict[str, Room] = {}
         self._pending: list[_Submitted] = []
         self._dirty: set[str] = set()
+        self._presence_dirty: set[str] = set()
+        self._presence_due = 0.0  # loop time when presence may next be sent
+        self._presence_timer: asyncio.TimerHandle | None = None
+        self._acks: dict[tuple[str, str], _HeldAck] = {}
+        self._applying = False
+        self._fed: list[tuple[str, int, list[Op]]] = []  # delivered while applying
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._commit_lock = asyncio.Lock()
@@ -118,15 +156,23 @@ class Hub:
         self._loads: SingleFlight[tuple[str, int, int | None], Loaded] = SingleFlight()
         store.listen(self.deliver, self._remote_presence, self.workshops.feed)
 
+    @property
+    def tick_s(self) -> float:
+        return self.ticks.op_s
+
     # ------------------------------------------------------------ committer
 
     async def run(self) -> None:
         """The committer loop; runs for the hub's lifetime (cancel to stop)."""
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self.tick_s > 0:
-                await asyncio.sleep(self.tick_s)
+            tick = self.ticks.op
+            if tick > 0:
+                start = loop.time()
+                await asyncio.sleep(tick)
+                self.ticks.observe(loop.time() - start - tick)
             await self.commit()
 
     def _take(self) -> list[_Submitted]:
@@ -166,16 +212,24 @@ class Hub:
         async with self._commit_lock:  # (the committer's, and the one at shutdown)
             await self._commit()
 
+    async def _apply(self, pending: list[_Submitted]) -> list[Applied]:
+        """The store's apply; what the store feeds meanwhile (another hub's ops it
+        catches up on, which may include this commit's own) waits until the origins of
+        this commit's ops are known, so that none is echoed to its sender."""
+        self._applying = True
+        try:
+            with self._apply_seconds.time():
+                return await self.store.apply(
+                    [Batch(s.board, s.ops, s.conn.seen if s.conn else None) for s in pending]
+                )
+        finally:
+            self._applying = False
+
     async def _commit(self) -> None:
         pending = self._take()
-        # One cumulative ack per connection and board per tick: the last batch's ref.
-        acks: dict[tuple[str, str], tuple[Connection, Ack]] = {}
         if pending:
             try:
-                with self._apply_seconds.time():
-                    results = await self.store.apply(
-                        [Batch(s.board, s.ops, s.conn.seen if s.conn else None) for s in pending]
-                    )
+                results = await self._apply(pending)
             except StoreUnavailable as exc:
                 results = self._refuse(pending, exc.reason)
             except Exception:
@@ -184,6 +238,16 @@ class Hub:
                 # Their senders are closed (1011); they reconnect and send them again.
                 logger.exception("the store failed on %d batches", len(pending))
                 results = self._fail(pending)
+            for s, r in zip(pending, results, strict=False):
+                if s.conn is not None and r.error is None and r.stored:
+                    room = self.rooms.get(r.board)
+                    if room is not None:
+                        first = r.seq - len(r.stored) + 1
+                        for n in range(first, r.seq + 1):
+                            room.origins[n] = s.conn.id
+            fed, self._fed = self._fed, []
+            for board, seq, ops in fed:
+                self.deliver(board, seq, ops)
             for s, r in zip(pending, results, strict=False):
                 if s.conn is None:
                     self._settle(s, r)
@@ -197,12 +261,43 @@ class Hub:
                     self.metrics.ops_stored += len(r.stored)
                     self.deliver(r.board, r.seq, r.stored)
                 s.conn.seen = max(s.conn.seen, max(op.counter for op in s.ops))
-                key = (s.conn.id, s.board)
-                before = acks[key][1].applied if key in acks else 0
-                acks[key] = (s.conn, Ack(s.board, s.ref, r.seq, before + len(r.stored)))
+                self._hold_ack(s, r)
+        else:
+            fed, self._fed = self._fed, []
+            for board, seq, ops in fed:
+                self.deliver(board, seq, ops)
         self.flush()
-        for conn, ack in acks.values():
-            conn.send(encode(ack))
+        self._send_acks()
+
+    def _hold_ack(self, s: _Submitted, r: Applied) -> None:
+        """One cumulative ack per connection and board, sent once the connection has
+        every op of the board through the batch's seq."""
+        assert s.conn is not None
+        key = (s.conn.id, s.board)
+        held = self._acks.get(key)
+        lost = lost_ops(s.ops, r.stored)
+        if held is None:
+            self._acks[key] = _HeldAck(s.conn, s.board, s.ref, r.seq, len(r.stored), lost)
+        else:
+            held.ref, held.seq = s.ref, max(held.seq, r.seq)
+            held.applied += len(r.stored)
+            held.lost += lost
+
+    def _send_acks(self) -> None:
+        """Send the held acks whose connection has the board through their seq."""
+        if not self._acks:
+            return
+        for key, held in list(self._acks.items()):
+            conn = held.conn
+            if conn.outbox.closed or conn.outbox.overflowed:
+                del self._acks[key]
+                continue
+            sub = conn.subs.get(held.board)
+            if sub is not None and (sub.syncing or sub.seq < held.seq):
+                continue  # not yet: the room delivers through its seq first
+            seq = sub.seq if sub is not None else held.seq
+            conn.send(encode(Ack(held.board, held.ref, seq, held.applied, tuple(held.lost))))
+            del self._acks[key]
 
     def _settle(self, s: _Submitted, r: Applied) -> None:
         """The outcome of the hub's own batch: deliver what it stored, tell the writer."""
@@ -259,6 +354,9 @@ class Hub:
 
     def deliver(self, board: str, seq: int, ops: list[Op]) -> None:
         """Stored ops numbered ``seq - len(ops) + 1 .. seq`` reach the room's next flush."""
+        if self._applying:
+            self._fed.append((board, seq, ops))  # after the commit knows its origins
+            return
         room = self.rooms.get(board)
         if room is None or not ops:
             return
@@ -271,53 +369,95 @@ class Hub:
                 return
             if first <= room.seq:
                 ops = ops[room.seq + 1 - first :]
+                first = room.seq + 1
         room.pending.extend(ops)
+        origins = room.origins
+        if origins:
+            room.pending_from.extend(origins.pop(n, None) for n in range(first, seq + 1))
+        else:
+            room.pending_from.extend([None] * len(ops))
         room.seq = seq
         self._dirty.add(board)
         self._wake.set()
 
     def flush(self) -> None:
-        """Send each dirty room's pending ops as one frame, and its presence changes."""
-        publish: list[tuple[str, bytes]] = []
+        """Send each dirty room's pending ops (one encoding per distinct content), and,
+        when the presence tick is due, the presence changes."""
         for board in self._dirty:
             room = self.rooms.get(board)
             if room is None:
                 continue
             if room.pending and room.seq is not None:
-                self._flush_ops(room, room.seq, room.pending)
-                room.pending = []
+                self._flush_ops(room)
+                room.pending, room.pending_from = [], []
+            if room.origins and room.seq is not None:  # (ops never delivered here)
+                for n in [n for n in room.origins if n <= room.seq]:
+                    del room.origins[n]
+        self._dirty.clear()
+        if self._presence_dirty:
+            self._flush_presence()
+
+    def _flush_presence(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if now < self._presence_due:
+            if self._presence_timer is None:
+                self._presence_timer = loop.call_at(self._presence_due, self._presence_wake)
+            return
+        self._presence_due = now + self.ticks.presence
+        publish: list[tuple[str, bytes]] = []
+        for board in self._presence_dirty:
+            room = self.rooms.get(board)
+            if room is None:
+                continue
             for conn_id, frame in room.presence_dirty.items():
                 publish.append((board, frame))
                 for sub in room.subs.values():
                     if sub.conn.id != conn_id and not sub.syncing:
                         sub.conn.outbox.put_droppable(frame)
             room.presence_dirty.clear()
-        self._dirty.clear()
+        self._presence_dirty.clear()
         if publish:
             self._spawn(self.store.publish_presence(publish))
 
-    def _flush_ops(self, room: Room, seq: int, ops: list[Op]) -> None:
+    def _presence_wake(self) -> None:
+        self._presence_timer = None
+        self._wake.set()
+
+    def _flush_ops(self, room: Room) -> None:
+        seq, ops, origins = room.seq, room.pending, room.pending_from
+        assert seq is not None
         first = seq - len(ops) + 1
-        frame = codec.pack(encode_update_map(room.board, seq, ops))
+        writers = {o for o in origins if o is not None}
+        shared: bytes | None = None
         top = max(op.counter for op in ops)
         for sub in room.subs.values():
             if sub.conn.seen < top:
                 sub.conn.seen = top
             if sub.syncing:
-                sub.held.append((seq, ops))
-            elif sub.seq < first:
+                sub.held.append((seq, ops, origins))
+            elif sub.seq < first and sub.conn.id not in writers:
+                if shared is None:
+                    shared = update_frame(room.board, first, seq, ops)
                 sub.seq = seq
-                sub.conn.send(frame)
+                sub.conn.send(shared)
                 self.metrics.ops_out += len(ops)
-            elif sub.seq < seq:  # it has part of it already (it synced meanwhile)
-                self._send_slice(sub, seq, ops)
+            elif sub.seq < seq:  # its own ops are in it, or it has part of it already
+                self._send_slice(sub, seq, ops, origins)
 
-    def _send_slice(self, sub: Subscription, seq: int, ops: list[Op]) -> None:
+    def _send_slice(
+        self, sub: Subscription, seq: int, ops: list[Op], origins: list[str | None]
+    ) -> None:
+        """Send ``sub`` the part of ops ``.. seq`` it does not have, less its own."""
         first = seq - len(ops) + 1
-        rest = ops[sub.seq + 1 - first :] if sub.seq >= first else ops
+        skip = max(0, sub.seq + 1 - first)
+        mine = sub.conn.id
+        rest = [op for op, o in zip(ops[skip:], origins[skip:], strict=True) if o != mine]
+        start = first + skip
+        sub.seq = seq
         if rest:
-            sub.seq = seq
-            sub.conn.send(codec.pack(encode_update_map(sub.board, seq, rest)))
+            sub.conn.send(update_frame(sub.board, start, seq, rest))
+            self.metrics.ops_out += len(rest)
 
     def _repair(self, room: Room) -> None:
         if room.repairing or room.seq is None:
@@ -377,14 +517,16 @@ class Hub:
             return  # the connection went, or fell behind, meanwhile
         held, sub.held = sub.held, []
         sub.syncing = False
-        for seq, ops in held:
+        for seq, ops, origins in held:
             if seq > sub.seq:
-                self._send_slice(sub, seq, ops)
+                self._send_slice(sub, seq, ops, origins)
         for conn_id, frame in room.presence.items():
             if conn_id != conn.id:
                 conn.outbox.put_droppable(frame)
         if room.seq > sub.seq:
             self._repair_sub(sub)
+        else:
+            self._send_acks()  # acks held while it synced
 
     async def _send_sync(self, sub: Subscription, loaded: Loaded, ref: int | None) -> bool:
         """Queue the sync a frame at a time; between frames, let the loop serve the other
@@ -395,7 +537,7 @@ class Hub:
         for i, frame in enumerate(frames):
             if i and not await conn.outbox.wait_below(pace):
                 return False
-            conn.send(frame)
+            conn.send(frame, alone=True)
             if i:
                 await asyncio.sleep(0)
             if conn.subs.get(sub.board) is not sub:
@@ -409,7 +551,12 @@ class Hub:
                 if loaded.full:
                     sub.conn.resync(sub.board)
                 else:
-                    self._send_slice(sub, loaded.seq, loaded.ops)
+                    # (which connection these came over is forgotten: the subscriber's
+                    # own ops are known by their client id, which holds them all)
+                    client = sub.conn.client
+                    origins = [sub.conn.id if op.client == client else None for op in loaded.ops]
+                    self._send_slice(sub, loaded.seq, loaded.ops, origins)
+            self._send_acks()
 
         self._spawn(repair())
 
@@ -423,7 +570,7 @@ class Hub:
         frame = encode(PresenceOut(board, conn.id, conn.client, conn.name, data))
         room.presence[conn.id] = frame
         room.presence_dirty[conn.id] = frame
-        self._dirty.add(board)
+        self._presence_dirty.add(board)
         self._wake.set()
 
     def drop(self, conn: Connection) -> None:
@@ -431,6 +578,8 @@ class Hub:
         self.connections.discard(conn)
         for board in list(conn.subs):
             self._remove(conn, board)
+        for key in [key for key, held in self._acks.items() if held.conn is conn]:
+            del self._acks[key]
 
     def forget_workshop(self, workshop_id: str) -> None:
         """The workshop is gone: its batches still waiting for the committer are dropped

@@ -1,6 +1,12 @@
-"""A connection's bounded send queue: frames wait here for the socket's writer task.
+"""A connection's bounded send queue: messages wait here for the socket's writer task.
 
-Two kinds of frame go in. Reliable frames (sync, update, ack, error) are never dropped:
+Each message is queued as its encoded bytes. The writer takes everything that waits and
+sends it as one WebSocket frame, the messages back to back (protocol v2): what the hub
+queues for a connection in one tick (the updates of all its boards, acks, presence)
+leaves as one frame, and a connection whose socket is slow gets fewer, larger frames. A
+``sync`` chunk is queued ``alone``: it leaves as a frame of its own.
+
+Two kinds of message go in. Reliable frames (sync, update, ack, error) are never dropped:
 when ``limit`` of them wait, or ``limit_bytes`` of bytes, the peer is too slow, and the
 connection is cut (it resyncs on reconnect) instead of holding memory or slowing anyone
 else. Droppable frames (presence) are refused once a quarter of either bound is used: the
@@ -36,7 +42,8 @@ class Outbox:
         self.limit_bytes = limit_bytes
         self.droppable_limit = max(1, limit // 4)
         self.droppable_bytes = max(1, limit_bytes // 4)
-        self._frames: deque[bytes] = deque()
+        # a message, or (message,) for one that leaves as a frame of its own
+        self._frames: deque[bytes | tuple[bytes]] = deque()
         self._event = asyncio.Event()
         self._below = asyncio.Event()  # set whenever the writer takes the queue
         self.bytes = 0
@@ -47,8 +54,9 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._frames)
 
-    def put(self, frame: bytes) -> bool:
-        """Queue a frame that must arrive; False (and ``overflowed``) if the queue is full.
+    def put(self, frame: bytes, *, alone: bool = False) -> bool:
+        """Queue a message that must arrive; False (and ``overflowed``) if the queue is
+        full. ``alone``: it leaves as a frame of its own (a ``sync`` chunk).
 
         Once overflowed, nothing more is queued: the peer must resync, and a frame after
         the dropped ones would reach it with a gap in the board's sequence numbers.
@@ -62,7 +70,7 @@ class Outbox:
             self._event.set()
             self._below.set()
             return False
-        self._frames.append(frame)
+        self._frames.append((frame,) if alone else frame)
         self.bytes += len(frame)
         self._event.set()
         return True
@@ -97,14 +105,30 @@ class Outbox:
         return not (self.closed or self.overflowed)
 
     async def drain(self) -> list[bytes]:
-        """Wait for frames; return all queued ones (empty once closed and drained)."""
+        """Wait for messages; return all queued ones as frames to send, consecutive
+        messages joined into one frame (empty once closed and drained)."""
         while not self._frames:
             if self.closed or self.overflowed:
                 return []
             self._event.clear()
             await self._event.wait()
-        frames = list(self._frames)
-        self._frames.clear()
+        queued = self._frames
+        self._frames = deque()
         self.bytes = 0
         self._below.set()
+        if len(queued) == 1:
+            only = queued[0]
+            return [only[0] if isinstance(only, tuple) else only]
+        frames: list[bytes] = []
+        run: list[bytes] = []
+        for item in queued:
+            if isinstance(item, tuple):
+                if run:
+                    frames.append(b"".join(run))
+                    run = []
+                frames.append(item[0])
+            else:
+                run.append(item)
+        if run:
+            frames.append(b"".join(run))
         return frames

@@ -63,6 +63,8 @@ class Service:
             "maxCounterJump": schema.MAX_COUNTER_JUMP,
             "maxMessagesPerSecond": int(limits.messages.per_s),
             "maxOpsPerSecond": int(limits.ops.per_s),
+            "opTickMs": round(self.settings.tick_ms),
+            "presenceTickMs": round(self.settings.presence_tick_ms),
         }
 
     async def sweep(self) -> list[str]:
@@ -126,7 +128,7 @@ async def running_service(settings: Settings) -> AsyncIterator[Service]:
             key_ttl_s=max(settings.token_ttl_hours, settings.retention_hours) * 3600,
         )
         metrics = Metrics()
-        hub = Hub(store, tick_s=settings.tick_ms / 1000, metrics=metrics)
+        hub = Hub(store, ticks=settings.ticks(), metrics=metrics)
         workers = Workers(settings.workers, max_pending=settings.worker_queue)
         analyses = Analyses(store, workers)
         hub.workshops.on_gone.append(analyses.forget)

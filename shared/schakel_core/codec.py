@@ -50,6 +50,33 @@ def unpack_value(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, use_list=True, strict_map_key=True)
 
 
+def unpack_all(data: bytes) -> list[dict[str, Any]]:
+    """Decode a hub frame: one or more maps back to back (protocol v2), or raise
+    Malformed. No size cap (hub frames have none); the same rules as :func:`unpack`."""
+    unpacker = msgpack.Unpacker(
+        raw=False,
+        use_list=True,
+        strict_map_key=True,
+        max_bin_len=0,
+        max_ext_len=0,
+        max_buffer_size=max(len(data), 1024),
+    )
+    unpacker.feed(data)
+    out: list[dict[str, Any]] = []
+    end = 0  # where the last whole value ends
+    try:
+        for value in unpacker:
+            if type(value) is not dict:
+                raise Malformed("a message is a msgpack map")
+            out.append(value)
+            end = unpacker.tell()
+    except (ValueError, TypeError):
+        raise Malformed("the frame is not a sequence of valid msgpack values") from None
+    if not out or end != len(data):  # (a value cut off at the end)
+        raise Malformed("the frame is not a sequence of whole msgpack values")
+    return out
+
+
 def unpack(data: bytes, limit: int | None = MAX_FRAME_BYTES) -> dict[str, Any]:
     """Decode one frame into a map with string keys, or raise Malformed.
 

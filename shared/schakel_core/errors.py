@@ -6,7 +6,8 @@ Hierarchy::
     ├── ProtocolViolation             the peer broke the protocol: the socket is closed
     │   ├── BinaryOnly                a text frame
     │   ├── HelloRequired             a message before ``hello``, or a second ``hello``
-    │   └── FrameTooLarge             a frame over the size limit
+    │   ├── FrameTooLarge             a frame over the size limit
+    │   └── VersionMismatch           a ``hello`` of another protocol version (4426)
     └── RequestError                  one message was refused: answered, socket stays open
         ├── Malformed                 not msgpack, or not a map with a string ``t``
         ├── UnknownMessage            a ``t`` this side does not know
@@ -49,6 +50,7 @@ class CloseCode(IntEnum):
     GONE = 4404  # the workshop was deleted
     TOO_SLOW = 4408  # the send queue overflowed: resync on reconnect
     RATE_LIMITED = 4429  # too many messages or connections: reconnect after a while
+    VERSION_MISMATCH = 4426  # hello of another protocol version: reload the client's code
 
 
 class SchakelError(Exception):
@@ -85,6 +87,13 @@ class HelloRequired(ProtocolViolation):
 class FrameTooLarge(ProtocolViolation):
     code = "frame_too_large"
     close_code = CloseCode.MESSAGE_TOO_BIG
+
+
+class VersionMismatch(ProtocolViolation):
+    """A ``hello`` of another protocol version: the client must reload its code."""
+
+    code = "version_mismatch"
+    close_code = CloseCode.VERSION_MISMATCH
 
 
 class RequestError(SchakelError):
@@ -155,6 +164,7 @@ ERROR_CODES: tuple[str, ...] = tuple(
         BinaryOnly,
         HelloRequired,
         FrameTooLarge,
+        VersionMismatch,
         Malformed,
         UnknownMessage,
         InvalidMessage,

@@ -1,10 +1,11 @@
 """Message types of the Schakel protocol: typed values with validation and encode/decode.
 
-Every message is one binary WebSocket frame holding one msgpack map whose ``t`` names the
-type. Client → hub: ``hello subscribe unsubscribe ops presence ping control``.
+A message is one msgpack map whose ``t`` names the type. A client frame holds exactly one
+message; a hub frame one or more, back to back (protocol version 2).
+Client → hub: ``hello subscribe unsubscribe ops presence ping control``.
 Hub → client: ``welcome sync update ack presence leave error pong workshop done``.
-PROTOCOL.md documents every field; :func:`decode_client` and :func:`decode_server` are the
-only ways in.
+PROTOCOL.md documents every field; :func:`decode_client`, :func:`decode_server` (one
+message) and :func:`decode_frame` (a hub frame) are the only ways in.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from . import codec
-from .errors import InvalidMessage, RequestError, TooLarge, UnknownMessage
+from .errors import InvalidMessage, RequestError, TooLarge, UnknownMessage, VersionMismatch
 from .ops import Op, op_from_wire
 from .schema import (
     MAX_COORD,
@@ -31,6 +32,7 @@ MAX_TOKEN_LEN = 2048
 MAX_NAME_LEN = 40
 MAX_REASON_LEN = 500
 MAX_REF = 2**53 - 1
+VERSION_MISMATCH_REASON = f"this hub speaks protocol version {PROTOCOL_VERSION}: reload"
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -95,9 +97,9 @@ class Hello:
 
     @classmethod
     def from_map(cls, m: dict[str, Any]) -> Hello:
-        v = _int(m, "v")
-        if v != PROTOCOL_VERSION:
-            raise InvalidMessage(f"hello: protocol version {v} unsupported; this hub speaks 1")
+        v = m.get("v")
+        if type(v) is not int or v != PROTOCOL_VERSION:  # checked before anything else
+            raise VersionMismatch(VERSION_MISMATCH_REASON)
         token = _str(m, "token", MAX_TOKEN_LEN)
         try:
             client = check_id(_get(m, "client", str), "client")
@@ -420,48 +422,94 @@ def sync_frames(
 
 @dataclass(frozen=True, slots=True)
 class Update:
-    """Stored ops of a board, numbered ``seq - len(ops) + 1`` .. ``seq``."""
+    """The board's stored ops numbered ``first`` .. ``seq`` (wire key ``from``), less
+    those that came in over the receiving connection (no echo), in order."""
 
     board: str
+    first: int
     seq: int
     ops: list[Op]
     t = "update"
 
     def to_map(self) -> dict[str, Any]:
-        return encode_update_map(self.board, self.seq, [list(o) for o in self.ops])
+        return {
+            "t": self.t,
+            "board": self.board,
+            "from": self.first,
+            "seq": self.seq,
+            "ops": [list(o) for o in self.ops],
+        }
 
     @classmethod
     def from_map(cls, m: dict[str, Any]) -> Update:
-        return cls(board=_board(m), seq=_int(m, "seq"), ops=[Op(*o) for o in _get(m, "ops", list)])
+        first, seq = _int(m, "from", lo=1), _int(m, "seq", lo=1)
+        if first > seq:
+            raise InvalidMessage("update: from is greater than seq")
+        return cls(
+            board=_board(m), first=first, seq=seq, ops=[Op(*o) for o in _get(m, "ops", list)]
+        )
 
 
-def encode_update_map(board: str, seq: int, wire_ops: list[Any]) -> dict[str, Any]:
-    return {"t": "update", "board": board, "seq": seq, "ops": wire_ops}
+def update_frame(board: str, first: int, seq: int, ops: list[Op]) -> bytes:
+    """An ``update`` of ops held as tuples (packed here, each as its wire array)."""
+    return codec.pack({"t": "update", "board": board, "from": first, "seq": seq, "ops": ops})
+
+
+def encode_update(board: str, first: int, seq: int, packed_ops: list[bytes]) -> bytes:
+    """An ``update`` from ops that are msgpack already: their bytes are concatenated
+    under an array header, never decoded nor packed again."""
+    head = {"t": "update", "board": board, "from": first, "seq": seq}
+    return codec.pack_map(head, {"ops": codec.pack_array(packed_ops)})
+
+
+Lost: TypeAlias = tuple[str, str, int]
+"""An acknowledged op that was not stored: ``(id, field, counter)``."""
 
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """Batch ``ref`` is stored; its effect is included at or before ``seq``."""
+    """Batch ``ref`` (and every earlier one of the board) is stored; the connection has
+    received every op of the board through ``seq``; ``lost``: the acknowledged ops that
+    were not stored."""
 
     board: str
     ref: int
     seq: int
     applied: int
+    lost: tuple[Lost, ...] = ()
     t = "ack"
 
     def to_map(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "t": self.t,
             "board": self.board,
             "ref": self.ref,
             "seq": self.seq,
             "applied": self.applied,
         }
+        if self.lost:
+            out["lost"] = [list(x) for x in self.lost]
+        return out
 
     @classmethod
     def from_map(cls, m: dict[str, Any]) -> Ack:
+        lost: list[Lost] = []
+        for x in _get(m, "lost", list, optional=True) or ():
+            if not (
+                type(x) is list
+                and len(x) == 3
+                and type(x[0]) is str
+                and type(x[1]) is str
+                and type(x[2]) is int
+            ):
+                raise InvalidMessage("ack: lost holds [id, field, counter] arrays")
+            lost.append((x[0], x[1], x[2]))
         return cls(
-            board=_board(m), ref=_int(m, "ref"), seq=_int(m, "seq"), applied=_int(m, "applied")
+            board=_board(m),
+            ref=_int(m, "ref"),
+            seq=_int(m, "seq"),
+            applied=_int(m, "applied"),
+            lost=tuple(lost),
         )
 
 
@@ -597,15 +645,24 @@ _SERVER_TYPES: dict[str, Any] = {
 }
 
 
-def decode_server(data: bytes) -> ServerMessage:
-    """Decode one hub frame (clients use this); hub frames have no size cap."""
-    m = codec.unpack(data, limit=None)
+def _server_message(m: dict[str, Any]) -> ServerMessage:
     tag = m.get("t")
     cls = _SERVER_TYPES.get(tag) if type(tag) is str else None
     if cls is None:
         raise UnknownMessage(f"unknown message type {tag!r}")
     message: ServerMessage = cls.from_map(m)
     return message
+
+
+def decode_server(data: bytes) -> ServerMessage:
+    """Decode one hub message encoded alone (no size cap); a frame of several messages
+    is :func:`decode_frame`'s."""
+    return _server_message(codec.unpack(data, limit=None))
+
+
+def decode_frame(data: bytes) -> list[ServerMessage]:
+    """Decode a hub frame: its messages in order (clients use this)."""
+    return [_server_message(m) for m in codec.unpack_all(data)]
 
 
 def encode(message: ClientMessage | ServerMessage) -> bytes:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import InvalidOp, TooLarge
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 # Limits of the wire, named once; PROTOCOL.md and schema.json repeat them.
 MAX_FRAME_BYTES = 256 * 1024

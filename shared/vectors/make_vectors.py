@@ -3,12 +3,14 @@
     python shared/vectors/make_vectors.py          # rewrite the files
     python shared/vectors/make_vectors.py --check  # exit 1 if the files are stale
 
-``index.json`` lists every case. Message cases name a ``.msgpack`` file (one frame) and
+``index.json`` lists every case. Message cases name a ``.msgpack`` file (one message) and
 either the decoded map every implementation must produce (``expect``) or the error code
-it must refuse the frame with (``error``). Merge cases give ops (wire arrays) and the
-document that applying them in *any* order must give: ``state`` (every register as
-``[value, counter, client]``) and ``visible`` (what a user sees), or the ``error`` code
-of the op that must be refused. Both test suites, pytest and Vitest, read these files.
+it must refuse the frame with (``error``). Frame cases name a hub frame of several
+messages back to back and the decoded messages in order (``expect``). Merge cases give
+ops (wire arrays) and the document that applying them in *any* order must give:
+``state`` (every register as ``[value, counter, client]``) and ``visible`` (what a user
+sees), or the ``error`` code of the op that must be refused. Both test suites, pytest
+and Vitest, read these files.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from typing import Any
 import msgpack
 
 from schakel_core.document import Document
-from schakel_core.errors import RequestError
-from schakel_core.messages import decode_client, decode_server
+from schakel_core.errors import RequestError, SchakelError
+from schakel_core.messages import decode_client, decode_frame, decode_server
 from schakel_core.ops import Op
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +40,7 @@ B = "bob"
 
 MESSAGES: list[tuple[str, str, Any]] = [
     # (name, direction, value to pack; bytes are used as they are)
-    ("hello", "client", {"t": "hello", "v": 1, "token": "tok", "client": "c1", "name": "Ann"}),
+    ("hello", "client", {"t": "hello", "v": 2, "token": "tok", "client": "c1", "name": "Ann"}),
     ("subscribe", "client", {"t": "subscribe", "board": "w1:g1", "since": 42, "ref": 7}),
     ("unsubscribe", "client", {"t": "unsubscribe", "board": "w1:g1"}),
     (
@@ -168,13 +170,15 @@ MESSAGES: list[tuple[str, str, Any]] = [
             "ops": [["x", "actor", "influence", 1, i, A] for i in range(1, 1002)],
         },
     ),
-    ("bad-hello-version", "client", {"t": "hello", "v": 2, "token": "t", "client": "c1"}),
+    ("bad-hello-version", "client", {"t": "hello", "v": 1, "token": "t", "client": "c1"}),
+    ("bad-hello-no-version", "client", {"t": "hello", "token": "t", "client": "c1"}),
+    ("bad-hello-version-type", "client", {"t": "hello", "v": "2", "token": "t", "client": "c1"}),
     (
         "welcome",
         "server",
         {
             "t": "welcome",
-            "v": 1,
+            "v": 2,
             "conn": "9f2c01aa",
             "role": "participant",
             "workshop": "w1",
@@ -182,7 +186,7 @@ MESSAGES: list[tuple[str, str, Any]] = [
             "boards": ["w1:g1"],
             "writable": ["w1:g1"],
             "time": 1795924254549.5,
-            "limits": {"maxFrameBytes": 262144},
+            "limits": {"maxFrameBytes": 262144, "opTickMs": 5, "presenceTickMs": 50},
         },
     ),
     (
@@ -206,11 +210,51 @@ MESSAGES: list[tuple[str, str, Any]] = [
         {
             "t": "update",
             "board": "w1:g1",
+            "from": 9,
             "seq": 9,
             "ops": [["a1", "actor", "influence", 4, 12, B]],
         },
     ),
+    (
+        # seqs 7 and 8 were the receiver's own ops: left out (no echo)
+        "update-without-own",
+        "server",
+        {
+            "t": "update",
+            "board": "w1:g1",
+            "from": 7,
+            "seq": 9,
+            "ops": [["a1", "actor", "influence", 4, 12, B]],
+        },
+    ),
+    (
+        "bad-update-from",
+        "server",
+        {"t": "update", "board": "w1:g1", "from": 10, "seq": 9, "ops": []},
+    ),
+    (
+        "bad-update-no-from",
+        "server",
+        {"t": "update", "board": "w1:g1", "seq": 9, "ops": []},
+    ),
     ("ack", "server", {"t": "ack", "board": "w1:g1", "ref": 1, "seq": 9, "applied": 1}),
+    (
+        "ack-lost",
+        "server",
+        {
+            "t": "ack",
+            "board": "w1:g1",
+            "ref": 2,
+            "seq": 9,
+            "applied": 1,
+            "lost": [["a1", "label", 11], ["a1", "pos", 12]],
+        },
+    ),
+    (
+        "bad-ack-lost",
+        "server",
+        {"t": "ack", "board": "w1:g1", "ref": 2, "seq": 9, "applied": 0, "lost": [["a1", 11]]},
+    ),
     (
         "presence-out",
         "server",
@@ -378,10 +422,68 @@ MERGE_ERRORS: list[tuple[str, str, list[list[Any]], str]] = [
 ]
 
 
+# Hub frames of several messages back to back (protocol v2): what one tick gives one
+# connection.
+FRAMES: list[tuple[str, list[dict[str, Any]]]] = [
+    (
+        "frame-update-ack",
+        [
+            {
+                "t": "update",
+                "board": "w1:g1",
+                "from": 8,
+                "seq": 8,
+                "ops": [["a7", "actor", "label", "De imam", 8, B]],
+            },
+            {
+                "t": "ack",
+                "board": "w1:g1",
+                "ref": 3,
+                "seq": 8,
+                "applied": 0,
+                "lost": [["a7", "label", 8]],
+            },
+        ],
+    ),
+    (
+        "frame-tick",
+        [
+            {
+                "t": "update",
+                "board": "w1:g1",
+                "from": 10,
+                "seq": 11,
+                "ops": [
+                    ["a1", "actor", "pos", [3.5, -2], 20, B],
+                    ["a2", "actor", "label", "x", 21, B],
+                ],
+            },
+            {
+                "t": "update",
+                "board": "w1:g2",
+                "from": 4,
+                "seq": 4,
+                "ops": [["n1", "note", "text", "Waarom?", 9, "carol"]],
+            },
+            {"t": "ack", "board": "w1:g2", "ref": 5, "seq": 4, "applied": 1},
+            {
+                "t": "presence",
+                "board": "w1:g1",
+                "conn": "9f2c01aa",
+                "client": B,
+                "name": "Bo",
+                "data": {"cursor": [1, 2], "sel": ["a1"]},
+            },
+            {"t": "leave", "board": "w1:g2", "conn": "77aa01bc"},
+        ],
+    ),
+]
+
+
 def _decode(direction: str, data: bytes) -> tuple[Any, str | None]:
     try:
         (decode_client if direction == "client" else decode_server)(data)
-    except RequestError as exc:
+    except SchakelError as exc:
         return None, exc.code
     return msgpack.unpackb(data, raw=False), None
 
@@ -389,7 +491,7 @@ def _decode(direction: str, data: bytes) -> tuple[Any, str | None]:
 def build() -> dict[str, bytes]:
     """Every file of the vectors folder, by relative path."""
     files: dict[str, bytes] = {}
-    index: dict[str, Any] = {"messages": [], "merge": []}
+    index: dict[str, Any] = {"messages": [], "merge": [], "frames": []}
     for name, direction, value in MESSAGES:
         data = value if isinstance(value, bytes) else _pack(value)
         expect, error = _decode(direction, data)
@@ -401,6 +503,12 @@ def build() -> dict[str, bytes]:
         else:
             case["error"] = error
         index["messages"].append(case)
+    for name, values in FRAMES:
+        data = b"".join(_pack(v) for v in values)
+        decode_frame(data)  # (a valid frame)
+        rel = f"frames/{name}.msgpack"
+        files[rel] = data
+        index["frames"].append({"name": name, "direction": "server", "file": rel, "expect": values})
     for name, doc_text, ops in MERGE:
         doc = Document(Op(*o) for o in ops)
         index["merge"].append(

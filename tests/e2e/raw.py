@@ -1,12 +1,14 @@
-"""A raw WebSocket client for end-to-end tests: exact frames in, exact frames out.
+"""A raw WebSocket client for end-to-end tests: exact frames in, exact messages out.
 
 Unlike :class:`schakel_client.SchakelClient` it does nothing by itself: no reconnect, no
-batching, no replica. Tests use it to check the hub's answers frame by frame.
+batching, no replica. Tests use it to check the hub's answers message by message (a hub
+frame holds one or more messages; :attr:`Raw.frames` counts the frames).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import socket
 from collections.abc import Callable
@@ -33,7 +35,9 @@ class Raw:
         self.welcome: m.Welcome | None = None
         self.counter = 0
         self.sync_frames = 0  # frames of the last sync
+        self.frames = 0  # frames received
         self._ref = 0
+        self._queued: collections.deque[m.ServerMessage] = collections.deque()
 
     @classmethod
     async def open(
@@ -108,9 +112,20 @@ class Raw:
     # -------------------------------------------------------------- receiving
 
     async def recv(self, timeout: float = TIMEOUT) -> m.ServerMessage:
+        """The next message (of the frame being read, or of the next frame)."""
+        if not self._queued:
+            self._queued.extend(await self.recv_frame(timeout))
+        return self._queued.popleft()
+
+    async def recv_frame(self, timeout: float = TIMEOUT) -> list[m.ServerMessage]:
+        """The messages of the next frame (after any left of the previous one)."""
+        if self._queued:
+            left, self._queued = list(self._queued), collections.deque()
+            return left
         data = await asyncio.wait_for(self.ws.recv(decode=False), timeout)
         assert isinstance(data, bytes), f"the hub sent a text frame: {data!r}"
-        return m.decode_server(data)
+        self.frames += 1
+        return m.decode_frame(data)
 
     async def expect(self, kind: type[T], timeout: float = TIMEOUT) -> T:
         msg = await self.recv(timeout)
@@ -153,13 +168,14 @@ class Raw:
 
     async def closed(self, timeout: float = TIMEOUT) -> tuple[int | None, list[m.ServerMessage]]:
         """Read until the hub closes; returns the close code and the frames before it."""
-        frames: list[m.ServerMessage] = []
+        frames: list[m.ServerMessage] = list(self._queued)
+        self._queued.clear()
         async with asyncio.timeout(timeout):
             try:
                 while True:
                     data = await self.ws.recv(decode=False)
                     assert isinstance(data, bytes)
-                    frames.append(m.decode_server(data))
+                    frames.extend(m.decode_frame(data))
             except ConnectionClosed as exc:
                 code = exc.rcvd.code if exc.rcvd is not None else None
                 return code, frames

@@ -108,7 +108,7 @@ def messages(draw: st.DrawFn, boards: list[str], client: str, token: str) -> dic
     match kind:
         case "hello":
             m |= {
-                "v": 1,
+                "v": mostly(draw, st.just(2), st.sampled_from([1, 3, None, "2"])),
                 "token": draw(st.sampled_from([token, "x", token[:-2]])),
                 "client": client,
             }

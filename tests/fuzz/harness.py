@@ -19,6 +19,7 @@ within a bound.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import random
@@ -34,7 +35,7 @@ from schakel_client import SchakelClient
 from schakel_core import codec
 from schakel_core import messages as m
 from schakel_core.document import Document
-from schakel_core.errors import CloseCode, RequestError
+from schakel_core.errors import CloseCode, RequestError, VersionMismatch
 from schakel_core.ops import Op
 from schakel_core.schema import MAX_BOARDS_PER_CONNECTION, MAX_FRAME_BYTES
 
@@ -92,10 +93,12 @@ class Fuzzer:
         self.accepted: set[bytes] = set()  # ops of acknowledged batches, packed
         self._refs = itertools.count(REF_BASE)
         self._markers = itertools.count(MARKER_BASE)
+        self._queued: collections.deque[m.ServerMessage] = collections.deque()
 
     # ------------------------------------------------------------- connection
 
     async def connect(self) -> None:
+        self._queued.clear()
         self.ws = await connect(self.url, max_size=None, open_timeout=TIMEOUT)
         await self.ws.send(m.encode(m.Hello(self.token, self.client)))
         welcome = await self.recv()
@@ -108,14 +111,18 @@ class Fuzzer:
         await self.until(lambda msg: isinstance(msg, m.Sync) and msg.ref == 1)
 
     async def recv(self) -> m.ServerMessage:
+        """The next message (a hub frame holds one or more)."""
         assert self.ws is not None
+        if self._queued:
+            return self._queued.popleft()
         data = await asyncio.wait_for(self.ws.recv(decode=False), TIMEOUT)
         if not isinstance(data, bytes):
             raise FuzzFailure(f"the hub sent a text frame: {data!r}")
         try:
-            return m.decode_server(data)
+            self._queued.extend(m.decode_frame(data))
         except RequestError as exc:
             raise FuzzFailure(f"the hub sent a frame its own decoder refuses: {exc}") from exc
+        return self._queued.popleft()
 
     async def until(self, done: Any) -> m.ServerMessage:
         while True:
@@ -134,6 +141,8 @@ class Fuzzer:
             return True
         try:
             return isinstance(m.decode_client(frame), m.Hello)
+        except VersionMismatch:
+            return True
         except RequestError:
             return False
 
@@ -144,6 +153,8 @@ class Fuzzer:
             return frame, Expect("close", close=CloseCode.MESSAGE_TOO_BIG)
         try:
             msg = m.decode_client(frame)
+        except VersionMismatch as exc:
+            return frame, Expect("close", exc.code, close=exc.close_code)
         except RequestError as exc:
             return frame, Expect("error", exc.code, exc.ref, exc.board)
         match msg:
@@ -286,12 +297,15 @@ class Fuzzer:
                 want = ("welcome", None)
             else:
                 want = ("auth_failed", CloseCode.AUTH_FAILED)
+        except VersionMismatch as exc:
+            want = (exc.code, exc.close_code)
         except RequestError as exc:
             want = (exc.code, CloseCode.PROTOCOL_VIOLATION)
         async with connect(self.url, max_size=None, open_timeout=TIMEOUT) as ws:
             await ws.send(frame)
             try:
-                first = m.decode_server(await asyncio.wait_for(ws.recv(decode=False), TIMEOUT))  # type: ignore[arg-type]
+                data = await asyncio.wait_for(ws.recv(decode=False), TIMEOUT)
+                first = m.decode_frame(data)[0]  # type: ignore[arg-type]
             except ConnectionClosed as exc:
                 got = (None, exc.rcvd.code if exc.rcvd else None)
             else:
@@ -341,16 +355,16 @@ class Observer:
     async def _read(self, ws: ClientConnection, ready: asyncio.Future[None]) -> None:
         async with ws:
             async for data in ws:
-                msg = m.decode_server(data)  # type: ignore[arg-type]
-                if isinstance(msg, m.Sync):
-                    self.ops, self.seq = list(msg.ops), msg.seq
-                    ready.set_result(None)
-                elif isinstance(msg, m.Update):
-                    first = msg.seq - len(msg.ops) + 1
-                    if first != self.seq + 1:
-                        raise FuzzFailure(f"updates skipped from {self.seq} to {first}")
-                    self.ops += msg.ops
-                    self.seq = msg.seq
+                for msg in m.decode_frame(data):  # type: ignore[arg-type]
+                    if isinstance(msg, m.Sync):
+                        self.ops, self.seq = list(msg.ops), msg.seq
+                        ready.set_result(None)
+                    elif isinstance(msg, m.Update):
+                        # (the observer writes nothing: every op reaches it)
+                        if msg.first != self.seq + 1 or msg.seq - msg.first + 1 != len(msg.ops):
+                            raise FuzzFailure(f"updates skipped from {self.seq} to {msg.first}")
+                        self.ops += msg.ops
+                        self.seq = msg.seq
 
     async def stop(self) -> None:
         if self.task is not None:

@@ -61,7 +61,7 @@ PLACES: dict[str, Any] = {
     "ops-board": lambda x: {"t": "ops", "board": x, "ref": 1, "ops": [_op()]},
     "presence-selection": lambda x: {"t": "presence", "board": "w:g1", "data": {"sel": [x]}},
     "presence-board": lambda x: {"t": "presence", "board": x, "data": {}},
-    "hello-client": lambda x: {"t": "hello", "v": 1, "token": "t", "client": x},
+    "hello-client": lambda x: {"t": "hello", "v": 2, "token": "t", "client": x},
     "subscribe-board": lambda x: {"t": "subscribe", "board": x, "since": 0},
     "unsubscribe-board": lambda x: {"t": "unsubscribe", "board": x},
 }

@@ -14,8 +14,10 @@ from schakel_core.errors import (
     InvalidMessage,
     InvalidOp,
     Malformed,
+    RequestError,
     TooLarge,
     UnknownMessage,
+    VersionMismatch,
 )
 from schakel_core.ops import Op
 from schakel_core.schema import MAX_FRAME_BYTES
@@ -40,8 +42,10 @@ CLIENT_MESSAGES: list[m.ClientMessage] = [
 SERVER_MESSAGES: list[m.ServerMessage] = [
     m.Welcome("c", "viewer", "w", None, ["w:g1"], [], 1.5, {"maxFrameBytes": 1}),
     m.Sync("w:g1", 3, True, [OP], 2),
-    m.Update("w:g1", 3, [OP]),
+    m.Update("w:g1", 3, 3, [OP]),
+    m.Update("w:g1", 1, 3, [OP]),
     m.Ack("w:g1", 3, 9, 1),
+    m.Ack("w:g1", 3, 9, 0, (("a1", "label", 4),)),
     m.PresenceOut("w:g1", "c", "c1", "Ann", {"cursor": [1, 2]}),
     m.Leave("w:g1", "c"),
     m.Error("forbidden", "no", 3, "w:g1"),
@@ -71,10 +75,10 @@ def frame(value: Any) -> bytes:
     [
         ({"t": 3}, UnknownMessage, "unknown message type"),
         ({"x": 1}, UnknownMessage, "unknown message type"),
-        ({"t": "hello", "v": 1, "client": "c"}, InvalidMessage, "'token' is missing"),
-        ({"t": "hello", "v": 1, "token": "t", "client": "c c"}, InvalidMessage, "client must be"),
-        ({"t": "hello", "v": 1, "token": "t" * 3000, "client": "c"}, TooLarge, "longer than"),
-        ({"t": "hello", "v": 1, "token": "t", "client": "c", "name": "n" * 41}, TooLarge, "longer"),
+        ({"t": "hello", "v": 2, "client": "c"}, InvalidMessage, "'token' is missing"),
+        ({"t": "hello", "v": 2, "token": "t", "client": "c c"}, InvalidMessage, "client must be"),
+        ({"t": "hello", "v": 2, "token": "t" * 3000, "client": "c"}, TooLarge, "longer than"),
+        ({"t": "hello", "v": 2, "token": "t", "client": "c", "name": "n" * 41}, TooLarge, "longer"),
         ({"t": "subscribe", "board": "b b", "since": 0}, InvalidMessage, "board must be"),
         ({"t": "subscribe", "board": "b", "since": -1}, InvalidMessage, "must be 0.."),
         ({"t": "subscribe", "board": "b", "since": 0, "ref": "x"}, InvalidMessage, "wrong type"),
@@ -142,9 +146,35 @@ def test_error_reasons_are_capped() -> None:
 
 def test_optional_fields_default() -> None:
     assert m.decode_client(frame({"t": "ping"})) == m.Ping(0)
-    assert m.decode_client(frame({"t": "hello", "v": 1, "token": "t", "client": "c"})) == m.Hello(
+    assert m.decode_client(frame({"t": "hello", "v": 2, "token": "t", "client": "c"})) == m.Hello(
         "t", "c"
     )
+
+
+@pytest.mark.parametrize("v", [1, 3, 0, None, True, 2.0, "2", [2]])
+def test_a_hello_of_another_version_is_a_version_mismatch(v: Any) -> None:
+    """Checked before anything else: a v1 hello with a bad token still hears 'reload'."""
+    hello = {"t": "hello", "v": v, "token": 5, "client": ""}
+    with pytest.raises(VersionMismatch) as info:
+        m.decode_client(frame(hello))
+    assert info.value.code == "version_mismatch"
+    assert info.value.close_code == 4426
+    assert info.value.reason == "this hub speaks protocol version 2: reload"
+    with pytest.raises(VersionMismatch):
+        m.decode_client(frame({k: x for k, x in hello.items() if k != "v"}))
+
+
+def test_a_frame_of_several_messages_decodes_in_order() -> None:
+    frames = [m.encode(msg) for msg in SERVER_MESSAGES]
+    assert m.decode_frame(b"".join(frames)) == SERVER_MESSAGES
+    with pytest.raises(RequestError, match=r"whole msgpack values"):
+        m.decode_frame(b"".join(frames)[:-1])
+    with pytest.raises(RequestError):
+        m.decode_frame(b"")
+    with pytest.raises(RequestError):
+        m.decode_frame(frames[0] + msgpack.packb([1, 2]))
+    with pytest.raises(RequestError):  # a client frame stays one message
+        m.decode_client(m.encode(CLIENT_MESSAGES[1]) * 2)
 
 
 def test_errors_have_codes_and_repr() -> None:

@@ -52,19 +52,38 @@ def test_sync_full_keeps_own_unacked_edits() -> None:
 
 def test_updates_apply_once_and_in_order() -> None:
     r = Replica("b")
-    r.on_update(2, [op("label", "a", 1, "o"), op("label", "b", 2, "o")])
-    r.on_update(2, [op("label", "stale", 99, "o")])  # already seen
+    assert r.on_update(1, 2, [op("label", "a", 1, "o"), op("label", "b", 2, "o")])
+    assert r.on_update(2, 2, [op("label", "stale", 99, "o")])  # already seen
     assert r.view()["a1"]["label"] == "b"
-    r.on_update(4, [op("label", "b", 2, "o"), op("label", "c", 3, "o"), op("label", "d", 4, "o")])
+    assert r.on_update(3, 4, [op("label", "c", 3, "o"), op("label", "d", 4, "o")])
     assert r.seq == 4
     assert r.view()["a1"]["label"] == "d"
+
+
+def test_an_update_after_a_gap_is_refused_and_changes_nothing() -> None:
+    r = Replica("b")
+    assert not r.on_update(3, 4, [op("label", "x", 4, "o")])  # 1..2 missing
+    assert r.seq == 0 and r.view() == {}
+
+
+def test_v2_ack_moves_the_seq_and_own_ops_are_never_sent_back() -> None:
+    """No echo: an update may skip the own ops' seqs; the ack says all through its seq
+    has arrived."""
+    r = Replica("b")
+    r.local([op("label", "mine", 5)])
+    r.take_batch(1)
+    assert r.on_update(1, 2, [op("stance", "pole_a", 3, "o")])  # seq 2 was mine
+    assert r.on_ack(1, 2) == [op("label", "mine", 5)]
+    assert r.seq == 2 and r.pending == 0
+    assert r.on_ack(1, 1) == [] and r.seq == 2  # (never backwards)
+    assert r.view()["a1"] == {"label": "mine", "stance": "pole_a", "type": "actor"}
 
 
 def test_undo_redo_of_own_edits_while_others_edit() -> None:
     r = Replica("b")
     r.local([op("label", "x", 1)])  # creation: undo deletes
     r.local([op("label", "y", 2)])
-    r.on_update(1, [op("stance", "pole_a", 3, "other")])  # someone else's edit stays
+    r.on_update(1, 1, [op("stance", "pole_a", 3, "other")])  # someone else's edit stays
     assert r.undo(10, "me") == [op("label", "x", 10)]
     assert r.view()["a1"]["label"] == "x"
     assert r.undo(11, "me") == [op("deleted", True, 11)]

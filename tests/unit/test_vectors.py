@@ -15,8 +15,8 @@ import pytest
 
 from schakel_core import codec
 from schakel_core.document import Document
-from schakel_core.errors import RequestError
-from schakel_core.messages import decode_client, decode_server, encode
+from schakel_core.errors import RequestError, SchakelError
+from schakel_core.messages import decode_client, decode_frame, decode_server, encode
 from schakel_core.ops import Op
 
 VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
@@ -33,13 +33,33 @@ def test_message_vectors(case: dict[str, Any]) -> None:
     data = (VECTORS / case["file"]).read_bytes()
     decode = decode_client if case["direction"] == "client" else decode_server
     if "error" in case:
-        with pytest.raises(RequestError) as info:
+        with pytest.raises(SchakelError) as info:
             decode(data)
         assert info.value.code == case["error"]
     else:
         assert codec.unpack(data) == case["expect"]
         message = decode(data)
         assert decode(encode(message)) == message
+
+
+@pytest.mark.parametrize("case", INDEX["frames"], ids=lambda c: c["name"])
+def test_frame_vectors(case: dict[str, Any]) -> None:
+    """A hub frame of several messages decodes to them in order; each message encoded
+    alone and the encodings joined decode alike; a frame cut anywhere is refused."""
+    data = (VECTORS / case["file"]).read_bytes()
+    assert codec.unpack_all(data) == case["expect"]
+    messages = decode_frame(data)
+    assert len(messages) == len(case["expect"])
+    assert decode_frame(b"".join(encode(msg) for msg in messages)) == messages
+    for cut in range(1, len(data)):
+        try:
+            decode_frame(data[:cut])
+        except RequestError as exc:
+            assert exc.code == "malformed"  # noqa: PT017
+        else:  # only a cut between two messages leaves whole messages
+            assert (
+                codec.unpack_all(data[:cut]) == case["expect"][: len(codec.unpack_all(data[:cut]))]
+            )
 
 
 @pytest.mark.parametrize("case", INDEX["merge"], ids=lambda c: c["name"])

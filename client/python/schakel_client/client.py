@@ -8,10 +8,14 @@
         await client.settled()          # every own op acknowledged
         print(board.view())
 
-The client keeps a :class:`~schakel_client.replica.Replica` per board, applies own edits
-at once, sends them in batches (one per event-loop turn and board), tracks acks, and
-reconnects by itself: it resubscribes from the last sequence number it saw and sends
-again whatever was not acknowledged (ops are idempotent, so nothing doubles).
+The protocol (hello, subscribe and resume, batches and acks, the v2 seq rules) is the
+core's pure :class:`~schakel_core.client_session.ClientSession`; this module is its I/O:
+a ``websockets`` connection, reconnects with back-off, timers, and waiting. The client
+keeps a :class:`~schakel_client.replica.Replica` per board, applies own edits at once,
+sends them in batches (one per event-loop turn and board) and reconnects by itself: it
+resubscribes from the last sequence number it has and sends again whatever was not
+acknowledged (ops are idempotent, so nothing doubles). A hub of another protocol
+version (close 4426) stops it: :class:`ClientError` ``version_mismatch``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from schakel_core import client_session as cs
 from schakel_core import messages as m
 from schakel_core.errors import RequestError
 from schakel_core.ops import Op
@@ -36,9 +41,8 @@ from .replica import Replica
 
 logger = logging.getLogger(__name__)
 
-RETRY_CODES = {"store_unavailable", "rate_limited"}
-RATE_LIMITED_RETRY_S = 0.5  # a batch refused by a rate limit is sent again after this
-FATAL_CODES = {"auth_failed"}
+RETRY_CODES = cs.RETRY_CODES
+RATE_LIMITED_RETRY_S = cs.RATE_LIMITED_RETRY_S
 
 
 class ClientError(Exception):
@@ -62,30 +66,42 @@ class SchakelClient:
     ) -> None:
         self.url, self.token, self.name = url, token, name
         self.client_id = client_id or "py-" + secrets.token_hex(6)
+        self.session: cs.ClientSession[Replica] = cs.ClientSession(
+            token, self.client_id, name, make_board=Replica
+        )
         self.reconnect = reconnect
         self.backoff_s = backoff_s
-        self.replicas: dict[str, Replica] = {}
+        self.replicas: dict[str, Replica] = self.session.boards
         self.presence: dict[str, dict[str, m.PresenceOut]] = {}
         self.errors: list[m.Error] = []
-        self.welcome: m.Welcome | None = None
         self.workshop: dict[str, Any] | None = None  # the latest ``workshop`` state
-        self.counter = 0
+        self.lost: list[m.Lost] = []  # own ops the hub acknowledged without storing
         self.connected = asyncio.Event()
         self.attempts = 0  # sockets opened (or tried)
         self.connects = 0  # hellos answered with welcome
         self.refused = 0  # hellos answered "try again later" (store_unavailable: 1013)
         self.on_message: Callable[[m.ServerMessage], None] | None = None
         self._ws: ClientConnection | None = None
-        self._ref = 0
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._fatal: ClientError | None = None
         self._send_scheduled = False
         self._subscribe_waiters: dict[str, asyncio.Future[Replica]] = {}
-        self._subscribe_refs: dict[int, str] = {}
-        self._sync_parts: dict[str, list[Op]] = {}  # a sync in several frames, so far
         self._done: set[int] = set()
         self._tasks: set[asyncio.Future[None]] = set()
+        self._write_lock = asyncio.Lock()  # frames leave in the order the session made them
+
+    @property
+    def welcome(self) -> m.Welcome | None:
+        return self.session.welcome
+
+    @property
+    def counter(self) -> int:
+        return self.session.counter
+
+    @counter.setter
+    def counter(self, value: int) -> None:
+        self.session.counter = value
 
     # ------------------------------------------------------------ lifecycle
 
@@ -149,104 +165,91 @@ class SchakelClient:
             delay = min(delay * 2, self.backoff_s[1])
 
     async def _session(self, ws: ClientConnection) -> None:
-        await ws.send(m.encode(m.Hello(self.token, self.client_id, self.name)))
-        first = m.decode_server(await ws.recv(decode=False))
-        if isinstance(first, m.Error):
-            if first.code in RETRY_CODES:  # e.g. the store is away for a moment: retry
-                self.refused += 1
-                raise ConnectionClosed(None, None)
-            self._fatal = ClientError(first.code, first.reason)
-            return
-        if not isinstance(first, m.Welcome):
-            raise ConnectionClosed(None, None)
-        self.welcome = first
-        self.connects += 1
-        self._sync_parts.clear()  # (a sync cut off by the reconnect is asked again)
-        for replica in self.replicas.values():
-            replica.requeue_inflight()
-            replica.synced = False
-            ref = self._next_ref()
-            self._subscribe_refs[ref] = replica.board
-            await ws.send(m.encode(m.Subscribe(replica.board, replica.seq, ref=ref)))
-        self.connected.set()
-        async for frame in ws:
-            if not isinstance(frame, bytes):
-                logger.error("client %s: the hub sent a text frame; ignored", self.client_id)
-                continue
-            try:
-                msg = m.decode_server(frame)
-            except RequestError as exc:
-                logger.error("client %s: undecodable frame from the hub: %s", self.client_id, exc)
-                continue
-            self._handle(msg)
+        session = self.session
+        session.connect()
+        try:
+            await self._write(ws)
+            first = True
+            async for frame in ws:
+                if not isinstance(frame, bytes):
+                    logger.error("client %s: the hub sent a text frame; ignored", self.client_id)
+                    continue
+                try:
+                    events = session.receive(frame)
+                except RequestError as exc:
+                    logger.error(
+                        "client %s: undecodable frame from the hub: %s", self.client_id, exc
+                    )
+                    continue
+                for event in events:
+                    self._on_event(event)
+                if self._fatal is not None:
+                    return
+                if first and session.open:
+                    first = False
+                    self.connects += 1
+                    self.connected.set()
+                await self._write(ws)
+        except ConnectionClosed as exc:
+            code = exc.rcvd.code if exc.rcvd is not None else None
+            if session.must_reload(code):
+                self._fatal = ClientError(
+                    "version_mismatch", "the hub speaks another protocol version"
+                )
+            raise
+        finally:
+            session.connection_lost()
+
+    async def _write(self, ws: ClientConnection) -> None:
+        async with self._write_lock:
+            for frame in self.session.data_to_send():
+                await ws.send(frame)
 
     # ------------------------------------------------------------- receiving
 
-    def _handle(self, msg: m.ServerMessage) -> None:
-        match msg:
-            case m.Update(board=board, seq=seq, ops=ops):
-                self._see(ops)
-                if (r := self.replicas.get(board)) is not None:
-                    r.on_update(seq, ops)
-            case m.Ack(board=board, ref=ref):
-                if (r := self.replicas.get(board)) is not None:
-                    r.acked(ref)
-            case m.Sync(board=board, more=True, ops=ops):
-                self._see(ops)
-                self._sync_parts.setdefault(board, []).extend(ops)  # more frames follow
-            case m.Sync(board=board, seq=seq, full=full, ops=ops):
-                self._see(ops)
-                ops = self._sync_parts.pop(board, []) + ops
-                r = self.replicas.setdefault(board, Replica(board))
-                r.on_sync(seq, full, ops)
+    def _on_event(self, event: cs.Event) -> None:
+        loop = asyncio.get_running_loop()
+        match event:
+            case cs.Received(message=msg):
+                self._on_message(msg)
+            case cs.Synced(board=board):
                 waiter = self._subscribe_waiters.pop(board, None)
                 if waiter is not None and not waiter.done():
-                    waiter.set_result(r)
+                    waiter.set_result(self.replicas[board])
                 self._schedule_send()
+            case cs.Acked(lost=lost):
+                self.lost += lost
+            case cs.HelloRefused(code=code, reason=reason, retry=retry):
+                if retry:  # e.g. the store is away for a moment: reconnect
+                    self.refused += 1
+                    raise ConnectionClosed(None, None)
+                self._fatal = ClientError(code, reason)
+            case cs.RetryLater(delay_s=delay, board=board):
+                if board is not None:
+                    loop.call_later(delay, self._resubscribe, board)
+                else:
+                    loop.call_later(delay, self._schedule_send)
+            case cs.Refused(board=board, error=err, subscribe=True):
+                waiter = self._subscribe_waiters.pop(board or "", None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(ClientError(err.code, err.reason))
+
+    def _on_message(self, msg: m.ServerMessage) -> None:
+        match msg:
             case m.PresenceOut(board=board, conn=conn):
                 self.presence.setdefault(board, {})[conn] = msg
             case m.Leave(board=board, conn=conn):
                 self.presence.get(board, {}).pop(conn, None)
             case m.Error():
-                self._on_error(msg)
+                self.errors.append(msg)
+                logger.debug("client %s: error %s %s", self.client_id, msg.code, msg.reason)
             case m.WorkshopEvent(state=state):
                 self.workshop = state
             case m.Done(ref=ref):
                 self._done.add(ref)
-            case m.Welcome() | m.Pong():
-                pass
         if self.on_message is not None:
             self.on_message(msg)
         self._notify()
-
-    def _on_error(self, err: m.Error) -> None:
-        self.errors.append(err)
-        logger.debug("client %s: error %s %s", self.client_id, err.code, err.reason)
-        if err.ref is not None and err.ref in self._subscribe_refs:
-            board = self._subscribe_refs.pop(err.ref)
-            if err.code in RETRY_CODES:  # the store is away for a moment: ask again
-                asyncio.get_running_loop().call_later(0.2, self._resubscribe, board)
-                return
-            waiter = self._subscribe_waiters.pop(board, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_exception(ClientError(err.code, err.reason))
-            return
-        r = self.replicas.get(err.board or "")
-        if r is None or err.ref is None:
-            return
-        if err.code == "rate_limited":  # this batch only, when the hub has room again
-            r.requeue(err.ref)
-            asyncio.get_running_loop().call_later(RATE_LIMITED_RETRY_S, self._schedule_send)
-        elif err.code in RETRY_CODES:  # nothing of the tick was stored: all again
-            r.requeue_inflight()
-            asyncio.get_running_loop().call_later(0.2, self._schedule_send)
-        else:
-            r.refused(err.ref)
-
-    def _see(self, ops: list[Op]) -> None:
-        for op in ops:
-            if op.counter > self.counter:
-                self.counter = op.counter
 
     def _notify(self) -> None:
         async def notify() -> None:
@@ -264,11 +267,8 @@ class SchakelClient:
             return r
         fut: asyncio.Future[Replica] = asyncio.get_running_loop().create_future()
         self._subscribe_waiters[board] = fut
-        self.replicas.setdefault(board, Replica(board))
-        ref = self._next_ref()
-        self._subscribe_refs[ref] = board
-        if self._ws is not None:
-            await self._ws.send(m.encode(m.Subscribe(board, 0, ref=ref)))
+        self.session.subscribe(board)
+        await self._flush_out()
         try:
             return await asyncio.wait_for(fut, timeout)
         except ClientError:
@@ -279,13 +279,12 @@ class SchakelClient:
         r = self.replicas.get(board)
         if r is None or r.synced:
             return
-        ref = self._next_ref()
-        self._subscribe_refs[ref] = board
-        self._spawn(self._send(m.Subscribe(board, r.seq, ref=ref)))
+        self.session.resubscribe(board)
+        self._spawn(self._flush_out())
 
     async def control(self, action: str, timeout: float = 10, **args: Any) -> None:
         """A facilitator control; returns once done, raises ClientError if refused."""
-        ref = self._next_ref()
+        ref = self.session.next_ref()
         await self._send(m.Control(ref, action, args))
 
         def answered() -> bool:
@@ -296,13 +295,8 @@ class SchakelClient:
             if err.ref == ref:
                 raise ClientError(err.code, err.reason)
 
-    def _next_ref(self) -> int:
-        self._ref += 1
-        return self._ref
-
     def next_clock(self) -> int:
-        self.counter += 1
-        return self.counter
+        return self.session.next_counter()
 
     def edit(self, board: str, obj_id: str, obj_type: str, **fields: Any) -> list[Op]:
         """Set fields of one object (creating it if new); applied at once, sent soon.
@@ -345,10 +339,8 @@ class SchakelClient:
 
     def send_raw_ops(self, board: str, ops: list[Op]) -> int:
         """Send ops as given (no local apply); returns the ref. For tests and tools."""
-        ref = self._next_ref()
-        r = self.replicas[board]
-        r.inflight[ref] = list(ops)
-        self._spawn(self._send(m.Ops(board, ref, list(ops))))
+        ref = self.session.send_raw_ops(board, ops)
+        self._spawn(self._flush_out())
         return ref
 
     async def send_presence(self, board: str, **data: Any) -> None:
@@ -363,8 +355,16 @@ class SchakelClient:
     async def _send(self, msg: m.ClientMessage) -> None:
         if self._ws is None:
             return  # sent again after reconnect
+        self.session.send(msg)
+        await self._flush_out()
+
+    async def _flush_out(self) -> None:
+        """Send what the session has queued, if connected (else it is asked again)."""
+        ws = self._ws
+        if ws is None:
+            return
         with contextlib.suppress(ConnectionClosed):
-            await self._ws.send(m.encode(msg))
+            await self._write(ws)
 
     def _schedule_send(self) -> None:
         if not self._send_scheduled:
@@ -375,11 +375,8 @@ class SchakelClient:
         self._send_scheduled = False
         if self._ws is None or not self.connected.is_set():
             return
-        for r in self.replicas.values():
-            if not r.synced:
-                continue
-            while (batch := r.take_batch(ref := self._next_ref())) is not None:
-                self._spawn(self._send(m.Ops(r.board, ref, batch)))
+        self.session.flush()
+        self._spawn(self._flush_out())
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

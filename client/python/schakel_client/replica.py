@@ -1,31 +1,29 @@
 """A client's replica of one board: optimistic local edits on top of what the hub stored.
 
-Pure: no I/O. :class:`Replica` keeps the document (server ops and own ops merged by the
-core rule), the last sequence number seen, the ops not yet sent and the batches sent but
-not yet acknowledged. The connection layer (:mod:`.client`) moves ops between them.
+Pure: no I/O. :class:`Replica` is the core's
+:class:`~schakel_core.client_session.BoardSession` (last seq, unsent ops, batches in
+flight) with the board's document (server ops and own ops merged by the core rule) and
+undo/redo of own edits. The session (:mod:`schakel_core.client_session`) drives it; in
+protocol v2 the hub never sends a client its own ops back, so the document holds them
+from the moment they are made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
+from schakel_core.client_session import BoardSession
 from schakel_core.document import Document
 from schakel_core.ops import Op
-from schakel_core.schema import MAX_OPS_PER_BATCH
 
 
-@dataclass
-class Replica:
-    board: str
-    doc: Document = field(default_factory=Document)
-    seq: int = 0  # last sequence number received in a sync or update
-    unsent: list[Op] = field(default_factory=list)
-    inflight: dict[int, list[Op]] = field(default_factory=dict)  # ref -> ops, unacked
-    synced: bool = False
-    undo_stack: list[list[Op]] = field(default_factory=list)
-    redo_stack: list[list[Op]] = field(default_factory=list)
+class Replica(BoardSession):
+    def __init__(self, board: str) -> None:
+        super().__init__(board)
+        self.doc = Document()
+        self.undo_stack: list[list[Op]] = []
+        self.redo_stack: list[list[Op]] = []
 
     # ----------------------------------------------------------- local edits
 
@@ -37,7 +35,7 @@ class Replica:
             if inv is not None:
                 inverse.append(inv)
             self.doc.apply(op)
-        self.unsent.extend(ops)
+        self.queue(ops)
         return inverse[::-1]
 
     def local(self, ops: Iterable[Op]) -> list[Op]:
@@ -69,63 +67,26 @@ class Replica:
             target.append(inverse)
         return group
 
-    def take_batch(self, ref: int) -> list[Op] | None:
-        """Move up to one batch of unsent ops to in-flight under ``ref``."""
-        if not self.unsent:
-            return None
-        batch, self.unsent = self.unsent[:MAX_OPS_PER_BATCH], self.unsent[MAX_OPS_PER_BATCH:]
-        self.inflight[ref] = batch
-        return batch
-
-    def acked(self, ref: int) -> None:
-        """An ack of ``ref`` covers every batch sent before it on this board (cumulative)."""
-        if ref not in self.inflight:
-            return  # requeued meanwhile: it will be sent again
-        for key in list(self.inflight):
-            del self.inflight[key]
-            if key == ref:
-                break
-
-    def refused(self, ref: int) -> list[Op]:
-        """The hub refused batch ``ref``; it will not be retried."""
-        return self.inflight.pop(ref, [])
-
-    def requeue(self, ref: int) -> None:
-        """Batch ``ref`` was refused for now (a rate limit): send it again, first. The
-        batches sent after it are answered on their own."""
-        self.unsent = self.inflight.pop(ref, []) + self.unsent
-
-    def requeue_inflight(self) -> None:
-        """After a reconnect: everything unacknowledged is sent again (ops are idempotent)."""
-        again = [op for ref in sorted(self.inflight) for op in self.inflight[ref]]
-        self.inflight.clear()
-        self.unsent = again + self.unsent
-
-    @property
-    def pending(self) -> int:
-        return len(self.unsent) + sum(len(b) for b in self.inflight.values())
-
     # ---------------------------------------------------------- from the hub
 
     def on_sync(self, seq: int, full: bool, ops: list[Op]) -> None:
         if full:
-            mine = [op for ref in sorted(self.inflight) for op in self.inflight[ref]]
             self.doc = Document(ops)
-            for op in mine + self.unsent:  # own edits not yet stored stay visible
+            for op in self.own_pending():  # own edits not yet stored stay visible
                 self.doc.apply(op)
         else:
             for op in ops:
                 self.doc.apply(op)
-        self.seq = seq
-        self.synced = True
+        super().on_sync(seq, full, ops)
 
-    def on_update(self, seq: int, ops: list[Op]) -> None:
-        if seq <= self.seq:
-            return
-        first = seq - len(ops) + 1
-        for op in ops[max(0, self.seq + 1 - first) :]:
-            self.doc.apply(op)  # own ops too: idempotent
-        self.seq = seq
+    def on_update(self, first: int, seq: int, ops: list[Op]) -> bool:
+        before = self.seq
+        if not super().on_update(first, seq, ops):
+            return False
+        if seq > before:
+            for op in ops:
+                self.doc.apply(op)  # (others' ops: the hub sends none of one's own)
+        return True
 
     def view(self) -> dict[str, dict[str, Any]]:
         return self.doc.visible()

@@ -248,8 +248,12 @@ function serverMessage(m: M): ServerMessage {
       if (get(m, "more", "boolean", true) === true) sync.more = true;
       return sync;
     }
-    case "update":
-      return { t: "update", board: board(m), from: int(m, "from")!, seq: int(m, "seq")!, ops: asOps(get(m, "ops", "list")) };
+    case "update": {
+      const from = int(m, "from")!;
+      const seq = int(m, "seq")!;
+      if (from < 1 || from > seq) throw new ProtocolError("invalid_message", "update: from must be 1..seq");
+      return { t: "update", board: board(m), from, seq, ops: asOps(get(m, "ops", "list")) };
+    }
     case "ack": {
       const ack: Ack = { t: "ack", board: board(m), ref: int(m, "ref")!, seq: int(m, "seq")!, applied: int(m, "applied")! };
       const lost = lostOps(m);

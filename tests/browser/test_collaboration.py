@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, expect
@@ -168,7 +169,7 @@ async def test_pending_edits_survive_a_reload(hub: Hub, browser: Browser) -> Non
 
 
 async def test_a_hub_upgrade_reloads_the_page_and_keeps_its_edits(
-    hub: Hub, browser: Browser
+    hub: Hub, browser: Browser, screenshots: Path
 ) -> None:
     """Close 4426 (the hub speaks a newer protocol than the page's code): the page keeps its
     unacknowledged edits, reloads itself and sends them again; a second 4426 within 30 s
@@ -216,4 +217,5 @@ async def test_a_hub_upgrade_reloads_the_page_and_keeps_its_edits(
     await expect(page.locator("#status")).to_contain_text("De hub is bijgewerkt")
     await expect(page.locator("#reload")).to_have_text("Herladen")
     assert await page.evaluate("() => window.notReloaded === true")
+    await page.screenshot(path=str(screenshots / "tablet-hub-updated.png"))
     await ctx.close()

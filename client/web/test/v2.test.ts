@@ -222,11 +222,14 @@ describe("close 4426: the hub speaks a newer protocol", () => {
     vi.advanceTimersByTime(5_000);
     const second = tablet(store, reload);
     ready(second, 1);
+    sock().deliver({ t: "presence", board: A, conn: "c2", client: "bo", name: "Bo", data: { sel: [] } });
+    expect(second.peers.size).toBe(1);
     second.edit("a1", "actor", { label: "kept" });
     sock().drop(4426, "this hub speaks protocol version 2: reload");
     expect(reload.count).toBe(1);
     expect(second.status).toBe("failed");
     expect(second.failure?.code).toBe("version_mismatch");
+    expect(second.peers.size).toBe(0);
     expect(store.load(A, "web-test")!.pending.map((o) => o[0])).toEqual(["a1"]);
     const n = FakeSocket.all.length;
     vi.advanceTimersByTime(60_000);

@@ -162,6 +162,10 @@ export class BoardChannel {
 
   fail(code: string, reason: string): void {
     this.failure = { code, reason };
+    if (this.peers.size) {
+      this.peers.clear(); // nobody is shown as here on a board this page no longer follows
+      this.emit("presence");
+    }
     this.setStatus("failed");
   }
 

@@ -7,6 +7,14 @@ can absorb the tens of thousands of frames per second a naive relay sends.
 
 Only what the benchmark needs: binary frames, masked sends (RFC 6455 client rule),
 answers to pings, no extensions (no compression is offered, so none is negotiated).
+
+A hub frame may hold several messages back to back (protocol v2). Given a
+:class:`~schakel_core.client_session.ClientSession`, the client speaks the protocol
+through it (the same pure state machine as the Python client: hello, subscribe and
+resume, batches, acks, the v2 seq rules): it says hello once connected, feeds it every
+frame, hands the events it returns to ``on_events``, and sends what it asks to send
+(:meth:`WSClient.flush` sends the unsent ops of every board). Without one,
+``on_message`` gets every binary frame as it came.
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ import hashlib
 import os
 import socket
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
+
+from schakel_core.client_session import ClientSession, Event
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -59,10 +69,14 @@ class WSClient(asyncio.Protocol):
         path: str,
         on_message: Callable[[bytes], None],
         headers: dict[str, str] | None = None,
+        session: ClientSession[Any] | None = None,
+        on_events: Callable[[list[Event]], None] | None = None,
     ):
         self.host, self.port, self.path = host, port, path
         self.headers = headers or {}
         self.on_message = on_message
+        self.session = session
+        self.on_events = on_events
         self.transport: asyncio.Transport | None = None
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -104,6 +118,9 @@ class WSClient(asyncio.Protocol):
                 return
             buf = buf[end + 4 :]
             self._upgraded = True
+            if self.session is not None:
+                self.session.connect()
+                self._send_session()
             if not self.opened.done():
                 self.opened.set_result(None)
         self.bytes_in += len(data)
@@ -134,7 +151,10 @@ class WSClient(asyncio.Protocol):
                 raise WSError("fragmented frames are not supported by this client")
             if opcode == OP_BINARY:
                 self.frames_in += 1
-                self.on_message(payload)
+                if self.session is None:
+                    self.on_message(payload)
+                else:
+                    self._receive(payload)
             elif opcode == OP_PING:
                 self._write(encode_frame(payload, OP_PONG))
             elif opcode == OP_CLOSE:
@@ -145,7 +165,16 @@ class WSClient(asyncio.Protocol):
                 raise WSError("unexpected text frame")
         self._buf = buf[pos:] if pos < size else b""
 
+    def _receive(self, payload: bytes) -> None:
+        assert self.session is not None
+        events = self.session.receive(payload)
+        if self.on_events is not None:
+            self.on_events(events)
+        self._send_session()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.session is not None:
+            self.session.connection_lost()
         if not self.opened.done():
             self.opened.set_exception(exc or WSError("closed during the handshake"))
         if not self.closed.done():
@@ -173,6 +202,17 @@ class WSClient(asyncio.Protocol):
     def send(self, payload: bytes) -> None:
         self._write(encode_frame(payload))
 
+    def flush(self) -> None:
+        """Send the session's unsent ops (as batches) and whatever else it has queued."""
+        if self.session is not None:
+            self.session.flush()
+            self._send_session()
+
+    def _send_session(self) -> None:
+        assert self.session is not None
+        for payload in self.session.data_to_send():
+            self._write(encode_frame(payload))
+
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(encode_frame((1000).to_bytes(2, "big"), OP_CLOSE))
@@ -186,10 +226,13 @@ async def connect(
     on_message: Callable[[bytes], None],
     timeout: float = 10,
     headers: dict[str, str] | None = None,
+    session: ClientSession[Any] | None = None,
+    on_events: Callable[[list[Event]], None] | None = None,
 ) -> WSClient:
+    """Open a connection; with ``session``, it has said hello when this returns."""
     loop = asyncio.get_running_loop()
     _, proto = await loop.create_connection(
-        lambda: WSClient(host, port, path, on_message, headers), host, port
+        lambda: WSClient(host, port, path, on_message, headers, session, on_events), host, port
     )
     await asyncio.wait_for(proto.opened, timeout)
     return proto

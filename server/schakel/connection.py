@@ -325,7 +325,7 @@ class Connection:
     async def _dispatch(self, msg: m.ClientMessage) -> None:
         assert self.claims is not None
         match msg:
-            case m.Ops(board=board, ref=ref, ops=ops):
+            case m.Ops(board=board, ref=ref, ops=ops, packed=packed):
                 sub = self.subs.get(board)
                 if sub is None:
                     raise NotSubscribed(
@@ -334,7 +334,12 @@ class Connection:
                 if not sub.writable:
                     reason = self.hub.workshops.lock_reason(self)
                     raise Forbidden(reason, ref=ref, board=board)
-                if any(op.client != self.client for op in ops):
+                client = self.client
+                if (
+                    ops[0].client != client
+                    if len(ops) == 1
+                    else any(o.client != client for o in ops)
+                ):
                     raise Forbidden("ops must carry your own client id", ref=ref, board=board)
                 if self.inflight >= self.service.settings.max_inflight_batches:
                     raise RateLimited(
@@ -351,7 +356,7 @@ class Connection:
                         board=board,
                     )
                 self.metrics.ops_in += len(ops)
-                self.hub.submit(self, board, ref, ops)
+                self.hub.submit(self, board, ref, ops, packed)
             case m.Presence(board=board, data=data):
                 if board not in self.subs:
                     raise NotSubscribed(f"subscribe to {board} before sending presence")

@@ -1,20 +1,24 @@
-"""The hub: rooms of subscribers, the committer tick, and batched fan-out.
+"""The hub: rooms of subscribers, the committer tick, and batched fan-out (protocol v2).
 
 Data flow::
 
-    Connection ──submit(ops)──▶ pending ──tick──▶ store.apply(all pending batches)
-                                                     │ one durable write per tick
-          ┌──────────────────────────────────────────┘
+    Connection ──submit(ops, their bytes)──▶ pending ──tick──▶ store.apply(all batches)
+                                                          │ one durable write per tick
+          ┌───────────────────────────────────────────────┘
           ▼
-    deliver(board, seq, ops) ──▶ Room.pending ──flush──▶ one ``update`` frame per room,
-          ▲                                              encoded once, queued to every
-          │                                              subscriber's Outbox
-    store feed (ops stored by other hubs)                then acks to the senders
+    deliver(board, seq, ops, bytes, origin) ──▶ Room.pending ──flush──▶ per room: one
+          ▲                                        ``update`` for all who wrote none of
+          │                                        its ops, each writer its own without
+    store feed (ops stored by other hubs)          them (no echo); then the held acks
 
-Everything that a board accepts within one tick leaves as one frame; a sender sees the
-``update`` holding its ops before the ``ack`` for them. Sequence numbers per board are
-contiguous; a room that sees a gap (a feed that lagged) repairs it from the store.
-Subscribers that arrive together (a storm of reconnects) share one load of the board.
+Each message is encoded once and queued to the connections' Outboxes; a connection's
+writer sends all that waits as one frame (messages back to back), so what one tick gives
+a connection is one frame. An ack is held until its connection has every op of the board
+through the ack's seq (the v2 guarantee a client takes its seq from). Sequence numbers
+per board are contiguous; a room that sees a gap (a feed that lagged) repairs it from
+the store, remembering which of its ops came over which connection. Subscribers that
+arrive together (a storm of reconnects) share one load of the board. Presence goes out
+on its own, slower tick (``ticks.py``).
 
 A late joiner of a large board gets its ``sync`` in frames of about
 :data:`~schakel_core.messages.SYNC_CHUNK_BYTES`, each encoded when the previous one has
@@ -22,8 +26,9 @@ left the queue, so that no multi-megabyte frame is built on the event loop and o
 boards' updates go out in between.
 
 At shutdown (:meth:`Hub.drain`) the hub takes no more batches, stores what it has, sends
-every ack, then closes each connection with 1012: an op is stored exactly when its
-sender was told so.
+every ack it may, then closes each connection with 1012: an op is stored exactly when its
+sender was told so (an ack still held then is not sent: the client sends the batch
+again, and ops are idempotent).
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from schakel_core import codec
 from schakel_core.errors import NotFound, RequestError, StoreUnavailable
-from schakel_core.messages import Ack, Leave, Lost, PresenceOut, encode, sync_frames, update_frame
+from schakel_core.messages import Ack, Leave, Lost, PresenceOut, encode, encode_update, sync_frames
 from schakel_core.ops import Op
 
 from .metrics import Metrics
@@ -68,8 +74,8 @@ class Subscription:
     writable: bool
     seq: int = 0  # the last sequence number this subscriber has (sent to it, or its own)
     syncing: bool = True
-    # updates delivered during its sync: (seq, ops, origin of each op)
-    held: list[tuple[int, list[Op], list[str | None]]] = field(default_factory=list)
+    # updates delivered during its sync: (seq, ops, their bytes, origin of each op)
+    held: list[tuple[int, list[Op], list[bytes], list[str | None]]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -80,6 +86,7 @@ class Room:
     subs: dict[str, Subscription] = field(default_factory=dict)
     seq: int | None = None  # the last sequence number delivered to this room
     pending: list[Op] = field(default_factory=list)
+    pending_raw: list[bytes] = field(default_factory=list)  # the msgpack bytes of each
     pending_from: list[str | None] = field(default_factory=list)  # its connection, per op
     # seq -> the connection an op came in over, for ops this hub stored that have not
     # been delivered yet (no echo: they are left out of that connection's update)
@@ -99,6 +106,22 @@ class _Submitted:
     ref: int
     ops: list[Op]
     done: asyncio.Future[Applied] | None = None
+    packed: list[bytes] | None = None  # the bytes of each op as it came
+
+    def packed_of(self, stored: list[Op]) -> list[bytes]:
+        """The bytes of the ops of this batch that the store took (as they came; the
+        store hands back the very ops it was given)."""
+        packed = self.packed
+        if not packed:
+            return [codec.pack(op) for op in stored]
+        if len(stored) == len(self.ops):
+            return packed
+        at = {id(op): i for i, op in enumerate(self.ops)}
+        out: list[bytes] = []
+        for op in stored:
+            i = at.get(id(op))
+            out.append(codec.pack(op) if i is None else packed[i])
+        return out
 
 
 @dataclass(slots=True)
@@ -238,16 +261,11 @@ class Hub:
                 # Their senders are closed (1011); they reconnect and send them again.
                 logger.exception("the store failed on %d batches", len(pending))
                 results = self._fail(pending)
-            for s, r in zip(pending, results, strict=False):
-                if s.conn is not None and r.error is None and r.stored:
-                    room = self.rooms.get(r.board)
-                    if room is not None:
-                        first = r.seq - len(r.stored) + 1
-                        for n in range(first, r.seq + 1):
-                            room.origins[n] = s.conn.id
-            fed, self._fed = self._fed, []
-            for board, seq, ops in fed:
-                self.deliver(board, seq, ops)
+            if self._fed:  # (rare: another hub's ops caught up on, maybe with these)
+                for s, r in zip(pending, results, strict=False):
+                    if s.conn is not None and r.error is None and r.stored:
+                        self._remember_origin(r.board, r.seq, len(r.stored), s.conn.id)
+                self._deliver_fed()
             for s, r in zip(pending, results, strict=False):
                 if s.conn is None:
                     self._settle(s, r)
@@ -259,15 +277,28 @@ class Hub:
                     continue
                 if r.stored:
                     self.metrics.ops_stored += len(r.stored)
-                    self.deliver(r.board, r.seq, r.stored)
-                s.conn.seen = max(s.conn.seen, max(op.counter for op in s.ops))
+                    self.deliver(r.board, r.seq, r.stored, s.packed_of(r.stored), s.conn.id)
+                top = s.ops[0].counter if len(s.ops) == 1 else max(op.counter for op in s.ops)
+                if top > s.conn.seen:
+                    s.conn.seen = top
                 self._hold_ack(s, r)
-        else:
-            fed, self._fed = self._fed, []
-            for board, seq, ops in fed:
-                self.deliver(board, seq, ops)
+        elif self._fed:
+            self._deliver_fed()
         self.flush()
         self._send_acks()
+
+    def _deliver_fed(self) -> None:
+        fed, self._fed = self._fed, []
+        for board, seq, ops in fed:
+            self.deliver(board, seq, ops)
+
+    def _remember_origin(self, board: str, seq: int, n: int, conn_id: str) -> None:
+        """Ops numbered ``seq - n + 1 .. seq`` came over ``conn_id``, for a delivery
+        that may come later than this commit's (a gap repaired, a feed caught up)."""
+        room = self.rooms.get(board)
+        if room is not None:
+            for k in range(seq - n + 1, seq + 1):
+                room.origins[k] = conn_id
 
     def _hold_ack(self, s: _Submitted, r: Applied) -> None:
         """One cumulative ack per connection and board, sent once the connection has
@@ -333,13 +364,21 @@ class Hub:
             s.conn.fail("the hub failed to store your ops; reconnect and send them again")
         return []
 
-    def submit(self, conn: Connection, board: str, ref: int, ops: list[Op]) -> None:
-        """Queue a validated, authorised batch for the next commit (no await). While the
-        hub drains, nothing more is taken: the sender sends it again to another hub."""
+    def submit(
+        self,
+        conn: Connection,
+        board: str,
+        ref: int,
+        ops: list[Op],
+        packed: list[bytes] | None = None,
+    ) -> None:
+        """Queue a validated, authorised batch for the next commit (no await); ``packed``:
+        the bytes of each op as it came. While the hub drains, nothing more is taken: the
+        sender sends it again to another hub."""
         if self.draining:
             return
         conn.inflight += 1
-        self._pending.append(_Submitted(conn, board, ref, ops))
+        self._pending.append(_Submitted(conn, board, ref, ops, packed=packed))
         self._wake.set()
 
     async def write(self, board: str, ops: list[Op]) -> Applied:
@@ -352,8 +391,16 @@ class Hub:
 
     # ------------------------------------------------------------- fan-out
 
-    def deliver(self, board: str, seq: int, ops: list[Op]) -> None:
-        """Stored ops numbered ``seq - len(ops) + 1 .. seq`` reach the room's next flush."""
+    def deliver(
+        self,
+        board: str,
+        seq: int,
+        ops: list[Op],
+        packed: list[bytes] | None = None,
+        origin: str | None = None,
+    ) -> None:
+        """Stored ops numbered ``seq - len(ops) + 1 .. seq`` reach the room's next flush;
+        ``packed``: their bytes, if known; ``origin``: the connection they came over."""
         if self._applying:
             self._fed.append((board, seq, ops))  # after the commit knows its origins
             return
@@ -365,14 +412,20 @@ class Hub:
             if seq <= room.seq:
                 return  # already delivered (local apply and feed both report it)
             if first > room.seq + 1:
+                if origin is not None:
+                    self._remember_origin(board, seq, len(ops), origin)
                 self._repair(room)  # a gap: fetch what is missing from the store
                 return
             if first <= room.seq:
-                ops = ops[room.seq + 1 - first :]
-                first = room.seq + 1
+                cut = room.seq + 1 - first
+                ops, first = ops[cut:], room.seq + 1
+                packed = packed[cut:] if packed is not None else None
         room.pending.extend(ops)
+        room.pending_raw.extend(packed if packed is not None else map(codec.pack, ops))
         origins = room.origins
-        if origins:
+        if origin is not None:
+            room.pending_from.extend([origin] * len(ops))
+        elif origins:
             room.pending_from.extend(origins.pop(n, None) for n in range(first, seq + 1))
         else:
             room.pending_from.extend([None] * len(ops))
@@ -389,7 +442,7 @@ class Hub:
                 continue
             if room.pending and room.seq is not None:
                 self._flush_ops(room)
-                room.pending, room.pending_from = [], []
+                room.pending, room.pending_raw, room.pending_from = [], [], []
             if room.origins and room.seq is not None:  # (ops never delivered here)
                 for n in [n for n in room.origins if n <= room.seq]:
                     del room.origins[n]
@@ -425,38 +478,40 @@ class Hub:
         self._wake.set()
 
     def _flush_ops(self, room: Room) -> None:
-        seq, ops, origins = room.seq, room.pending, room.pending_from
+        """One encoding of the room's new ops for every subscriber that wrote none of
+        them; the writers each get theirs without their own ops (no echo)."""
+        seq, ops, packed, origins = room.seq, room.pending, room.pending_raw, room.pending_from
         assert seq is not None
         first = seq - len(ops) + 1
-        writers = {o for o in origins if o is not None}
+        writers = set(origins)
         shared: bytes | None = None
         top = max(op.counter for op in ops)
         for sub in room.subs.values():
             if sub.conn.seen < top:
                 sub.conn.seen = top
             if sub.syncing:
-                sub.held.append((seq, ops, origins))
+                sub.held.append((seq, ops, packed, origins))
             elif sub.seq < first and sub.conn.id not in writers:
                 if shared is None:
-                    shared = update_frame(room.board, first, seq, ops)
+                    shared = encode_update(room.board, first, seq, packed)
                 sub.seq = seq
                 sub.conn.send(shared)
                 self.metrics.ops_out += len(ops)
             elif sub.seq < seq:  # its own ops are in it, or it has part of it already
-                self._send_slice(sub, seq, ops, origins)
+                self._send_slice(sub, seq, packed, origins)
 
     def _send_slice(
-        self, sub: Subscription, seq: int, ops: list[Op], origins: list[str | None]
+        self, sub: Subscription, seq: int, packed: list[bytes], origins: list[str | None]
     ) -> None:
         """Send ``sub`` the part of ops ``.. seq`` it does not have, less its own."""
-        first = seq - len(ops) + 1
+        first = seq - len(packed) + 1
         skip = max(0, sub.seq + 1 - first)
         mine = sub.conn.id
-        rest = [op for op, o in zip(ops[skip:], origins[skip:], strict=True) if o != mine]
+        rest = [raw for raw, o in zip(packed[skip:], origins[skip:], strict=True) if o != mine]
         start = first + skip
         sub.seq = seq
         if rest:
-            sub.conn.send(update_frame(sub.board, start, seq, rest))
+            sub.conn.send(encode_update(sub.board, start, seq, rest))
             self.metrics.ops_out += len(rest)
 
     def _repair(self, room: Room) -> None:
@@ -517,9 +572,9 @@ class Hub:
             return  # the connection went, or fell behind, meanwhile
         held, sub.held = sub.held, []
         sub.syncing = False
-        for seq, ops, origins in held:
+        for seq, _, packed, origins in held:
             if seq > sub.seq:
-                self._send_slice(sub, seq, ops, origins)
+                self._send_slice(sub, seq, packed, origins)
         for conn_id, frame in room.presence.items():
             if conn_id != conn.id:
                 conn.outbox.put_droppable(frame)
@@ -555,7 +610,8 @@ class Hub:
                     # own ops are known by their client id, which holds them all)
                     client = sub.conn.client
                     origins = [sub.conn.id if op.client == client else None for op in loaded.ops]
-                    self._send_slice(sub, loaded.seq, loaded.ops, origins)
+                    packed = [codec.pack(op) for op in loaded.ops]
+                    self._send_slice(sub, loaded.seq, packed, origins)
             self._send_acks()
 
         self._spawn(repair())

@@ -301,9 +301,10 @@ class ClientSession(Generic[B]):
         if not self.open:
             return
         for state in self.boards.values():
-            if not state.synced:
-                continue
-            while (batch := state.take_batch(ref := self.next_ref())) is not None:
+            while state.synced and state.unsent:
+                ref = self.next_ref()
+                batch = state.take_batch(ref)
+                assert batch is not None
                 self._out.append(m.encode(m.Ops(state.board, ref, batch)))
 
     def send_raw_ops(self, board: str, ops: list[Op]) -> int:
@@ -336,7 +337,7 @@ class ClientSession(Generic[B]):
             case m.Update(board=board, first=first, seq=seq, ops=ops):
                 self._see(ops)
                 state = self.boards.get(board)
-                if state is not None and state.synced:
+                if state is not None and state.synced and seq > state.seq:  # (else a copy)
                     if state.on_update(first, seq, ops):
                         if ops:
                             events.append(Updated(board, seq, ops))

@@ -45,14 +45,50 @@ def pack_array(parts: list[bytes]) -> bytes:
     return header + b"".join(parts)
 
 
+_OPS_HEAD = b"\xa1t\xa3ops"  # a map's first key and value: "t": "ops"
+
+
+def unpack_ops(data: bytes) -> tuple[dict[str, Any], list[bytes]] | None:
+    """An ``ops`` message decoded in one pass, with the bytes of each op as they came,
+    so that the hub forwards them without packing them again. None when the frame is not
+    a plain map that begins with ``"t": "ops"`` and decodes cleanly: then :func:`unpack`
+    decodes it (and names what is wrong with it)."""
+    if len(data) < 8 or data[1:7] != _OPS_HEAD or not 0x80 <= data[0] <= 0x8F:
+        return None
+    if len(data) > MAX_FRAME_BYTES:
+        return None
+    unpacker = _unpacker(data)
+    out: dict[str, Any] = {}
+    raws: list[bytes] | None = None
+    try:
+        for _ in range(unpacker.read_map_header()):
+            key = unpacker.unpack()
+            if type(key) is not str or key in out:
+                return None
+            if key != "ops":
+                out[key] = unpacker.unpack()
+                continue
+            values: list[Any] = []
+            raws = []
+            for _ in range(unpacker.read_array_header()):
+                start = unpacker.tell()
+                values.append(unpacker.unpack())
+                raws.append(data[start : unpacker.tell()])
+            out[key] = values
+        if unpacker.tell() != len(data) or raws is None:
+            return None
+    except Exception:  # (msgpack's errors: the slow path names them)
+        return None
+    return out, raws
+
+
 def unpack_value(data: bytes) -> Any:
     """Any one msgpack value the hub itself packed (a stored op): no limits, no checks."""
     return msgpack.unpackb(data, raw=False, use_list=True, strict_map_key=True)
 
 
-def unpack_all(data: bytes) -> list[dict[str, Any]]:
-    """Decode a hub frame: one or more maps back to back (protocol v2), or raise
-    Malformed. No size cap (hub frames have none); the same rules as :func:`unpack`."""
+def _unpacker(data: bytes) -> msgpack.Unpacker:
+    """A streaming decoder of ``data`` with the wire's rules (as :func:`unpack`)."""
     unpacker = msgpack.Unpacker(
         raw=False,
         use_list=True,
@@ -62,6 +98,13 @@ def unpack_all(data: bytes) -> list[dict[str, Any]]:
         max_buffer_size=max(len(data), 1024),
     )
     unpacker.feed(data)
+    return unpacker
+
+
+def unpack_all(data: bytes) -> list[dict[str, Any]]:
+    """Decode a hub frame: one or more maps back to back (protocol v2), or raise
+    Malformed. No size cap (hub frames have none); the same rules as :func:`unpack`."""
+    unpacker = _unpacker(data)
     out: list[dict[str, Any]] = []
     end = 0  # where the last whole value ends
     try:

@@ -155,10 +155,12 @@ class Ops:
     board: str
     ref: int
     ops: list[Op]
+    # the msgpack bytes of each op as it came (decoded by the hub), else empty
+    packed: list[bytes] = field(default_factory=list, compare=False, repr=False)
     t = "ops"
 
     @classmethod
-    def from_map(cls, m: dict[str, Any]) -> Ops:
+    def from_map(cls, m: dict[str, Any], packed: list[bytes] | None = None) -> Ops:
         ref = _int(m, "ref")
         try:
             board = _board(m)
@@ -167,11 +169,11 @@ class Ops:
                 raise InvalidMessage("ops: the batch is empty")
             if len(raw) > MAX_OPS_PER_BATCH:
                 raise TooLarge(f"ops: a batch holds at most {MAX_OPS_PER_BATCH} ops")
-            ops = [op_from_wire(op) for op in raw]
+            ops = [op_from_wire(raw[0])] if len(raw) == 1 else [op_from_wire(op) for op in raw]
         except RequestError as exc:
             exc.ref = ref
             raise
-        return cls(board=board, ref=ref, ops=ops)
+        return cls(board=board, ref=ref, ops=ops, packed=packed or [])
 
     def to_map(self) -> dict[str, Any]:
         return {
@@ -276,7 +278,15 @@ _CLIENT_TYPES: dict[str, Any] = {
 
 
 def decode_client(data: bytes) -> ClientMessage:
-    """Decode and validate one client frame, or raise a RequestError."""
+    """Decode and validate one client frame, or raise a RequestError. An ``ops``
+    message keeps the bytes of each op as they came (:attr:`Ops.packed`)."""
+    fast = codec.unpack_ops(data)
+    if fast is not None:
+        m, packed = fast
+        try:
+            return Ops.from_map(m, packed)
+        except RequestError:
+            pass  # (named below, as for any message)
     m = codec.unpack(data)
     tag = m.get("t")
     cls = _CLIENT_TYPES.get(tag) if type(tag) is str else None
@@ -448,11 +458,6 @@ class Update:
         return cls(
             board=_board(m), first=first, seq=seq, ops=[Op(*o) for o in _get(m, "ops", list)]
         )
-
-
-def update_frame(board: str, first: int, seq: int, ops: list[Op]) -> bytes:
-    """An ``update`` of ops held as tuples (packed here, each as its wire array)."""
-    return codec.pack({"t": "update", "board": board, "from": first, "seq": seq, "ops": ops})
 
 
 def encode_update(board: str, first: int, seq: int, packed_ops: list[bytes]) -> bytes:

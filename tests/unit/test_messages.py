@@ -6,6 +6,8 @@ from typing import Any
 
 import msgpack
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schakel_core import codec
 from schakel_core import messages as m
@@ -21,6 +23,8 @@ from schakel_core.errors import (
 )
 from schakel_core.ops import Op
 from schakel_core.schema import MAX_FRAME_BYTES
+
+from .strategies import writes as write_strategy
 
 OP = Op("a1", "actor", "label", "x", 1, "c1")
 
@@ -222,3 +226,37 @@ def test_maps_and_arrays_of_values_packed_before() -> None:
     }
     assert codec.unpack_value(codec.pack_array([codec.pack(1), codec.pack("two")])) == [1, "two"]
     assert codec.unpack_value(codec.pack(OP.to_wire())) == list(OP)
+
+
+@settings(max_examples=200, deadline=None)
+@given(writes=st.lists(write_strategy(), min_size=1, max_size=5), ref=st.integers(0, 2**53 - 1))
+def test_an_ops_message_keeps_each_ops_bytes_as_they_came(
+    writes: list[tuple[str, str, str, Any]], ref: int
+) -> None:
+    """The one-pass decode of ``ops`` gives what the general one gives, plus each op's
+    bytes exactly as sent (a float32 stays a float32: the hub forwards, never rewrites)."""
+    ops = [Op(*w, i + 1, "c1") for i, w in enumerate(writes)]
+    data = m.encode(m.Ops("w:g1", ref, ops))
+    msg = m.decode_client(data)
+    assert isinstance(msg, m.Ops) and msg == m.Ops.from_map(codec.unpack(data))
+    assert [msgpack.unpackb(raw) for raw in msg.packed] == [list(op) for op in ops]
+    assert b"".join(msg.packed) in data
+    # Keys in another order: the general decode, the same message, no bytes kept.
+    other = msgpack.packb({"ref": ref, "board": "w:g1", "t": "ops", "ops": [list(o) for o in ops]})
+    again = m.decode_client(other)
+    assert again == msg and isinstance(again, m.Ops) and again.packed == []
+
+
+def test_the_one_pass_decode_refuses_what_the_general_one_refuses() -> None:
+    good = m.encode(m.Ops("w:g1", 3, [OP]))
+    single = msgpack.Packer(use_single_float=True).pack(
+        {"t": "ops", "board": "w:g1", "ref": 3, "ops": [["a1", "actor", "pos", [1.5, 2.5], 1, "c"]]}
+    )
+    raw = m.decode_client(single)
+    assert isinstance(raw, m.Ops) and raw.packed[0] in single and b"\xca" in raw.packed[0]
+    for bad in (good + b"\x00", good[:-1], good.replace(b"\xa3ops", b"\xa3opz", 1)):
+        assert codec.unpack_ops(bad) is None
+        with pytest.raises(RequestError):
+            m.decode_client(bad)
+    dup = b"\x85" + good[1:] + msgpack.packb("ops") + msgpack.packb([])
+    assert codec.unpack_ops(dup) is None  # a key twice: the general decode decides

@@ -127,16 +127,24 @@ describe("no echo", () => {
     conn.close();
   });
 
-  it("a lost op whose winner never came: the board is fetched whole", () => {
+  it("a batch sent again after a reconnect: its ops come back `lost` (already stored) and simply settle", () => {
     const conn = tablet(new OfflineStore(null), null);
     ready(conn, 2);
     conn.edit("a7", "actor", { label: "mine" });
     vi.advanceTimersByTime(1);
     const [batch] = sentOps(sock());
-    sock().deliver({ t: "ack", board: A, ref: batch!.ref, seq: 3, applied: 0, lost: [["a7", "label", batch!.ops[0]![4]]] });
-    expect(sock().lastSent("subscribe")).toMatchObject({ board: A, since: 0 });
-    sock().deliver({ t: "sync", board: A, seq: 3, full: true, ops: [["a7", "actor", "label", "theirs", 9, "p2"]], ref: sock().lastSent("subscribe").ref });
-    expect(conn.replica.doc.get("a7")!.label).toBe("theirs");
+    sock().drop(1006); // stored by the hub, but the ack never came
+    vi.advanceTimersByTime(400);
+    sock().open();
+    welcome(sock());
+    sock().deliver({ t: "sync", board: A, seq: 3, full: false, ops: [batch!.ops[0]!], ref: sock().lastSent("subscribe").ref });
+    vi.advanceTimersByTime(50);
+    const [again] = sentOps(sock());
+    expect(again!.ops).toEqual(batch!.ops);
+    sock().deliver({ t: "ack", board: A, ref: again!.ref, seq: 3, applied: 0, lost: [["a7", "label", batch!.ops[0]![4]]] });
+    expect(conn.pending).toBe(0);
+    expect(conn.replica.doc.get("a7")!.label).toBe("mine");
+    expect(sock().sent.filter((m) => m.t === "subscribe").length).toBe(1); // nothing asked again
     conn.close();
   });
 

@@ -222,13 +222,10 @@ export class BoardChannel {
   }
 
   onAck(msg: Ack): void {
-    if (this.awaitingSync) {
-      this.replica.acked(msg.ref); // settled; the coming sync brings the board's seq
-    } else if (!this.replica.onAck(msg.ref, msg.seq, msg.lost, this.wire.clientId)) {
-      // An op of ours lost, yet its winner is not here: fetch the board whole.
-      this.replica.seq = 0;
-      this.subscribe();
-    }
+    // Settled (`lost` ones too: see Replica.onAck). While a subscribe is out, the coming
+    // sync brings the board's seq.
+    if (this.awaitingSync) this.replica.acked(msg.ref);
+    else this.replica.onAck(msg.ref, msg.seq);
     this.emit("pending");
     this.scheduleSave();
   }

@@ -193,19 +193,14 @@ export class Replica {
   /**
    * An `ack` (protocol v2): batch `ref` and the earlier ones are settled, and every op of
    * the board through `seq` has reached us (others' in updates before the ack, ours we
-   * hold), so the last seq moves up to it. `lost` names own ops that lost to a higher
-   * clock: they leave the pending set with their batch, and the winner must be here
-   * already. Returns false when a lost op still shows (the replica is not the hub's board:
-   * the caller fetches it whole).
+   * hold), so the last seq moves up to it. The ops the ack names `lost` leave the pending
+   * set with their batch and need nothing more: the register holds a higher clock, whose
+   * op reached us before this ack, or this very op (a batch sent again). The hub cannot
+   * tell those two apart, so neither can a client: a lost op still showing is no error.
    */
-  onAck(ref: number, seq: number, lost: readonly (readonly [string, string, number])[] = [], client = ""): boolean {
+  onAck(ref: number, seq: number): void {
     this.acked(ref);
     if (seq > this.seq) this.seq = seq;
-    for (const [id, field, counter] of lost) {
-      const reg = this.doc.fields.get(id)?.get(field);
-      if (reg && reg.counter === counter && reg.client === client) return false;
-    }
-    return true;
   }
 
   /** The hub's stored ops are authoritative: never let one bad op stop the replica. */

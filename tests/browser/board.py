@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, WebSocket, expect
 
 TABLET = {"viewport": {"width": 1180, "height": 820}, "has_touch": True, "is_mobile": True}
 BEAMER = {"viewport": {"width": 1920, "height": 1080}}
@@ -24,12 +25,27 @@ async def join(ctx: BrowserContext, http: str, code: str, nickname: str) -> Page
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
     page.errors = errors  # type: ignore[attr-defined]
+    sockets: list[WebSocket] = []
+    page.on("websocket", lambda ws: sockets.append(ws))
+    page.sockets = sockets  # type: ignore[attr-defined]
     await page.goto(f"{http}/join/{code}")
     await expect(page.locator("#join-code")).to_have_value(code)
     await page.fill("#join-nickname", nickname)
     await page.click("#join-submit")
     await expect(page.locator("#status")).to_have_attribute("data-status", "connected")
     return page
+
+
+async def one_socket(page: Page) -> None:
+    """The page (joined with `join`) holds exactly one open WebSocket to the hub. A socket
+    of a board it left closes a moment later: wait (bounded) until only one is open."""
+    sockets: list[WebSocket] = page.sockets  # type: ignore[attr-defined]
+    for _ in range(100):
+        open_ = [ws.url for ws in sockets if not ws.is_closed()]
+        if len(open_) == 1:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"open WebSockets: {open_}")
 
 
 async def state(page: Page) -> dict[str, Any]:

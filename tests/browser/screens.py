@@ -26,9 +26,9 @@ async def axe(page: Page, what: str) -> None:
     """No serious or critical accessibility violations (and no content outside landmarks)."""
     assert AXE.is_file(), f"{AXE} is missing: `make test` installs client/web's npm packages"
     if not await page.evaluate("() => typeof window.axe === 'object'"):
-        # Evaluated through the DevTools protocol, which the page's CSP does not govern:
-        # a <script> tag (add_script_tag) is inline script, which the CSP rightly refuses.
-        await page.evaluate(AXE.read_text() + "\n;undefined")
+        # Evaluated over the DevTools protocol, which the page's strict CSP does not govern
+        # (a script tag would be inline script, refused by `script-src 'self'`).
+        await page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
     result: dict[str, Any] = await page.evaluate(
         "() => axe.run(document, { resultTypes: ['violations'] })"
     )

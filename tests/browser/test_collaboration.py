@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, expect
@@ -164,4 +165,57 @@ async def test_pending_edits_survive_a_reload(hub: Hub, browser: Browser) -> Non
         f"() => ['{kept}', '{pending}'].every(id => id in window.schakel.state())"
     )
     assert (await state(other))[pending]["label"] == "Jongerenwerker"
+    await ctx.close()
+
+
+async def test_a_hub_upgrade_reloads_the_page_and_keeps_its_edits(
+    hub: Hub, browser: Browser, screenshots: Path
+) -> None:
+    """Close 4426 (the hub speaks a newer protocol than the page's code): the page keeps its
+    unacknowledged edits, reloads itself and sends them again; a second 4426 within 30 s
+    does not reload again (no loop against a mis-deployed hub) but says what to do."""
+    ws = await create_workshop(hub.http, groups=1)
+    ctx = await open_context(browser, **SMALL)
+    mode = {"v": "pass"}  # pass: a normal hub; hold: the page's frames never arrive
+    routes: list[WebSocketRoute] = []
+
+    async def handler(route: WebSocketRoute) -> None:
+        if mode["v"] == "upgraded":
+            await route.close(code=4426, reason="this hub speaks protocol version 2: reload")
+            return
+        server = route.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            if mode["v"] == "pass":
+                server.send(message)
+
+        route.on_message(from_page)
+        routes.append(route)
+
+    await ctx.route_web_socket("**/ws", handler)
+    page = await join(ctx, hub.http, ws["join_code"], "Ann")
+    mode["v"] = "hold"
+    pending = await add_actor_by_click(page, 0.5, 0.5)
+    await page.fill("#field-label", "Wijkagent")
+    await page.wait_for_timeout(300)  # sent, never acknowledged
+    assert await page.evaluate("() => window.schakel.pending()") > 0
+
+    # The hub is upgraded: the page's connection closes with 4426, and the page reloads.
+    mode["v"] = "pass"
+    async with page.expect_navigation():
+        await routes[-1].close(code=4426, reason="this hub speaks protocol version 2: reload")
+    await expect(page.locator("#status")).to_have_attribute("data-status", "connected")
+    await settled(page)
+    other = await join(await open_context(browser, **SMALL), hub.http, ws["join_code"], "Bo")
+    await other.wait_for_function(f"() => '{pending}' in window.schakel.state()")
+    assert (await state(other))[pending]["label"] == "Wijkagent"
+
+    # Again within 30 s: no second reload; the page says the hub was updated.
+    await page.evaluate("() => { window.notReloaded = true; }")
+    mode["v"] = "upgraded"
+    await routes[-1].close(code=4426, reason="this hub speaks protocol version 2: reload")
+    await expect(page.locator("#status")).to_contain_text("De hub is bijgewerkt")
+    await expect(page.locator("#reload")).to_have_text("Herladen")
+    assert await page.evaluate("() => window.notReloaded === true")
+    await page.screenshot(path=str(screenshots / "tablet-hub-updated.png"))
     await ctx.close()

@@ -18,7 +18,15 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from schakel_client import SchakelClient
-from tests.browser.board import BEAMER, TABLET, add_actor_by_click, join, open_context, state
+from tests.browser.board import (
+    BEAMER,
+    TABLET,
+    add_actor_by_click,
+    join,
+    one_socket,
+    open_context,
+    state,
+)
 from tests.browser.screens import axe, scrolls_sideways, small_controls
 from tests.support.server import ONE_GROUP_ROUND, Hub
 from tests.support.server import join as join_http
@@ -225,6 +233,7 @@ async def test_a_facilitator_runs_the_default_programme(
             await ann.click("#ws-follow")
             await expect(ann.locator("#ws-viewer")).to_have_attribute("data-board", g2)
             await expect(ann.locator("#ws-viewer .actor")).to_have_count(2)
+            await one_socket(ann)  # the spotlit map rides the page's own connection
             await ann.click("#ws-view-close")
             # The screen's own keys move the beamer for everyone: the console says so.
             await plenary.keyboard.press("ArrowRight")
@@ -296,6 +305,7 @@ async def test_a_facilitator_runs_the_default_programme(
             await expect(partner).to_have_text("Kaart van Bo")
             await partner.click()
             await expect(ann.locator("#ws-viewer .actor")).to_have_count(2)
+            await one_socket(ann)  # the partner's map too: one WebSocket per page
             # Copies land on free spots, and the relation between them comes along on request.
             await ann.click('#ws-viewer [data-copy="bo-3"]')
             await ann.click('#ws-viewer [data-copy="bo-4"]')

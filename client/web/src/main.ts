@@ -45,7 +45,7 @@ function route(): void {
       saveSession({ ...s, board });
       route();
     });
-    screen = new WorkshopBar(page, { ...s }, wsUrl());
+    screen = new WorkshopBar(page, { ...s });
   } else if (path === "/plenary") {
     screen = plenaryPage(root, wsUrl());
   } else if (path === "/analysis") {

@@ -8,7 +8,7 @@ import { FakeSocket } from "./fake-socket";
 const BOARD = "w1:g1";
 
 function welcome(sock: FakeSocket): void {
-  sock.deliver({ t: "welcome", v: 1, conn: "c1", role: "participant", workshop: "w1", participant: "p1", boards: [BOARD], writable: [BOARD], time: 0, limits: {} });
+  sock.deliver({ t: "welcome", v: 2, conn: "c1", role: "participant", workshop: "w1", participant: "p1", boards: [BOARD], writable: [BOARD], time: 0, limits: {} });
 }
 
 function connect(store: OfflineStore): { conn: BoardConnection; sock: () => FakeSocket } {
@@ -36,7 +36,7 @@ describe("connection", () => {
   it("hello, subscribe, batch, ack", () => {
     const { conn, sock } = connect(new OfflineStore(new MemoryKV()));
     sock().open();
-    expect(sock().lastSent("hello")).toMatchObject({ token: "tok", client: "web-test", name: "Ann", v: 1 });
+    expect(sock().lastSent("hello")).toMatchObject({ token: "tok", client: "web-test", name: "Ann", v: 2 });
     welcome(sock());
     expect(sock().lastSent("subscribe")).toMatchObject({ board: BOARD, since: 0 });
     sock().deliver({ t: "sync", board: BOARD, seq: 3, full: true, ops: [["a1", "actor", "label", "x", 7, "other"]], ref: 1 });
@@ -52,8 +52,8 @@ describe("connection", () => {
     expect(conn.pending).toBe(2);
     sock().deliver({ t: "ack", board: BOARD, ref: batch.ref, seq: 5, applied: 2 });
     expect(conn.pending).toBe(0);
-    // seq comes from sync/update only, never from an ack.
-    expect(conn.replica.seq).toBe(3);
+    // Protocol v2: the ack says every op through its seq has reached us (no echo).
+    expect(conn.replica.seq).toBe(5);
     conn.close();
   });
 
@@ -91,7 +91,7 @@ describe("connection", () => {
     second.conn.close();
     const saved = store.load(BOARD, "web-test")!;
     expect(saved.pending.map((o) => o[0])).toEqual(["a5"]);
-    expect(saved.seq).toBe(6);
+    expect(saved.seq).toBe(8); // through the ack's seq (v2)
   });
 
   it("reconnects with backoff after a drop and resubscribes", () => {

@@ -33,6 +33,13 @@ export class FakeSocket {
     const bytes = pack(msg);
     this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
   }
+  /** One hub frame holding several messages back to back (protocol v2). */
+  deliverFrame(msgs: Record<string, unknown>[]): void {
+    this.deliverBytes(concat(msgs.map((m) => pack(m))));
+  }
+  deliverBytes(bytes: Uint8Array): void {
+    this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
+  }
   drop(code = 1006, reason = ""): void {
     this.readyState = 3;
     this.onclose?.({ code, reason });
@@ -42,4 +49,14 @@ export class FakeSocket {
     const found = this.sent.filter((m) => m.t === t);
     return found[found.length - 1] as unknown as Extract<ClientMessage, { t: T }>;
   }
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }

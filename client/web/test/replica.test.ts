@@ -45,7 +45,7 @@ describe("undo and redo", () => {
     edit(r, next, "me", "a1", { label: "Imam", stance: "middle" });
     edit(r, next, "me", "a1", { label: "Imam moskee", stance: "pole_a" });
     // Another participant renames it afterwards (higher clock, arrives as an update).
-    r.onUpdate(1, [["a1", "actor", "label", "Imam Yusuf", 10, "other"]]);
+    r.onUpdate(1, 1, [["a1", "actor", "label", "Imam Yusuf", 10, "other"]]);
     const ops = r.undo(clock(10), "me");
     // Only the stance is undone; their label stays.
     expect(ops.map((o) => o[2])).toEqual(["stance"]);
@@ -58,7 +58,7 @@ describe("undo and redo", () => {
     edit(r, next, "me", "a1", { influence: 1 });
     edit(r, next, "me", "a1", { label: "x" });
     edit(r, next, "me", "a1", { label: "y" });
-    r.onUpdate(1, [["a1", "actor", "label", "theirs", 50, "other"]]);
+    r.onUpdate(1, 1, [["a1", "actor", "label", "theirs", 50, "other"]]);
     const c = clock(50);
     // The last two steps touched only the label, which is theirs now: undo the creation.
     const ops = r.undo(c, "me");
@@ -98,7 +98,7 @@ describe("undo and redo", () => {
     const a = edit(mine, next, "me", "a1", { label: "one", influence: 2 });
     const b = edit(mine, next, "me", "a1", { influence: 4 });
     const remote: Op[] = [["a1", "actor", "label", "two", 3, "zz"]];
-    mine.onUpdate(1, remote);
+    mine.onUpdate(1, 1, remote);
     const u = mine.undo(next, "me");
     for (const op of [...u, ...remote, ...b, ...a]) theirs.doc.apply(op);
     expect(theirs.doc.state()).toEqual(mine.doc.state());
@@ -136,17 +136,25 @@ describe("replica and the hub", () => {
     expect(r.seq).toBe(7);
   });
 
-  it("updates already seen are skipped by seq", () => {
+  it("v2 updates: seen ones skipped by seq, a gap reported, an overlap applied whole", () => {
     const r = new Replica("b");
     r.onSync(2, true, []);
-    expect(r.onUpdate(2, [["a1", "actor", "label", "old", 1, "o"]])).toEqual([]);
-    const fresh = r.onUpdate(4, [
+    expect(r.onUpdate(2, 2, [["a1", "actor", "label", "old", 1, "o"]])).toEqual([]);
+    // No echo: seqs 3..5, of which 4 was ours (not in the update).
+    const fresh = r.onUpdate(3, 5, [
       ["a1", "actor", "label", "x", 2, "o"],
-      ["a1", "actor", "label", "y", 3, "o"],
       ["a1", "actor", "label", "z", 4, "o"],
     ]);
-    expect(fresh.map((o) => o[3])).toEqual(["y", "z"]);
-    expect(r.seq).toBe(4);
+    expect(fresh!.map((o) => o[3])).toEqual(["x", "z"]);
+    expect(r.seq).toBe(5);
+    // From 8 after 5: seqs 6 and 7 never came. Nothing applied; the caller resubscribes.
+    expect(r.onUpdate(8, 8, [["a2", "actor", "label", "late", 9, "o"]])).toBeNull();
+    expect(r.seq).toBe(5);
+    expect(r.doc.get("a2")).toBeNull();
+    // An update reaching back into what we have is applied whole (ops are idempotent).
+    expect(r.onUpdate(4, 6, [["a1", "actor", "label", "z", 4, "o"], ["a3", "actor", "label", "n", 5, "o"]])!.length).toBe(2);
+    expect(r.seq).toBe(6);
+    expect(r.doc.get("a1")!.label).toBe("z");
   });
 });
 
@@ -164,5 +172,32 @@ describe("acks", () => {
     r.acked(3);
     expect(r.inflight.size).toBe(0);
     expect(r.unsent.length).toBe(1);
+  });
+});
+
+describe("v2 acks", () => {
+  it("an ack moves the last seq up to its seq (never down)", () => {
+    const r = new Replica("b");
+    r.onSync(3, true, []);
+    edit(r, clock(), "me", "a1", { label: "x" });
+    r.takeBatch(1);
+    r.onAck(1, 9);
+    expect(r.seq).toBe(9);
+    expect(r.pending).toBe(0);
+    r.onAck(1, 4);
+    expect(r.seq).toBe(9);
+  });
+
+  it("a lost op leaves the pending set with its batch; the winner is already here", () => {
+    const r = new Replica("b");
+    r.onSync(0, true, []);
+    edit(r, clock(7), "me", "a1", { label: "mine" }); // counter 8
+    r.takeBatch(1);
+    // The winner (same counter, higher client id) came in an update before the ack.
+    r.onUpdate(1, 1, [["a1", "actor", "label", "theirs", 8, "zz"]]);
+    r.onAck(1, 2);
+    expect(r.pending).toBe(0);
+    expect(r.doc.get("a1")!.label).toBe("theirs");
+    expect(r.seq).toBe(2);
   });
 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { pack, unpack } from "../src/core/codec";
 import { Document } from "../src/core/document";
-import { decodeClient, decodeServer, encodeMessage, type ClientMessage } from "../src/core/messages";
+import { decodeClient, decodeFrame, decodeServer, encodeMessage, type ClientMessage } from "../src/core/messages";
 import type { Op } from "../src/core/ops";
 import { ProtocolError } from "../src/core/schema";
 
@@ -12,6 +12,7 @@ const dir = fileURLToPath(new URL("../../../shared/vectors/", import.meta.url));
 const index = JSON.parse(readFileSync(dir + "index.json", "utf8")) as {
   messages: { name: string; direction: "client" | "server"; file: string; expect?: Record<string, unknown>; error?: string }[];
   merge: { name: string; ops: Op[]; state?: unknown; visible?: unknown; error?: string }[];
+  frames?: { name: string; direction: "server"; file: string; expect: Record<string, unknown>[] }[];
 };
 
 function codeOf(fn: () => unknown): string | null {
@@ -58,6 +59,19 @@ describe("message vectors", () => {
         expect(codeOf(() => decode(bytes))).toBe(c.error);
       });
     }
+  }
+});
+
+describe("frame vectors (protocol v2: several messages in one hub frame)", () => {
+  for (const c of index.frames ?? []) {
+    it(`${c.name}: decodes to the expected messages, in order`, () => {
+      const bytes = new Uint8Array(readFileSync(dir + c.file));
+      const { messages, skipped } = decodeFrame(bytes);
+      expect(skipped).toBe(0);
+      expect(messages.map((m) => m.t)).toEqual(c.expect.map((m) => m.t));
+      // Each message is its own msgpack value, the same bytes as encoded alone.
+      expect(Buffer.from(c.expect.map((m) => Buffer.from(pack(m))).reduce((a, b) => Buffer.concat([a, b])))).toEqual(Buffer.from(bytes));
+    });
   }
 });
 

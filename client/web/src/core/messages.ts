@@ -3,7 +3,7 @@
  * Client → hub: hello subscribe unsubscribe ops presence ping.
  * Hub → client: welcome sync update ack presence leave error pong workshop.
  */
-import { pack, unpack } from "./codec";
+import { pack, unpack, unpackAll } from "./codec";
 import { opFromWire, type Op } from "./ops";
 import { LIMITS, PROTOCOL_VERSION, ProtocolError, checkId, isColour } from "./schema";
 
@@ -41,8 +41,12 @@ export interface Welcome {
 }
 /** A large answer comes as several sync frames: all but the last have `more: true`. */
 export interface Sync { t: "sync"; board: string; seq: number; full: boolean; ops: Op[]; ref: number | null; more?: boolean }
-export interface Update { t: "update"; board: string; seq: number; ops: Op[] }
-export interface Ack { t: "ack"; board: string; ref: number; seq: number; applied: number }
+/** Protocol v2: the board's ops `from..seq` except the receiver's own (no echo). */
+export interface Update { t: "update"; board: string; from: number; seq: number; ops: Op[] }
+/** Protocol v2: the connection has every op through `seq`; `lost`: own ops that lost
+ * to a higher clock, as `[id, field, counter]`. */
+export interface Ack { t: "ack"; board: string; ref: number; seq: number; applied: number; lost?: LostOp[] }
+export type LostOp = [string, string, number];
 export interface PresenceOut { t: "presence"; board: string; conn: string; client: string; name: string; data: PresenceData }
 export interface Leave { t: "leave"; board: string; conn: string }
 export interface ErrorMsg { t: "error"; code: string; reason: string; ref: number | null; board: string | null }
@@ -139,8 +143,9 @@ export function decodeClient(data: Uint8Array): ClientMessage {
   const m = unpack(data);
   switch (m.t) {
     case "hello": {
-      const v = int(m, "v")!;
-      if (v !== PROTOCOL_VERSION) throw new ProtocolError("invalid_message", `hello: protocol version ${v} unsupported`);
+      // The version first, before any other field (missing or of another type: a mismatch too).
+      const v = m.v;
+      if (typeof v !== "number" || v !== PROTOCOL_VERSION) throw new ProtocolError("version_mismatch", `this hub speaks protocol version ${PROTOCOL_VERSION}: reload`);
       const token = str(m, "token", MAX_TOKEN_LEN)!;
       let client: string;
       try {
@@ -180,9 +185,43 @@ export function decodeClient(data: Uint8Array): ClientMessage {
 
 const asOps = (v: unknown): Op[] => v as Op[];
 
-/** Decode one hub frame (light checks: the hub is trusted to speak the protocol; no size cap). */
+/** Decode one hub message that is a whole frame (light checks: the hub is trusted to speak
+ * the protocol; no size cap). */
 export function decodeServer(data: Uint8Array): ServerMessage {
-  const m = unpack(data, null);
+  return serverMessage(unpack(data, null));
+}
+
+/**
+ * Decode a hub frame of one or more messages (protocol v2), in order. A message of a type
+ * this client does not know is left out (`skipped` counts it); bytes that are not whole
+ * msgpack maps throw ProtocolError("malformed"), and a known message with bad fields throws.
+ */
+export function decodeFrame(data: Uint8Array): { messages: ServerMessage[]; skipped: number } {
+  const messages: ServerMessage[] = [];
+  let skipped = 0;
+  for (const m of unpackAll(data)) {
+    try {
+      messages.push(serverMessage(m));
+    } catch (e) {
+      if (!(e instanceof ProtocolError && e.code === "unknown_message")) throw e;
+      skipped++;
+    }
+  }
+  return { messages, skipped };
+}
+
+function lostOps(m: M): LostOp[] | null {
+  const raw = get(m, "lost", "list", true) as unknown[] | null;
+  if (raw === null) return null;
+  return raw.map((x) => {
+    if (!Array.isArray(x) || x.length !== 3 || typeof x[0] !== "string" || typeof x[1] !== "string" || !Number.isInteger(x[2])) {
+      throw new ProtocolError("invalid_message", "ack: lost holds [id, field, counter] entries");
+    }
+    return x as LostOp;
+  });
+}
+
+function serverMessage(m: M): ServerMessage {
   switch (m.t) {
     case "welcome":
       return {
@@ -209,10 +248,18 @@ export function decodeServer(data: Uint8Array): ServerMessage {
       if (get(m, "more", "boolean", true) === true) sync.more = true;
       return sync;
     }
-    case "update":
-      return { t: "update", board: board(m), seq: int(m, "seq")!, ops: asOps(get(m, "ops", "list")) };
-    case "ack":
-      return { t: "ack", board: board(m), ref: int(m, "ref")!, seq: int(m, "seq")!, applied: int(m, "applied")! };
+    case "update": {
+      const from = int(m, "from")!;
+      const seq = int(m, "seq")!;
+      if (from < 1 || from > seq) throw new ProtocolError("invalid_message", "update: from must be 1..seq");
+      return { t: "update", board: board(m), from, seq, ops: asOps(get(m, "ops", "list")) };
+    }
+    case "ack": {
+      const ack: Ack = { t: "ack", board: board(m), ref: int(m, "ref")!, seq: int(m, "seq")!, applied: int(m, "applied")! };
+      const lost = lostOps(m);
+      if (lost !== null) ack.lost = lost;
+      return ack;
+    }
     case "presence":
       return {
         t: "presence",

@@ -13,7 +13,7 @@ import { lang, setLang, t } from "../ui/i18n";
 import { clientId } from "../ui/session";
 import { boardName, partLine } from "../workshop/bar";
 import { wt } from "../workshop/i18n";
-import { WorkshopLink } from "../workshop/link";
+import { WorkshopLink, failureText } from "../workshop/link";
 import { qrSvg, spacedCode } from "../workshop/qr";
 import { currentPart, currentRound, isLastPart, membersOf, otherRoundBoards, parseBoard, type Programme, type WorkshopState } from "../workshop/state";
 import { TimerView } from "../workshop/timer";
@@ -130,7 +130,7 @@ export class ConsolePage {
     const s = this.state;
     const st = this.link.status;
     this.els.status.dataset.status = st;
-    const reason = st === "failed" ? (this.link.failure?.code === "not_found" ? wt("console.deleted") : wt("console.failed", { reason: this.link.failure?.reason ?? "" })) : wt(`status.${st}`);
+    const reason = st === "failed" ? failureText(this.link.failure, true) : wt(`status.${st}`);
     this.els.status.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), reason);
     const k = s ? kept(s.id) : null;
     // The plenary screen gets a viewer's key, never the facilitator's (which could steer

@@ -23,7 +23,7 @@ import { t, type Key } from "../ui/i18n";
 import { clientId } from "../ui/session";
 import { boardName, partLine, questionTag } from "../workshop/bar";
 import { wt } from "../workshop/i18n";
-import { WorkshopLink } from "../workshop/link";
+import { WorkshopLink, failureText } from "../workshop/link";
 import { spacedCode } from "../workshop/qr";
 import { roleChip, sheetView } from "../workshop/sheet";
 import { boardRounds, currentPart, currentRound, isCurrentRoundBoard, membersOf, parseBoard, parseQuestionRef, plenaryBoards, type WorkshopState } from "../workshop/state";
@@ -360,7 +360,7 @@ export class PlenaryPage {
   private renderStatus(): void {
     const st = this.link.status;
     this.els.status.dataset.status = st;
-    this.els.status.textContent = st === "connected" ? "" : st === "failed" ? wt("console.failed", { reason: this.link.failure?.reason ?? "" }) : wt(`status.${st}`);
+    this.els.status.textContent = st === "connected" ? "" : st === "failed" ? failureText(this.link.failure) : wt(`status.${st}`);
   }
 
   // ------------------------------------------------------------------ keys

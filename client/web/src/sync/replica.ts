@@ -135,6 +135,15 @@ export class Replica {
     return ops;
   }
 
+  /** One batch the hub refused for now (`rate_limited`, `store_unavailable`): it alone is
+   * sent again, ahead of what was not sent yet; the other batches stay in flight. */
+  requeue(ref: number): void {
+    const batch = this.inflight.get(ref);
+    if (!batch) return;
+    this.inflight.delete(ref);
+    this.unsent = [...batch, ...this.unsent];
+  }
+
   /** After a reconnect everything unacknowledged is sent again (ops are idempotent). */
   requeueInflight(): void {
     const again = [...this.inflight.keys()].sort((a, b) => a - b).flatMap((r) => this.inflight.get(r)!);
@@ -167,13 +176,31 @@ export class Replica {
     this.synced = true;
   }
 
-  onUpdate(seq: number, ops: Op[]): Op[] {
+  /**
+   * An `update` (protocol v2): the board's ops `from..seq` except our own, which the
+   * replica holds already (no echo). Returns the ops applied, or null when `from` leaves
+   * a gap after the last seq (something was missed: the caller subscribes again).
+   * An update that overlaps what we have is applied whole (ops are idempotent).
+   */
+  onUpdate(from: number, seq: number, ops: Op[]): Op[] | null {
     if (seq <= this.seq) return [];
-    const first = seq - ops.length + 1;
-    const fresh = ops.slice(Math.max(0, this.seq + 1 - first));
-    for (const op of fresh) this.safeApply(op);
+    if (from > this.seq + 1) return null;
+    for (const op of ops) this.safeApply(op);
     this.seq = seq;
-    return fresh;
+    return ops;
+  }
+
+  /**
+   * An `ack` (protocol v2): batch `ref` and the earlier ones are settled, and every op of
+   * the board through `seq` has reached us (others' in updates before the ack, ours we
+   * hold), so the last seq moves up to it. The ops the ack names `lost` leave the pending
+   * set with their batch and need nothing more: the register holds a higher clock, whose
+   * op reached us before this ack, or this very op (a batch sent again). The hub cannot
+   * tell those two apart, so neither can a client: a lost op still showing is no error.
+   */
+  onAck(ref: number, seq: number): void {
+    this.acked(ref);
+    if (seq > this.seq) this.seq = seq;
   }
 
   /** The hub's stored ops are authoritative: never let one bad op stop the replica. */

@@ -350,7 +350,9 @@ export class BoardPage implements InputHost {
     el.dataset.status = s;
     el.dataset.pending = String(n);
     const gone = s === "failed" && this.conn.failure?.code === "not_found";
-    let text = gone ? t("status.gone") : s === "failed" ? t("status.failed", { reason: this.conn.failure?.reason ?? "" }) : t(`status.${s}` as Key);
+    // The hub speaks a newer protocol and this page already reloaded lately (close 4426).
+    const updated = s === "failed" && this.conn.failure?.code === "version_mismatch";
+    let text = gone ? t("status.gone") : updated ? t("status.updated") : s === "failed" ? t("status.failed", { reason: this.conn.failure?.reason ?? "" }) : t(`status.${s}` as Key);
     if (s === "connected" && !this.canEdit) text += " — " + t("status.readonly");
     if (s !== "connected" && n > 0) text += " — " + (n === 1 ? t("status.pending1") : t("status.pending", { n }));
     el.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), text);
@@ -358,6 +360,10 @@ export class BoardPage implements InputHost {
     if (gone) {
       // Nothing of it stays on this device: not the map, not the way back to it.
       clearSession();
+    } else if (updated) {
+      const reload = h("button", { type: "button", class: "small", id: "reload" }, t("status.reload"));
+      reload.addEventListener("click", () => location.reload());
+      el.append(" ", reload);
     } else if (s === "failed") {
       // The token expired or the workshop is gone: offer to join again.
       const again = h("a", { href: `/join/${encodeURIComponent(this.session.code)}`, class: "rejoin" }, t("goto.join"));

@@ -7,18 +7,18 @@
  * with the relations between copied actors on offer); a part's explanation (`sheet`) over
  * the map. When the hub moves the participant to another board (a new round, individual
  * or pair work, another group), BoardPage follows (`onMoved`) and the bar is mounted
- * again. It reads the page's own connection: no second socket except for a map being
- * looked at.
+ * again. It reads the page's own connection, and a map being looked at is one more board
+ * on that connection (no second socket).
  */
 import "./workshop.css";
 import { rolesAsFields, type Document } from "../core/document";
 import type { WorkshopEvent } from "../core/messages";
 import { seatColour } from "../board/style";
-import { BoardConnection } from "../sync/connection";
+import type { BoardChannel } from "../sync/channel";
 import type { BoardPage } from "../ui/board";
 import { h } from "../ui/dom";
 import { onLang, t } from "../ui/i18n";
-import { clientId, randomId, type Session } from "../ui/session";
+import { randomId, type Session } from "../ui/session";
 import { HubClock } from "./clock";
 import { wt } from "./i18n";
 import { sheetView } from "./sheet";
@@ -85,15 +85,14 @@ interface Copies {
 
 class Viewer {
   readonly el: HTMLElement;
-  private conn: BoardConnection;
+  private ch: BoardChannel;
+  private offBoard: () => void;
   private view: BoardView;
   private list: HTMLElement;
   private relButton: HTMLButtonElement;
 
   constructor(
     private readonly page: BoardPage,
-    session: Session,
-    wsUrl: string,
     readonly board: string,
     title: string,
     closeLabel: string,
@@ -102,7 +101,8 @@ class Viewer {
     questionLabel: (ref: string) => string | null,
   ) {
     this.view = new BoardView(title, { pad: 40, questionLabel });
-    this.conn = new BoardConnection({ url: wsUrl, token: session.token, board, clientId: `${clientId()}-view`.slice(0, 64), name: session.nickname });
+    // The map being looked at: one more board on the page's connection.
+    this.ch = page.conn.link.open(board, { announce: true });
     this.list = h("ul", { class: "ws-copy-list" });
     this.relButton = h("button", { class: "small", id: "ws-copy-relations", type: "button", hidden: true }) as HTMLButtonElement;
     this.relButton.addEventListener("click", () => this.copyRelations());
@@ -119,13 +119,14 @@ class Viewer {
         copies ? h("aside", { "aria-labelledby": "ws-copy-h" }, h("h3", { id: "ws-copy-h" }, wt("bar.partnerActors")), h("p", { class: "hint" }, wt("bar.copyHint")), this.list, this.relButton) : null,
       ),
     );
-    this.conn.on((kind) => {
+    const show = (kind: string): void => {
       if (kind !== "doc" && kind !== "presence") return;
-      const doc: Document = this.conn.replica.doc;
+      const doc: Document = this.ch.replica.doc;
       this.view.update(doc);
       if (kind === "doc") this.renderList(doc);
-    });
-    this.conn.start();
+    };
+    this.offBoard = this.ch.on(show);
+    if (this.ch.replica.synced) show("doc"); // the page's own board, open already
   }
 
   private renderList(doc: Document): void {
@@ -160,11 +161,11 @@ class Viewer {
   private copyRelations(): void {
     const copies = this.copies;
     if (!copies) return;
-    const rels = relationsBetween(this.conn.replica.doc, copies.actors, copies.relations);
+    const rels = relationsBetween(this.ch.replica.doc, copies.actors, copies.relations);
     if (!rels.length) return;
     this.page.conn.editMany(rels.map((r) => ({ id: "r-" + randomId(10), type: "relation", fields: r.fields })));
     for (const r of rels) copies.relations.add(r.id);
-    this.renderList(this.conn.replica.doc);
+    this.renderList(this.ch.replica.doc);
     this.relButton.hidden = false;
     this.relButton.disabled = true;
     this.relButton.textContent = wt("bar.relationsCopied");
@@ -172,7 +173,8 @@ class Viewer {
   }
 
   dispose(): void {
-    this.conn.close();
+    this.offBoard();
+    this.page.conn.link.release(this.board);
     this.view.dispose();
     this.el.remove();
   }
@@ -209,7 +211,6 @@ export class WorkshopBar {
   constructor(
     private readonly page: BoardPage,
     private readonly session: Session,
-    private readonly wsUrl: string,
   ) {
     this.timer = new TimerView(() => this.state, this.clock);
     const toggle = h("button", { class: "small ws-toggle", id: "ws-toggle", type: "button", "aria-expanded": "false", "aria-controls": "ws-questions" }) as HTMLButtonElement;
@@ -365,8 +366,6 @@ export class WorkshopBar {
     const s = this.state;
     this.viewer = new Viewer(
       this.page,
-      this.session,
-      this.wsUrl,
       board,
       title,
       partner ? wt("bar.closeView") : wt("bar.stopFollow"),

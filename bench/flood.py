@@ -59,11 +59,13 @@ async def flooder(port: int, seconds: float) -> dict[str, Any]:
 
         def on_message(payload: bytes) -> None:
             counts["received"] += 1
-            m = msgpack.unpackb(payload)
-            if m["t"] == "error" and m["code"] == "rate_limited":
-                counts["rate_limited"] += 1
-            elif m["t"] == "ack":
-                counts["acks"] += 1
+            unpacker = msgpack.Unpacker(raw=False)  # (a hub frame: messages back to back)
+            unpacker.feed(payload)
+            for m in unpacker:
+                if m["t"] == "error" and m["code"] == "rate_limited":
+                    counts["rate_limited"] += 1
+                elif m["t"] == "ack":
+                    counts["acks"] += 1
 
         try:
             ws_conn = await connect("127.0.0.1", port, "/ws", on_message, headers=headers)
@@ -72,7 +74,7 @@ async def flooder(port: int, seconds: float) -> dict[str, Any]:
             await asyncio.sleep(0.01)
             continue
         closed = ws_conn.closed
-        ws_conn.send(msgpack.packb({"t": "hello", "v": 1, "token": me["token"], "client": "flood"}))
+        ws_conn.send(msgpack.packb({"t": "hello", "v": 2, "token": me["token"], "client": "flood"}))
         ws_conn.send(msgpack.packb({"t": "subscribe", "board": board, "since": 0, "ref": 1}))
         ref = 1
         while not closed.done() and time.monotonic() < deadline:

@@ -31,7 +31,6 @@ from .procs import cpu_seconds, machine_busy_seconds
 from .wsclient import WSClient, connect
 
 _packb = msgpack.Packer(use_bin_type=True).pack
-_unpackb = msgpack.unpackb
 
 
 @dataclass
@@ -114,7 +113,13 @@ class Receiver:
         return fut
 
     def on_message(self, payload: bytes) -> None:
-        m = _unpackb(payload)
+        # A hub frame holds one or more messages back to back (PROTOCOL.md, Frames).
+        unpacker = msgpack.Unpacker(raw=False)
+        unpacker.feed(payload)
+        for m in unpacker:
+            self.on_one(m)
+
+    def on_one(self, m: dict[str, Any]) -> None:
         t = m["t"]
         run = self.run
         kinds = run.plenary_kinds if self.plenary else run.tablet_kinds
@@ -275,7 +280,7 @@ async def _open(run: Run, rcv: Receiver, path: str) -> None:
 async def _hello(rcv: Receiver, token: str) -> None:
     assert rcv.ws is not None
     welcome = rcv.expect("welcome")
-    rcv.ws.send(_packb({"t": "hello", "v": 1, "token": token, "client": rcv.me, "name": rcv.me}))
+    rcv.ws.send(_packb({"t": "hello", "v": 2, "token": token, "client": rcv.me, "name": rcv.me}))
     await asyncio.wait_for(welcome, 20)
 
 

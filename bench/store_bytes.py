@@ -36,8 +36,8 @@ from typing import Any
 from schakel.stores.base import Applied, Batch
 from schakel.stores.embedded import EmbeddedStore
 from schakel.stores.redis import RedisStore
-from schakel_core import codec
-from schakel_core.messages import encode_update_map, sync_frames
+from schakel_core import codec, messages
+from schakel_core.messages import sync_frames
 from schakel_core.ops import Op
 from tests.support.redis_server import RedisServer
 
@@ -88,10 +88,15 @@ def update_frame(board: str, result: Applied) -> bytes:
     """The ``update`` frame the fan-out sends for one result."""
     packed = getattr(result, "packed", None)
     if packed is not None:
-        return codec.pack_map(
-            {"t": "update", "board": board, "seq": result.seq}, {"ops": codec.pack_array(packed)}
-        )
-    return codec.pack(encode_update_map(board, result.seq, [op.to_wire() for op in result.stored]))
+        first = result.seq - len(packed) + 1
+        return messages.encode_update(board, first, result.seq, packed)
+    return old_update(board, result.seq, result.stored)
+
+
+def old_update(board: str, seq: int, ops: list[Op]) -> bytes:
+    """The fan-out's encoding before the bytes were kept (a tree without ``packed``)."""
+    encode_update_map = messages.encode_update_map  # type: ignore[attr-defined]
+    return codec.pack(encode_update_map(board, seq, [op.to_wire() for op in ops]))
 
 
 async def time_apply(store: Any, ticks: int, boards: int, n: int) -> float:
@@ -160,12 +165,10 @@ async def time_feed(url: str, ticks: int, boards: int, n: int) -> float:
     def on_update(board: str, seq: int, ops: Any) -> None:
         packed = getattr(ops, "packed", None)
         if packed is not None:
-            codec.pack_map(
-                {"t": "update", "board": board, "seq": seq}, {"ops": codec.pack_array(packed)}
-            )
+            messages.encode_update(board, seq - len(packed) + 1, seq, packed)
             got[0] += len(packed)
         else:
-            codec.pack(encode_update_map(board, seq, [op.to_wire() for op in ops]))
+            old_update(board, seq, ops)
             got[0] += len(ops)
         if got[0] >= want:
             done.set()

@@ -2,8 +2,10 @@
 
 Data flow::
 
-    Connection ──submit(ops, their bytes)──▶ pending ──tick──▶ store.apply(all batches)
-                                                          │ one durable write per tick
+    Connection ──submit(ops, their bytes)──▶ pending ──tick──▶ store.stage(all batches)
+                                                          │ merged and numbered; one
+                                                          │ write per tick, acks once
+                                                          │ it is durable
           ┌───────────────────────────────────────────────┘
           ▼
     deliver(board, seq, ops, bytes, origin) ──▶ Room.pending ──flush──▶ per room: one
@@ -14,11 +16,12 @@ Data flow::
 Each message is encoded once and queued to the connections' Outboxes; a connection's
 writer sends all that waits as one frame (messages back to back), so what one tick gives
 a connection is one frame. An ack is held until its connection has every op of the board
-through the ack's seq (the v2 guarantee a client takes its seq from). Sequence numbers
-per board are contiguous; a room that sees a gap (a feed that lagged) repairs it from
-the store, remembering which of its ops came over which connection. Subscribers that
-arrive together (a storm of reconnects) share one load of the board. Presence goes out
-on its own, slower tick (``ticks.py``).
+through the ack's seq (the v2 guarantee a client takes its seq from), and until the
+store has the tick on disk (a write that fails instead: its rooms resync, 4408).
+Sequence numbers per board are contiguous; a room that sees a gap (a feed that lagged)
+repairs it from the store, remembering which of its ops came over which connection.
+Subscribers that arrive together (a storm of reconnects) share one load of the board.
+Presence goes out on its own, slower tick (``ticks.py``).
 
 A late joiner of a large board gets its ``sync`` in frames of about
 :data:`~schakel_core.messages.SYNC_CHUNK_BYTES`, each encoded when the previous one has
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -46,7 +50,7 @@ from schakel_core.ops import Op
 
 from .metrics import Metrics
 from .single_flight import SingleFlight
-from .stores.base import Applied, Batch, Loaded, Store, StoredOps, workshop_of
+from .stores.base import Applied, Batch, Loaded, Staged, Store, StoredOps, workshop_of
 from .ticks import Ticks
 from .workshop_rooms import WorkshopRooms
 
@@ -62,6 +66,10 @@ DRAIN_TIMEOUT_S = 5.0  # at shutdown, how long sockets get to take their last fr
 # next tick: a burst (a flood, a big paste) is spread over ticks while everyone else's
 # batches go in the very next commit, and no commit holds the event loop for long.
 MAX_OPS_PER_COMMIT = 2000
+# The committer waits this long for a tick's write to be durable before it delivers
+# without it (acks follow once it is): on a working disk a tick's updates and acks still
+# leave in one frame, and a stalled disk holds peers' updates no longer than this.
+DURABLE_WAIT_S = 0.02
 MAX_OPS_PER_CONNECTION = 500
 
 
@@ -172,6 +180,10 @@ class Hub:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._commit_lock = asyncio.Lock()
+        # Ticks delivered and not yet durable, in order: acked (or refused) once durable.
+        self._undurable: deque[tuple[list[_Submitted], list[Applied], asyncio.Future[None]]] = (
+            deque()
+        )
         self.draining = False
         self.connections: set[Connection] = set()
         self.workshops = WorkshopRooms(self, store)
@@ -225,24 +237,28 @@ class Hub:
         return taken
 
     async def commit_all(self) -> None:
-        """Commit until nothing is pending (at shutdown)."""
+        """Commit until nothing is pending, and every commit is durable (at shutdown)."""
         await self.commit()
         while self._pending:
             await self.commit()
+        while self._undurable:
+            await asyncio.wait([self._undurable[-1][2]])
+            self._settle_durable()
 
     async def commit(self) -> None:
-        """Store the pending batches in one call, deliver, flush, then acknowledge."""
+        """Merge the pending batches in one call, deliver, flush; acknowledge once the
+        store has them on disk."""
         async with self._commit_lock:  # (the committer's, and the one at shutdown)
             await self._commit()
 
-    async def _apply(self, pending: list[_Submitted]) -> list[Applied]:
-        """The store's apply; what the store feeds meanwhile (another hub's ops it
+    async def _stage(self, pending: list[_Submitted]) -> Staged:
+        """The store's stage; what the store feeds meanwhile (another hub's ops it
         catches up on, which may include this commit's own) waits until the origins of
         this commit's ops are known, so that none is echoed to its sender."""
         self._applying = True
         try:
             with self._apply_seconds.time():
-                return await self.store.apply(
+                return await self.store.stage(
                     [
                         Batch(s.board, s.ops, s.conn.seen if s.conn else None, s.packed)
                         for s in pending
@@ -254,8 +270,12 @@ class Hub:
     async def _commit(self) -> None:
         pending = self._take()
         if pending:
+            durable: asyncio.Future[None] | None = None
             try:
-                results = await self._apply(pending)
+                staged = await self._stage(pending)
+                results, durable = staged.results, staged.durable
+                if not durable.done():
+                    await asyncio.wait([durable], timeout=DURABLE_WAIT_S)
             except StoreUnavailable as exc:
                 results = self._refuse(pending, exc.reason)
             except Exception:
@@ -264,32 +284,82 @@ class Hub:
                 # Their senders are closed (1011); they reconnect and send them again.
                 logger.exception("the store failed on %d batches", len(pending))
                 results = self._fail(pending)
+            self._settle_durable()  # an earlier tick's failed write first: rooms resync
             if self._fed:  # (rare: another hub's ops caught up on, maybe with these)
                 for s, r in zip(pending, results, strict=False):
                     if s.conn is not None and r.error is None and r.stored:
                         self._remember_origin(r.board, r.seq, len(r.stored), s.conn.id)
                 self._deliver_fed()
             for s, r in zip(pending, results, strict=False):
-                if s.conn is None:
-                    self._settle(s, r)
-                    continue
-                s.conn.inflight -= 1
-                if r.error is not None:
+                if s.conn is not None and r.error is not None:
+                    s.conn.inflight -= 1
                     r.error.ref, r.error.board = s.ref, s.board
                     s.conn.send_error(r.error)
                     continue
-                if r.stored:
+                if r.error is None and r.stored:
                     self.metrics.ops_stored += len(r.stored)
+                    if s.conn is None:
+                        self.deliver(r.board, r.seq, r.stored)
+                        continue
                     packed = r.packed if len(r.packed) == len(r.stored) else s.packed_of(r.stored)
                     self.deliver(r.board, r.seq, r.stored, packed, s.conn.id)
-                top = s.ops[0].counter if len(s.ops) == 1 else max(op.counter for op in s.ops)
-                if top > s.conn.seen:
-                    s.conn.seen = top
-                self._hold_ack(s, r)
+                if s.conn is not None:
+                    top = s.ops[0].counter if len(s.ops) == 1 else max(op.counter for op in s.ops)
+                    if top > s.conn.seen:
+                        s.conn.seen = top
+            if durable is not None:
+                self._undurable.append((pending, results, durable))
+                if not durable.done():
+                    durable.add_done_callback(lambda _: self._settle_durable())
         elif self._fed:
             self._deliver_fed()
         self.flush()
+        self._settle_durable()
+
+    def _settle_durable(self) -> None:
+        """Acknowledge the ticks whose write is durable, in order; a tick whose write
+        failed was delivered but is not stored: its senders hear ``store_unavailable``
+        (and send it again), and its rooms' subscribers resync from what the disk holds."""
+        while self._undurable and self._undurable[0][2].done():
+            pending, results, durable = self._undurable.popleft()
+            failed = durable.exception()
+            for s, r in zip(pending, results, strict=False):
+                if r.error is not None and s.conn is not None:
+                    continue  # (told at once)
+                if failed is None:
+                    if s.conn is None:
+                        self._settle(s, r)
+                    else:
+                        s.conn.inflight -= 1
+                        self._hold_ack(s, r)
+                    continue
+                reason = (
+                    failed.reason
+                    if isinstance(failed, RequestError)
+                    else "the hub failed to store the batch"
+                )
+                error = StoreUnavailable(reason, ref=s.ref, board=s.board)
+                if s.conn is None:
+                    if s.done is not None and not s.done.done():
+                        s.done.set_exception(error)
+                else:
+                    s.conn.inflight -= 1
+                    s.conn.send_error(error)
+                if r.error is None and r.stored:
+                    self._resync_room(r.board)
         self._send_acks()
+
+    def _resync_room(self, board: str) -> None:
+        """Ops delivered to this room were not stored: every subscriber must reload the
+        board from what the store holds (which read it again from disk)."""
+        room = self.rooms.get(board)
+        if room is None:
+            return
+        room.seq = None
+        room.pending, room.pending_raw, room.pending_from = [], [], []
+        room.origins.clear()
+        for sub in list(room.subs.values()):
+            sub.conn.resync(board)
 
     def _deliver_fed(self) -> None:
         fed, self._fed = self._fed, []
@@ -335,9 +405,7 @@ class Hub:
             del self._acks[key]
 
     def _settle(self, s: _Submitted, r: Applied) -> None:
-        """The outcome of the hub's own batch: deliver what it stored, tell the writer."""
-        if r.error is None and r.stored:
-            self.deliver(r.board, r.seq, r.stored)
+        """The outcome of the hub's own batch (delivered already): tell the writer."""
         if s.done is not None and not s.done.done():
             if r.error is not None:
                 s.done.set_exception(r.error)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,3 +133,79 @@ async def test_boards_nobody_follows_leave_memory_and_come_back_from_disk(tmp_pa
     await store.housekeep(time.monotonic() + 60)
     assert store.boards_in_memory() == 0
     await store.close()
+
+
+def _label(obj: str, counter: int) -> Op:
+    return Op(obj, "actor", "label", f"{obj} {counter}", counter, "c1")
+
+
+async def test_a_failed_write_fails_those_queued_behind_it_and_the_head_moves_on(
+    tmp_path: Path,
+) -> None:
+    """Staged batches are numbered (and may be delivered) before they are durable. When
+    a write fails, the writes queued behind it, numbered on top of it, fail too; the
+    board reads again as the disk holds it, and its numbers go on past those given, so
+    that a peer holding them resumes with the full state."""
+    store = EmbeddedStore(tmp_path)
+    await store.start()
+    await store.create_workshop(WS)
+    await store.apply([Batch(BOARD, [_label("a", 1)])])
+    gate = threading.Event()
+    write = store._write
+    calls: list[int] = []
+
+    def failing_once(statements: list[tuple[str, Any]]) -> None:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            gate.wait(10)
+            raise StoreUnavailable("the disk is full")
+        write(statements)
+
+    store._write = failing_once  # type: ignore[method-assign]
+    first = await store.stage([Batch(BOARD, [_label("b", 2)])])
+    second = await store.stage([Batch(BOARD, [_label("c", 3)])])
+    assert [first.results[0].seq, second.results[0].seq] == [2, 3]
+    assert not first.durable.done()
+    gate.set()
+    for staged in (first, second):
+        with pytest.raises(StoreUnavailable):
+            await staged.durable
+    resumed = await store.load(BOARD, 3)  # a peer that was sent 2 and 3
+    assert resumed.full and resumed.seq == 4
+    assert Document(resumed.ops) == Document([_label("a", 1)])
+    third = await store.stage([Batch(BOARD, [_label("d", 4)])])
+    await third.durable
+    assert third.results[0].seq == 5
+    assert (await store.load(BOARD, 3)).full  # the log starts past what was given
+    assert (await store.load(BOARD, 4)).ops == [_label("d", 4)]
+    await store.close()
+
+
+async def test_after_a_crash_every_head_moves_past_what_peers_may_have_seen(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedStore(tmp_path, max_undurable=10)
+    await store.start()
+    await store.create_workshop(WS)
+    await store.apply([Batch(BOARD, [_label("a", 1), _label("b", 2)])])
+    # A crash: the process dies, nothing of close() runs.
+    store._pool.shutdown(wait=True)
+
+    again = EmbeddedStore(tmp_path, max_undurable=10)
+    await again.start()
+    loaded = await again.load(BOARD, 2)  # a peer at the durable head
+    assert loaded.full and loaded.seq == 2 + 10 + 1
+    assert (await again.load(BOARD, 7)).full  # or inside the range it may have seen
+    assert (await again.load(BOARD, 13)).ops == []
+    [r] = await again.apply([Batch(BOARD, [_label("c", 3)])])
+    assert r.seq == 14
+    assert (await again.load(BOARD, 13)).ops == [_label("c", 3)]
+    empty = WS.group_board(2)  # nothing on disk: it starts past the range too
+    assert (await again.load(empty, 0)).seq == 11
+    await again.close()
+
+    clean = EmbeddedStore(tmp_path, max_undurable=10)  # a clean shutdown moves nothing
+    await clean.start()
+    assert (await clean.load(BOARD, 13)).ops == [_label("c", 3)]
+    assert (await clean.load(BOARD, 14)).seq == 14
+    await clean.close()

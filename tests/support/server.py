@@ -51,6 +51,16 @@ _LIMIT_FILE_SIZE = (
     "resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); os.execv(sys.argv[2], sys.argv[2:])"
 )
 
+# Runs the hub with every write of ops (not of workshops or secrets) held ``argv[1]``
+# seconds in the writer thread, as behind a stalled fsync; then ``python -m schakel``.
+_SLOW_OP_WRITES = (
+    "import sys, time; from schakel.stores import embedded; delay = float(sys.argv[1]); "
+    "write = embedded.EmbeddedStore._write_staged; "
+    "embedded.EmbeddedStore._write_staged = "
+    "lambda self, *a: (time.sleep(delay), write(self, *a))[1]; "
+    "from schakel.cli import main; sys.exit(main(sys.argv[2:]))"
+)
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -126,12 +136,16 @@ class HubProcess(_OnLoopback):
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     max_file_bytes: int = 0  # RLIMIT_FSIZE of the process: no file it writes grows past it
+    op_write_delay_s: float = 0.0  # every write of ops waits this long (a stalled disk)
 
     def start(self, timeout: float = 20) -> HubProcess:
         args = [sys.executable, "-m", "schakel", "serve", "--port", str(self.port)]
         args += ["--data-dir", str(self.data_dir), "--log-level", "warning"]
         if self.redis_url:
             args += ["--redis-url", self.redis_url]
+        if self.op_write_delay_s:
+            assert not self.max_file_bytes
+            args = [sys.executable, "-c", _SLOW_OP_WRITES, str(self.op_write_delay_s), *args[3:]]
         if self.max_file_bytes:
             # The kernel refuses every write past the limit (EFBIG), as a full disk would
             # (ENOSPC); Python ignores SIGXFSZ, so the hub lives on and sees the error.

@@ -15,6 +15,14 @@ client reconnects, resumes from its last seq and sends every unacknowledged batc
 merge's own properties are ``test_merge_properties``'s.) At the end of every schedule, once the
 network drains, every replica equals the hub's board, has its seq, and holds nothing
 pending; and the hub's log alone rebuilds the board.
+
+The hub delivers ops once merged and numbered, before they are durable (as on the
+embedded store, at most ``W`` ops of a board merged and not yet on disk), and acks an op
+only once it is durable. It may crash between the two: what was not durable is gone,
+every connection drops, and the board's head moves ``W + 1`` past what the disk holds,
+where its log starts anew. A peer that saw a lost op resumes from inside that range and
+gets a full sync, which replaces its replica; the lost op's author never had its ack and
+sends it again.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from schakel_core.ops import Op
 from .strategies import CLIENTS, writes
 
 BOARD = "w:g1"
+W = 3  # ops merged (and maybe delivered) and not yet durable, at most
 
 
 @dataclass
@@ -57,7 +66,10 @@ class Hub:
 
     def __init__(self) -> None:
         self.doc = Document()
-        self.log: list[tuple[Op, int]] = []  # (op, the connection it came over)
+        self.log: list[tuple[int, Op, int]] = []  # (seq, op, the connection it came over)
+        self.head = 0  # the last seq given
+        self.durable = 0  # the ops through this seq are on disk
+        self.log_start = 0  # the log for resume holds the ops after this seq
         self.delivered = 0  # what the room has been given of the log (lags the store)
         self.conns: dict[int, Conn] = {}
         self.next_id = 0
@@ -78,18 +90,24 @@ class Hub:
             case m.Subscribe(board=board, since=since, ref=ref):
                 assert conn.welcomed and board == BOARD
                 conn.subscribed = True
-                if since == 0 or since > self.delivered:
+                if since == 0 or since > self.delivered or since < self.log_start:
                     sync = m.Sync(board, self.delivered, True, self._state(), ref)
                 else:
-                    ops = [op for op, _ in self.log[since : self.delivered]]
+                    ops = [op for seq, op, _ in self.log if since < seq <= self.delivered]
                     sync = m.Sync(board, self.delivered, False, ops, ref)
                 conn.sent = self.delivered
                 conn.outbox.append(m.encode(sync))
             case m.Ops(board=board, ref=ref, ops=ops):
                 assert conn.subscribed, "ops before the sync"
                 assert all(op.client == conn.client for op in ops)
+                if self.head - self.durable + len(ops) > W:
+                    self.durable = self.head  # the committer waits for the disk
                 stored = self.doc.apply_batch(ops)
-                self.log += [(op, conn.id) for op in stored]
+                for op in stored:
+                    self.head += 1
+                    self.log.append((self.head, op, conn.id))
+                if len(stored) > W:
+                    self.durable = self.head  # more than W at once: durable before delivery
                 kept = {(op.id, op.field, op.counter) for op in stored}
                 lost = [
                     (o.id, o.field, o.counter)
@@ -98,9 +116,9 @@ class Hub:
                 ]
                 held = conn.acks.get(board)
                 if held is None:
-                    conn.acks[board] = [ref, len(self.log), len(stored), lost]
+                    conn.acks[board] = [ref, self.head, len(stored), lost]
                 else:
-                    held[0], held[1] = ref, len(self.log)
+                    held[0], held[1] = ref, self.head
                     held[2] += len(stored)
                     held[3] += lost
             case _:
@@ -118,17 +136,30 @@ class Hub:
             parts: list[bytes] = []
             if conn.subscribed and self.delivered > conn.sent:
                 first = conn.sent + 1
-                others = [op for op, c in self.log[conn.sent : self.delivered] if c != conn.id]
+                others = [
+                    op
+                    for seq, op, c in self.log
+                    if conn.sent < seq <= self.delivered and c != conn.id
+                ]
                 if others:
                     parts.append(m.encode(m.Update(BOARD, first, self.delivered, others)))
                 conn.sent = self.delivered
             for board, (ref, seq, applied, lost) in list(conn.acks.items()):
-                if conn.subscribed and conn.sent >= seq:  # the ack guarantee
+                # the ack guarantee, and only for what is durable
+                if conn.subscribed and conn.sent >= seq and self.durable >= seq:
                     lost_t = tuple(lost)
                     parts.append(m.encode(m.Ack(board, ref, conn.sent, applied, lost_t)))
                     del conn.acks[board]
             if parts:
                 conn.outbox.append(b"".join(parts))
+
+    def crash(self) -> None:
+        """The process dies: what was not durable is gone, and so is every connection;
+        it starts again with each head ``W + 1`` past the disk's, its log starting there."""
+        self.log = [(seq, op, c) for seq, op, c in self.log if seq <= self.durable]
+        self.doc = Document(op for _, op, _ in self.log)
+        self.head = self.durable = self.log_start = self.delivered = self.durable + W + 1
+        self.conns.clear()
 
 
 class Client:
@@ -199,8 +230,23 @@ class Network(RuleBasedStateMachine):
     @rule(k=st.integers(0, 3))
     def hub_delivers(self, k: int) -> None:
         """The room takes up to ``k`` more ops of the store's log, then ticks."""
-        self.hub.delivered = min(len(self.hub.log), self.hub.delivered + k)
+        self.hub.delivered = min(self.hub.head, self.hub.delivered + k)
         self.hub.tick()
+
+    @rule(k=st.integers(1, 3))
+    def hub_writes(self, k: int) -> None:
+        """Up to ``k`` more ops reach the disk, then the hub ticks (acks they allow)."""
+        self.hub.durable = min(self.hub.head, self.hub.durable + k)
+        self.hub.tick()
+
+    @rule()
+    def hub_crashes(self) -> None:
+        """Between delivery and the disk: every client loses its connection and
+        reconnects to the restarted hub."""
+        self.hub.crash()
+        for c in self.clients.values():
+            c.session.connection_lost()
+            self._connect(c)
 
     @rule(client=st.sampled_from(CLIENTS), burst=st.integers(1, 4))
     def client_receives(self, client: str, burst: int) -> None:
@@ -226,6 +272,7 @@ class Network(RuleBasedStateMachine):
             for c in self.clients.values():
                 self.send(c.name)
                 self.hub_receives(c.name, 10_000)
+            self.hub.durable = self.hub.head
             self.hub_delivers(10_000)
             for c in self.clients.values():
                 self.client_receives(c.name, 10_000)
@@ -235,14 +282,44 @@ class Network(RuleBasedStateMachine):
                 break
         expected = Document(self.made)
         assert self.hub.doc == expected
-        assert Document(op for op, _ in self.hub.log) == expected  # the log rebuilds it
+        assert Document(op for _, op, _ in self.hub.log) == expected  # the log rebuilds it
         for c in self.clients.values():
             r = c.replica
             assert r.pending == 0, (c.name, r.unsent, r.inflight)
-            assert r.seq == len(self.hub.log), c.name
+            assert r.seq == self.hub.head, c.name
             assert r.doc == expected, c.name
             assert r.view() == expected.visible()
 
 
 Network.TestCase.settings = settings(max_examples=400, stateful_step_count=40, deadline=None)
 TestConvergence = Network.TestCase
+
+
+def test_a_peer_that_saw_a_lost_op_gets_the_full_state_after_a_crash() -> None:
+    """The schedule the head's move exists for: ``b`` is sent ``a``'s op, the hub dies
+    before it is durable, ``c`` writes first on the restarted hub, then ``b`` resumes
+    from the lost op's seq. Had the numbers been given again, ``b`` would resume past
+    ``c``'s op and keep ``a``'s lost one beside it."""
+    a, b, c = CLIENTS[:3]
+    net = Network()
+    net.edit(a, ("x1", "actor", "label", "lost, then sent again"))
+    net.send(a)
+    net.hub_receives(a, 10)
+    net.hub_delivers(3)
+    net.client_receives(b, 10)
+    assert net.clients[b].replica.seq == 1 and net.hub.durable == 0
+    net.hub_crashes()
+    for name in (b, c):  # hello → welcome: their subscribes wait in the hub's inbox
+        net.hub_receives(name, 1)
+        net.client_receives(name, 1)
+    net.hub_receives(c, 1)  # c's subscribe first, then its write
+    net.client_receives(c, 1)
+    net.edit(c, ("y1", "actor", "label", "the first op after the restart"))
+    net.send(c)
+    net.hub_receives(c, 10)
+    net.hub_delivers(3)
+    net.hub_receives(b, 10)  # b resumes from seq 1, inside the lost range
+    assert net.clients[b].conn is not None
+    net.client_receives(b, 10)
+    assert net.clients[b].replica.doc == net.hub.doc  # the full state replaced it
+    net.teardown()

@@ -42,6 +42,7 @@ process, where there is no other hub: its feeds carry nothing, and are never dow
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -161,6 +162,24 @@ class Applied:
     packed: list[bytes] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class Staged:
+    """Batches merged and numbered (``results``: what may be delivered now), and
+    ``durable``: done once they are on disk, or failed (StoreUnavailable) if they never
+    will be; then the boards they touched read again as the disk holds them."""
+
+    results: list[Applied]
+    durable: asyncio.Future[None]
+
+
+def durable_now(results: list[Applied]) -> Staged:
+    """Staged batches that were durable before they were numbered (merge and write in
+    one step, as Redis does)."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return Staged(results, done)
+
+
 class Loaded:
     """A board as read for a subscriber: the whole state or the ops after ``since``.
 
@@ -250,6 +269,12 @@ class Boards(Protocol):
 
         Returns one Applied per batch, in order, only once everything is durable.
         """
+
+    async def stage(self, batches: Sequence[Batch]) -> Staged:
+        """Merge and number each batch as :meth:`apply` does, and return before the
+        write is durable (a store that writes as it merges returns it durable). Stages
+        are written in the order they were made; a failed write fails every later one
+        made before it was known."""
 
     async def load(self, board: str, since: int) -> Loaded:
         """Ops after ``since`` if the log still reaches back, else the full state."""

@@ -1,18 +1,20 @@
 """The embedded store: boards merged in memory, made durable in SQLite.
 
 For ``make run`` and single-process deployments; needs no server. Every stored op is
-appended to SQLite before :meth:`EmbeddedStore.apply` returns, in one transaction per
-call (group commit: the hub calls ``apply`` once per tick with every batch of that tick).
-SQLite runs in WAL mode with ``synchronous=FULL`` on a single worker thread, so the event
-loop never waits on disk and an acknowledged op survives a crash of the process or the
-machine.
+appended to SQLite in one transaction per call (group commit: the hub stages every
+batch of a tick in one call). SQLite runs in WAL mode with ``synchronous=FULL`` on a
+single worker thread, so the event loop never waits on disk and an acknowledged op
+survives a crash of the process or the machine.
 
-**Nothing is adopted before it is on disk.** A batch is merged into the board's document
-in memory under the store's lock, then written; the lock is held until the write has
-succeeded, so no reader ever sees a merge that is not durable. When the write fails (a
-full disk, an I/O error), the boards of that call are dropped from memory and read
-again from disk when next needed: the store never holds, numbers or acknowledges what the
-disk does not have, and the caller hears ``store_unavailable``.
+**Merged and numbered first, durable next.** :meth:`EmbeddedStore.stage` merges a call's
+batches into the boards in memory under the store's lock, numbers them, queues their
+write and returns (the hub delivers them), with a future done once they are durable (the
+hub acknowledges them then); at most ``max_undurable`` ops wait so. :meth:`apply` holds
+the lock until its write is durable. When a write fails (a full disk, an I/O error), the
+writes queued behind it fail too, and the boards they touched are dropped from memory and
+read again from disk when next needed, their numbers going on past those given; the
+callers hear ``store_unavailable``. After a crash every board's head moves past what
+peers may have seen (``floors``): see ``docs/design.md``, *Delivery and the disk*.
 
 **Memory is bounded per board and released when idle.** A board in memory is its
 document (held to the board limits of :mod:`schakel_core.schema`: objects, bytes of
@@ -38,6 +40,7 @@ truncated after every deletion, so no copy of deleted content stays in either fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -46,6 +49,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -66,7 +70,9 @@ from .base import (
     LiveListener,
     Loaded,
     PresenceListener,
+    Staged,
     UpdateListener,
+    durable_now,
     workshop_of,
 )
 
@@ -76,6 +82,7 @@ logger = logging.getLogger(__name__)
 
 LOG_KEEP = 5000  # ops kept per board for resume...
 LOG_KEEP_BYTES = 1024 * 1024  # ...and at most this many bytes of them
+MAX_UNDURABLE = 5000  # ops merged (and maybe delivered) and not yet on disk, at most
 UNLOAD_AFTER_S = 120.0  # a board nobody follows leaves memory after this long
 DB_NAME = "schakel.sqlite3"
 
@@ -88,6 +95,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
 CREATE TABLE IF NOT EXISTS workshops (
     id TEXT PRIMARY KEY, join_code TEXT NOT NULL UNIQUE, data BLOB NOT NULL,
     expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS floors (board TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS history (
     workshop TEXT NOT NULL, n INTEGER NOT NULL, entry BLOB NOT NULL,
@@ -109,6 +117,17 @@ _OUTAGE_CODES: tuple[str, ...] = (
     "SQLITE_PROTOCOL",
     "SQLITE_NOLFS",
 )
+
+
+@dataclass(slots=True, eq=False)
+class _Write:
+    """A write queued to the writer thread: merged ops of ``boards`` not yet on disk."""
+
+    epoch: int  # a failed write fails every queued write of its epoch or older
+    boards: set[str]
+    ops: int
+    done: asyncio.Future[None]
+    visible: bool  # returned before durable (stage): its numbers may have been seen
 
 
 def is_outage(exc: sqlite3.Error) -> bool:
@@ -283,8 +302,19 @@ class EmbeddedStore:
         read_only: bool = False,
         commit_delay_s: float = 0.0,
         commit_stall_every_s: float = 0.0,
+        max_undurable: int = MAX_UNDURABLE,
     ) -> None:
         self.log_keep = log_keep
+        # W: ops merged, numbered (and maybe delivered) but not yet on disk, at most.
+        self.max_undurable = max_undurable
+        self._writes: deque[_Write] = deque()  # queued, in order
+        self._undurable = 0  # their ops
+        self._epoch = 0
+        self._dead_epoch = -1  # (writer thread) the newest epoch whose write failed
+        self._floor = 0  # where a board with nothing on disk starts (moved by crashes)
+        # board -> one past the last seq given before a failed write: read again, it
+        # goes on from there, as peers may hold ops of those numbers the disk has not
+        self._heads: dict[str, int] = {}
         # Tests and benchmarks only (bench/slow_disk.py): a write waits commit_delay_s in
         # the writer thread before it commits, as behind a disk whose fsync stalls; every
         # write, or (commit_stall_every_s) the first write after each such interval.
@@ -335,7 +365,15 @@ class EmbeddedStore:
             with db:
                 db.execute("DELETE FROM workshops WHERE expires < ?", (now,))
                 self._delete_orphans(db)
+                # 'running' is there from start to clean shutdown: there now, the last
+                # run crashed (a new or older database has none).
+                if db.execute("SELECT 1 FROM settings WHERE key = 'running'").fetchone():
+                    self._raise_floors(db)
+                db.execute("INSERT OR REPLACE INTO settings VALUES ('running', '1')")
         self._db = db
+        with contextlib.suppress(sqlite3.OperationalError):  # (read-only, older database)
+            row = db.execute("SELECT value FROM settings WHERE key = 'floor'").fetchone()
+            self._floor = int(row[0]) if row is not None else 0
         for (data,) in db.execute("SELECT data FROM workshops WHERE expires >= ?", (now,)):
             ws = Workshop.from_dict(codec.unpack(data, limit=None))
             self._workshops[ws.id] = ws
@@ -346,10 +384,32 @@ class EmbeddedStore:
             "embedded store open at %s: %d workshops", self._path or "memory", len(self._workshops)
         )
 
+    def _raise_floors(self, db: sqlite3.Connection) -> None:
+        """After a crash (the last run ended without a clean shutdown): peers may have seen up to
+        ``max_undurable`` ops of a board past what the disk holds, under numbers the
+        disk never got. Each board's head moves past all of them, so that its log
+        starts there and a client resuming from inside that range gets the full state.
+        A board with nothing on disk starts at the ``floor`` setting, which moves as far
+        at every crash."""
+        step = self.max_undurable + 1
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES ('floor', ?) ON CONFLICT (key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + ?",
+            (str(step), step),
+        )
+        n = db.execute(
+            "INSERT OR REPLACE INTO floors (board, seq) SELECT board, MAX(seq) + ? FROM ("
+            " SELECT board, seq FROM ops UNION ALL SELECT board, seq FROM snapshots"
+            " UNION ALL SELECT board, seq FROM floors) GROUP BY board",
+            (step,),
+        ).rowcount
+        if n:
+            logger.warning("no clean shutdown: the heads of %d boards moved past their logs", n)
+
     @staticmethod
     def _delete_orphans(db: sqlite3.Connection) -> int:
         n = 0
-        for table in ("ops", "snapshots"):
+        for table in ("ops", "snapshots", "floors"):
             n += db.execute(f"DELETE FROM {table} WHERE {_ORPHANS}").rowcount
         n += db.execute(
             "DELETE FROM history WHERE workshop NOT IN (SELECT id FROM workshops)"
@@ -365,6 +425,15 @@ class EmbeddedStore:
             logger.warning("the WAL could not be truncated: another process is reading")
 
     async def close(self) -> None:
+        if self._writes:
+            await asyncio.wait([w.done for w in self._writes])
+        if self._db is not None and self._path is not None and not self._read_only:
+            # A clean shutdown: every write has ended, nothing was seen that the disk
+            # does not hold (a failed write's boards were resynced).
+            try:
+                await self._run(self._write, [("DELETE FROM settings WHERE key = 'running'", [()])])
+            except StoreUnavailable as exc:
+                logger.warning("no clean-shutdown marker written: %s", exc.reason)
         if self._db is not None:
             await self._run(self._db.close)
             self._db = None
@@ -412,6 +481,10 @@ class EmbeddedStore:
         b = self._boards.get(board)
         if b is None:
             b = await self._run(self._read_board, board)
+            if (head := self._heads.pop(board, 0)) > b.seq:
+                b.seq = head
+                b.log.clear()
+                b.log_bytes = 0
             if not self._watchers.get(board):
                 b.idle_since = time.monotonic()
             self._boards[board] = b
@@ -433,6 +506,9 @@ class EmbeddedStore:
         rows = db.execute("SELECT seq, op FROM ops WHERE board = ? ORDER BY seq", (board,))
         for seq, stored in rows:
             raw = op_bytes(bytes(stored))
+            if b.log and seq != b.log[-1][0] + 1:  # past a floor: the log starts anew
+                b.log.clear()
+                b.log_bytes = 0
             b.remember(seq, raw, self.log_keep, self.log_keep_bytes)
             if seq <= b.seq:
                 continue  # rows up to a snapshot's seq are kept for resume only
@@ -443,6 +519,15 @@ class EmbeddedStore:
             b.seq = seq
             b.since_snapshot += 1
             b.since_snapshot_bytes += len(raw)
+        try:
+            floor = db.execute("SELECT seq FROM floors WHERE board = ?", (board,)).fetchone()
+        except sqlite3.OperationalError:  # (read-only, a database from before floors)
+            floor = None
+        start = floor[0] if floor is not None else 0 if b.seq or b.log else self._floor
+        if start > b.seq:
+            b.seq = start
+            b.log.clear()
+            b.log_bytes = 0
         b.measure()
         if legacy and not self._read_only:
             self._migrate(board, b)
@@ -467,67 +552,135 @@ class EmbeddedStore:
         return f"workshop {wid} was deleted" if wid in self._gone else None
 
     async def apply(self, batches: Sequence[Batch]) -> list[Applied]:
+        """Merge, number and write; return once durable, holding the lock until then,
+        so that no reader sees this call's merges before they are on disk."""
         async with self._lock:
-            results: list[Applied] = []
-            rows: list[tuple[str, int, bytes]] = []
-            snapshots: list[tuple[str, int, bytes]] = []
-            logged: list[tuple[_Board, int, bytes]] = []
-            touched: set[str] = set()
-            for batch in batches:
-                gone = self._gone_reason(batch.board)
-                if gone is not None:
-                    results.append(Applied(batch.board, 0, error=NotFound(gone)))
-                    continue
-                b = await self._board(batch.board)
-                touched.add(batch.board)
-                journal = Journal(b.doc)
-                try:
-                    stored = b.doc.apply_batch(batch.ops, jump_from=batch.seen, journal=journal)
-                    packed = _packed_of(batch, stored)
-                    written = b.written(stored, packed)
-                    delta = b.weigh(journal, written, self.limits)
-                except RequestError as exc:
-                    b.doc.rollback(journal)
-                    exc.board = batch.board
-                    results.append(Applied(batch.board, b.seq, error=exc))
-                    continue
-                b.adopt(delta)
-                b.keep(written)
-                for raw in packed:
-                    b.seq += 1
-                    rows.append((batch.board, b.seq, raw))
-                    logged.append((b, b.seq, raw))
-                    b.since_snapshot += 1
-                    b.since_snapshot_bytes += len(raw)
-                due = b.since_snapshot >= 2 * self.log_keep or b.since_snapshot_bytes >= max(
-                    2 * self.log_keep_bytes, b.bytes
-                )
-                if stored and due:
-                    snapshots.append(_snapshot(batch.board, b))
-                    b.since_snapshot = b.since_snapshot_bytes = 0
-                results.append(Applied(batch.board, b.seq, stored, packed=packed))
-            if not rows:
-                return results
-            for b, seq, raw in logged:
-                b.remember(seq, raw, self.log_keep, self.log_keep_bytes)
-            # Behind a new snapshot, the disk keeps the rows the log in memory keeps.
-            keep = [(board, self._boards[board].log[0][0]) for board, _, _ in snapshots]
-            try:
-                await self._run(
-                    self._write,
-                    [
-                        ("INSERT INTO ops (board, seq, op) VALUES (?, ?, ?)", rows),
-                        ("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", snapshots),
-                        ("DELETE FROM ops WHERE board = ? AND seq < ?", keep),
-                    ],
-                )
-            except BaseException:
-                # Not on disk: forget these boards in memory, so that what is next read
-                # of them is what the disk holds (nothing of this call).
-                for board in touched:
-                    self._boards.pop(board, None)
-                raise
+            results, write = await self._stage(batches, visible=False)
+            if write is not None:
+                await write.done
             return results
+
+    async def stage(self, batches: Sequence[Batch]) -> Staged:
+        """Merge and number under the lock and return; the write goes on in the writer
+        thread (``durable``). At most ``max_undurable`` ops are merged and not yet on
+        disk: beyond that this waits for earlier writes, and a call of more ops than
+        that returns only once durable, as :meth:`apply`."""
+        async with self._lock:
+            results, write = await self._stage(batches, visible=True)
+            if write is None:
+                return durable_now(results)
+            if write.ops > self.max_undurable:
+                write.visible = False
+                await write.done
+            return Staged(results, write.done)
+
+    async def _stage(
+        self, batches: Sequence[Batch], *, visible: bool
+    ) -> tuple[list[Applied], _Write | None]:
+        """Merge, number, and queue the write (hold ``_lock``)."""
+        n = sum(len(batch.ops) for batch in batches)
+        while self._writes and self._undurable + n > self.max_undurable:
+            await asyncio.wait([self._writes[0].done])
+        # Every board read first: from here to the queued write nothing awaits, so no
+        # failed write drops a board in the middle of this merge.
+        boards = {b.board for b in batches if self._gone_reason(b.board) is None}
+        while missing := [board for board in boards if board not in self._boards]:
+            for board in missing:
+                await self._board(board)
+        results: list[Applied] = []
+        rows: list[tuple[str, int, bytes]] = []
+        snapshots: list[tuple[str, int, bytes]] = []
+        logged: list[tuple[_Board, int, bytes]] = []
+        touched: set[str] = set()
+        for batch in batches:
+            gone = self._gone_reason(batch.board)
+            if gone is not None:
+                results.append(Applied(batch.board, 0, error=NotFound(gone)))
+                continue
+            b = self._boards[batch.board]
+            journal = Journal(b.doc)
+            try:
+                stored = b.doc.apply_batch(batch.ops, jump_from=batch.seen, journal=journal)
+                packed = _packed_of(batch, stored)
+                written = b.written(stored, packed)
+                delta = b.weigh(journal, written, self.limits)
+            except RequestError as exc:
+                b.doc.rollback(journal)
+                exc.board = batch.board
+                results.append(Applied(batch.board, b.seq, error=exc))
+                continue
+            touched.add(batch.board)
+            b.adopt(delta)
+            b.keep(written)
+            for raw in packed:
+                b.seq += 1
+                rows.append((batch.board, b.seq, raw))
+                logged.append((b, b.seq, raw))
+                b.since_snapshot += 1
+                b.since_snapshot_bytes += len(raw)
+            due = b.since_snapshot >= 2 * self.log_keep or b.since_snapshot_bytes >= max(
+                2 * self.log_keep_bytes, b.bytes
+            )
+            if stored and due:
+                snapshots.append(_snapshot(batch.board, b))
+                b.since_snapshot = b.since_snapshot_bytes = 0
+            results.append(Applied(batch.board, b.seq, stored, packed=packed))
+        if not rows:
+            return results, None
+        for b, seq, raw in logged:
+            b.remember(seq, raw, self.log_keep, self.log_keep_bytes)
+        # Behind a new snapshot, the disk keeps the rows the log in memory keeps.
+        keep = [(board, self._boards[board].log[0][0]) for board, _, _ in snapshots]
+        statements: list[tuple[str, Any]] = [
+            ("INSERT INTO ops (board, seq, op) VALUES (?, ?, ?)", rows),
+            ("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)", snapshots),
+            ("DELETE FROM ops WHERE board = ? AND seq < ?", keep),
+        ]
+        return results, self._queue(statements, touched, len(rows), visible)
+
+    def _queue(
+        self, statements: list[tuple[str, Any]], boards: set[str], ops: int, visible: bool
+    ) -> _Write:
+        """Queue a write of merged ops to the writer thread (one thread: in order)."""
+        loop = asyncio.get_running_loop()
+        write = _Write(self._epoch, boards, ops, loop.create_future(), visible)
+        self._writes.append(write)
+        self._undurable += ops
+        job = loop.run_in_executor(self._pool, self._write_staged, write.epoch, statements)
+        job.add_done_callback(lambda f: self._written(write, f))
+        return write
+
+    def _write_staged(self, epoch: int, statements: list[tuple[str, Any]]) -> None:
+        """A queued write (writer thread): refused if an earlier write of its epoch
+        failed, as it numbers on top of ops that are not on disk."""
+        if epoch <= self._dead_epoch:
+            raise StoreUnavailable("an earlier write failed; nothing of this was stored")
+        try:
+            self._write(statements)
+        except BaseException:
+            self._dead_epoch = max(self._dead_epoch, epoch)
+            raise
+
+    def _written(self, write: _Write, job: asyncio.Future[None]) -> None:
+        """A queued write ended (event loop). If it failed, every board merged and not
+        yet durable up to it leaves memory (read again from disk when next needed), and
+        the writes queued after it fail too; later merges start a new epoch."""
+        self._writes.remove(write)
+        self._undurable -= write.ops
+        exc = job.exception() if not job.cancelled() else StoreUnavailable("write cancelled")
+        if exc is None:
+            write.done.set_result(None)
+            return
+        if write.epoch >= self._epoch:
+            self._epoch = write.epoch + 1
+            failed = [w for w in (write, *self._writes) if w.epoch <= write.epoch]
+            seen = {board for w in failed if w.visible for board in w.boards}
+            for board in {board for w in failed for board in w.boards}:
+                b = self._boards.pop(board, None)
+                if b is not None and board in seen:
+                    self._heads[board] = max(self._heads.get(board, 0), b.seq + 1)
+        write.done.set_exception(exc)
+        write.done.exception()  # (retrieved: a caller may have gone)
 
     async def load(self, board: str, since: int) -> Loaded:
         async with self._lock:
@@ -549,6 +702,7 @@ class EmbeddedStore:
                 [
                     ("DELETE FROM ops WHERE board = ?", [(board,)]),
                     ("DELETE FROM snapshots WHERE board = ?", [(board,)]),
+                    ("DELETE FROM floors WHERE board = ?", [(board,)]),
                 ],
             )
 
@@ -646,6 +800,7 @@ class EmbeddedStore:
                 ("DELETE FROM history WHERE workshop = ?", [(workshop_id,)]),
                 ("DELETE FROM ops WHERE board LIKE ?", [(prefix,)]),
                 ("DELETE FROM snapshots WHERE board LIKE ?", [(prefix,)]),
+                ("DELETE FROM floors WHERE board LIKE ?", [(prefix,)]),
             ]
         )
         self._checkpoint(self._conn())

@@ -89,8 +89,10 @@ from .base import (
     LiveListener,
     Loaded,
     PresenceListener,
+    Staged,
     StoredOps,
     UpdateListener,
+    durable_now,
     workshop_of,
 )
 from .redis_layout import (
@@ -452,6 +454,12 @@ class RedisStore:
         if deadline is None:
             deadline = time.time() + self._retention_s
         return int(deadline * 1000)
+
+    async def stage(self, batches: Sequence[Batch]) -> Staged:
+        """The Lua script merges, numbers and stores in one step: what it returns is
+        durable as far as Redis makes it (its ``appendfsync``), so a stage is
+        :meth:`apply`."""
+        return durable_now(await self.apply(batches))
 
     async def apply(self, batches: Sequence[Batch]) -> list[Applied]:
         calls: list[tuple[_Script, list[str], list[Any]]] = []

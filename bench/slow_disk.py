@@ -15,8 +15,9 @@ It prints op→peer and op→plenary p50/p99 per disk:
 - ``slow S ms``: every commit takes ``S`` ms more (a slow disk).
 
 All boards share the one database file and the hub commits every board's batches of a
-tick in one transaction, so a stall of any board's commit is a stall of every board's:
-the figures say how long peers wait for it. It prints figures; it asserts nothing.
+tick in one transaction: the figures say whether peers wait for it (before the hub
+delivered once merged and acknowledged once durable, every board's peers did; see
+docs/benchmarks.md, "A slow disk"). It prints figures; it asserts nothing.
 """
 
 from __future__ import annotations

@@ -68,8 +68,9 @@ DRAIN_TIMEOUT_S = 5.0  # at shutdown, how long sockets get to take their last fr
 MAX_OPS_PER_COMMIT = 2000
 # The committer waits this long for a tick's write to be durable before it delivers
 # without it (acks follow once it is): on a working disk a tick's updates and acks still
-# leave in one frame, and a stalled disk holds peers' updates no longer than this.
-DURABLE_WAIT_S = 0.02
+# leave in one frame, and a stalled disk holds peers' updates no longer than this, once
+# (while an earlier tick's write is not durable, the committer does not wait at all).
+DURABLE_WAIT_S = 0.005
 MAX_OPS_PER_CONNECTION = 500
 
 
@@ -274,7 +275,7 @@ class Hub:
             try:
                 staged = await self._stage(pending)
                 results, durable = staged.results, staged.durable
-                if not durable.done():
+                if not durable.done() and not self._undurable:
                     await asyncio.wait([durable], timeout=DURABLE_WAIT_S)
             except StoreUnavailable as exc:
                 results = self._refuse(pending, exc.reason)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,20 +23,26 @@ from tests.support.server import HubProcess, create_workshop, join
 STALL_S = 3.0
 
 
+async def writer_and_peer(proc: HubProcess) -> tuple[dict[str, Any], list[Any], Raw, Raw]:
+    """A workshop of three on one board; the first two subscribed on raw connections."""
+    ws = await create_workshop(proc.http, groups=1)
+    people = [await join(proc.http, ws["join_code"], f"P{i}") for i in range(3)]
+    writer = await Raw.hello(proc.ws, people[0]["token"], "wa")
+    peer = await Raw.hello(proc.ws, people[1]["token"], "wb")
+    await writer.subscribe(people[0]["board"])
+    await peer.subscribe(people[0]["board"])
+    return ws, people, writer, peer
+
+
 async def test_peers_get_updates_while_the_write_stalls_and_the_ack_waits(
     tmp_path: Path,
 ) -> None:
     proc = HubProcess(tmp_path / "data", op_write_delay_s=STALL_S)
     await asyncio.to_thread(proc.start)
     try:
-        ws = await create_workshop(proc.http, groups=1)
-        people = [await join(proc.http, ws["join_code"], f"P{i}") for i in range(2)]
+        _, people, writer, peer = await writer_and_peer(proc)
         board = people[0]["board"]
-        writer = await Raw.hello(proc.ws, people[0]["token"], "wa")
-        peer = await Raw.hello(proc.ws, people[1]["token"], "wb")
         async with writer, peer:
-            await writer.subscribe(board)
-            await peer.subscribe(board)
             ops = [writer.op("a1", "actor", "label", "delivered before durable")]
             ref = await writer.send_ops(board, ops)
             update = await peer.expect(m.Update, timeout=STALL_S / 2)  # not behind the disk
@@ -52,13 +59,8 @@ async def test_a_peer_that_saw_a_lost_op_converges_after_a_sigkill(tmp_path: Pat
     proc = HubProcess(tmp_path / "data", op_write_delay_s=600)  # no write of ops lands
     await asyncio.to_thread(proc.start)
     try:
-        ws = await create_workshop(proc.http, groups=1)
-        people = [await join(proc.http, ws["join_code"], f"P{i}") for i in range(3)]
+        ws, people, writer, peer = await writer_and_peer(proc)
         board = people[0]["board"]
-        writer = await Raw.hello(proc.ws, people[0]["token"], "wa")
-        peer = await Raw.hello(proc.ws, people[1]["token"], "wb")
-        await writer.subscribe(board)
-        await peer.subscribe(board)
         lost = [writer.op("a1", "actor", "label", "seen, never stored")]
         await writer.send_ops(board, lost)
         update = await peer.expect(m.Update)

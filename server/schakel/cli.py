@@ -14,95 +14,66 @@ from .config import ConfigError, Settings
 
 HEALTH_TIMEOUT_S = 2.0
 
-OPTIONS: list[tuple[str, str, type, str]] = [
-    ("host", "HOST", str, "address to listen on"),
-    ("port", "PORT", int, "port to listen on"),
-    ("data_dir", "DATA_DIR", str, "folder of the embedded store's database"),
-    ("redis_url", "REDIS_URL", str, "use Redis at this URL instead of the embedded store"),
-    (
-        "redis_pool_size",
-        "REDIS_POOL_SIZE",
-        int,
-        "most Redis connections in use at once (the feed has one more)",
-    ),
-    (
-        "redis_pool_timeout_s",
-        "REDIS_POOL_TIMEOUT_S",
-        float,
-        "seconds a request waits for a free Redis connection",
-    ),
+# The options of `schakel serve`: a setting of config.Settings each, with its help; the
+# environment variable (SCHAKEL_<NAME>) and the type come from the setting.
+OPTIONS: list[tuple[str, str]] = [
+    ("host", "address to listen on"),
+    ("port", "port to listen on"),
+    ("data_dir", "folder of the embedded store's database"),
+    ("redis_url", "use Redis at this URL instead of the embedded store"),
+    ("redis_pool_size", "most Redis connections in use at once (the feed has one more)"),
+    ("redis_pool_timeout_s", "seconds a request waits for a free Redis connection"),
     (
         "redis_wait_replicas",
-        "REDIS_WAIT_REPLICAS",
-        int,
         "acknowledge only once this many Redis replicas have the ops (WAIT; 0: don't)",
     ),
     (
         "redis_wait_timeout_ms",
-        "REDIS_WAIT_TIMEOUT_MS",
-        int,
         "how long to wait for those replicas before answering store_unavailable",
     ),
-    ("tick_ms", "TICK_MS", float, "op tick (batching window) in milliseconds when idle"),
-    ("tick_max_ms", "TICK_MAX_MS", float, "the op tick at most, as it grows under load"),
-    ("presence_tick_ms", "PRESENCE_TICK_MS", float, "presence tick in milliseconds when idle"),
-    (
-        "presence_tick_max_ms",
-        "PRESENCE_TICK_MAX_MS",
-        float,
-        "the presence tick at most, as it grows under load",
-    ),
-    ("token_ttl_hours", "TOKEN_TTL_HOURS", float, "lifetime of tokens"),
-    ("retention_hours", "RETENTION_HOURS", float, "workshops are erased after this long"),
+    ("tick_ms", "op tick (batching window) in milliseconds when idle"),
+    ("tick_max_ms", "the op tick at most, as it grows under load"),
+    ("presence_tick_ms", "presence tick in milliseconds when idle"),
+    ("presence_tick_max_ms", "the presence tick at most, as it grows under load"),
+    ("token_ttl_hours", "lifetime of tokens"),
+    ("retention_hours", "workshops are erased after this long"),
     (
         "unload_after_s",
-        "UNLOAD_AFTER_S",
-        float,
         "a board nobody follows leaves the hub's memory after this many seconds (embedded)",
     ),
-    ("send_queue_frames", "SEND_QUEUE_FRAMES", int, "frames a slow client may have queued"),
-    ("send_queue_bytes", "SEND_QUEUE_BYTES", int, "bytes a slow client may have queued"),
-    ("max_inflight_batches", "MAX_INFLIGHT_BATCHES", int, "unacked batches per connection"),
-    ("public_url", "PUBLIC_URL", str, "base URL for join links (default: the request's)"),
-    ("web_dir", "WEB_DIR", str, "folder of the built web client"),
-    ("log_level", "LOG_LEVEL", str, "debug, info, warning or error"),
-    ("workers", "WORKERS", int, "worker processes for analysis and exports (0: a thread)"),
-    (
-        "ws_impl",
-        "WS_IMPL",
-        str,
-        "uvicorn's WebSocket implementation: auto, websockets, websockets-sansio",
-    ),
-    ("log_format", "LOG_FORMAT", str, "text, or json (one object per line, with conn ids)"),
+    ("send_queue_frames", "frames a slow client may have queued"),
+    ("send_queue_bytes", "bytes a slow client may have queued"),
+    ("max_inflight_batches", "unacked batches per connection"),
+    ("public_url", "base URL for join links (default: the request's)"),
+    ("web_dir", "folder of the built web client"),
+    ("log_level", "debug, info, warning or error"),
+    ("workers", "worker processes for analysis and exports (0: a thread)"),
+    ("ws_impl", "uvicorn's WebSocket implementation: auto, websockets, websockets-sansio"),
+    ("log_format", "text, or json (one object per line, with conn ids)"),
     # --- safe on the open internet (docs/security.md); SCHAKEL_SECRET and
     # SCHAKEL_METRICS_TOKEN are read from the environment only (never a command line) ---
-    ("production", "PRODUCTION", bool, "refuse to start without a SCHAKEL_SECRET of 32+ chars"),
-    ("allowed_origins", "ALLOWED_ORIGINS", str, "origins besides the public URL (WS, CORS)"),
-    ("proxy_header", "PROXY_HEADER", str, "header with the client address, e.g. x-forwarded-for"),
-    ("trusted_proxies", "TRUSTED_PROXIES", str, "proxies whose proxy header counts (CIDRs)"),
-    ("limit_workshops", "LIMIT_WORKSHOPS", str, "workshop creations per address"),
-    ("limit_joins", "LIMIT_JOINS", str, "join attempts per address"),
-    ("limit_join_misses", "LIMIT_JOIN_MISSES", str, "joins with an unknown code per address"),
-    ("limit_join_misses_hub", "LIMIT_JOIN_MISSES_HUB", str, "the same for the whole hub"),
-    ("limit_heavy", "LIMIT_HEAVY", str, "analyses, exports, imports per address"),
-    ("limit_heavy_workshop", "LIMIT_HEAVY_WORKSHOP", str, "the same per workshop"),
-    ("limit_connects", "LIMIT_CONNECTS", str, "new WebSocket connections per address"),
-    ("limit_bad_hellos", "LIMIT_BAD_HELLOS", str, "hellos without a valid token per address"),
-    ("limit_messages", "LIMIT_MESSAGES", str, "messages per connection"),
-    ("limit_ops", "LIMIT_OPS", str, "ops per connection"),
-    ("limit_refusals", "LIMIT_REFUSALS", str, "rate-limit refusals before a drop"),
-    ("max_connections", "MAX_CONNECTIONS", int, "open WebSocket connections per hub"),
-    (
-        "max_connections_per_address",
-        "MAX_CONNECTIONS_PER_ADDRESS",
-        int,
-        "open WebSocket connections per address",
-    ),
-    ("max_workshops", "MAX_WORKSHOPS", int, "live workshops in the store"),
-    ("max_participants", "MAX_PARTICIPANTS", int, "participants per workshop (at most 200)"),
-    ("worker_queue", "WORKER_QUEUE", int, "analysis and file jobs running or waiting"),
-    ("ws_ping_interval_s", "WS_PING_INTERVAL_S", float, "seconds between keepalive pings"),
-    ("ws_ping_timeout_s", "WS_PING_TIMEOUT_S", float, "seconds to wait for a pong"),
+    ("production", "refuse to start without a SCHAKEL_SECRET of 32+ chars"),
+    ("allowed_origins", "origins besides the public URL (WS, CORS)"),
+    ("proxy_header", "header with the client address, e.g. x-forwarded-for"),
+    ("trusted_proxies", "proxies whose proxy header counts (CIDRs)"),
+    ("limit_workshops", "workshop creations per address"),
+    ("limit_joins", "join attempts per address"),
+    ("limit_join_misses", "joins with an unknown code per address"),
+    ("limit_join_misses_hub", "the same for the whole hub"),
+    ("limit_heavy", "analyses, exports, imports per address"),
+    ("limit_heavy_workshop", "the same per workshop"),
+    ("limit_connects", "new WebSocket connections per address"),
+    ("limit_bad_hellos", "hellos without a valid token per address"),
+    ("limit_messages", "messages per connection"),
+    ("limit_ops", "ops per connection"),
+    ("limit_refusals", "rate-limit refusals before a drop"),
+    ("max_connections", "open WebSocket connections per hub"),
+    ("max_connections_per_address", "open WebSocket connections per address"),
+    ("max_workshops", "live workshops in the store"),
+    ("max_participants", "participants per workshop (at most 200)"),
+    ("worker_queue", "analysis and file jobs running or waiting"),
+    ("ws_ping_interval_s", "seconds between keepalive pings"),
+    ("ws_ping_timeout_s", "seconds to wait for a pong"),
 ]
 
 
@@ -118,15 +89,16 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
         description="Run the hub. Each option also reads SCHAKEL_<NAME> from the environment; "
         "SCHAKEL_SECRET sets the token-signing secret (default: made once and kept in the store).",
     )
-    for attr, env, cast, text in OPTIONS:
+    for attr, text in OPTIONS:
         default = getattr(defaults, attr)
+        cast = type(default)
         kind: dict[str, object] = (
             {"action": argparse.BooleanOptionalAction} if cast is bool else {"type": cast}
         )
         serve.add_argument(
             "--" + attr.replace("_", "-"),
             default=default,
-            help=f"{text} (env SCHAKEL_{env}; now {default!r})",
+            help=f"{text} (env SCHAKEL_{attr.upper()}; now {default!r})",
             **kind,  # type: ignore[arg-type]
         )
     sub.add_parser("schema", help="print the board schema as JSON (shared/schema.json)")

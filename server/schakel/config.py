@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -146,70 +147,15 @@ class Settings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Every setting from ``SCHAKEL_<NAME>`` (the field's name in capitals), cast to
+        the type of its default; secrets are read into :class:`Secret`."""
         config = Config(environ=os.environ if environ is None else environ, env_prefix="SCHAKEL_")
         d = cls()
-        return cls(
-            host=config("HOST", default=d.host),
-            port=config("PORT", cast=int, default=d.port),
-            data_dir=config("DATA_DIR", default=d.data_dir),
-            redis_url=config("REDIS_URL", default=d.redis_url),
-            redis_pool_size=config("REDIS_POOL_SIZE", cast=int, default=d.redis_pool_size),
-            redis_pool_timeout_s=config(
-                "REDIS_POOL_TIMEOUT_S", cast=float, default=d.redis_pool_timeout_s
-            ),
-            redis_wait_replicas=config(
-                "REDIS_WAIT_REPLICAS", cast=int, default=d.redis_wait_replicas
-            ),
-            redis_wait_timeout_ms=config(
-                "REDIS_WAIT_TIMEOUT_MS", cast=int, default=d.redis_wait_timeout_ms
-            ),
-            secret=Secret(config("SECRET", default="")),
-            tick_ms=config("TICK_MS", cast=float, default=d.tick_ms),
-            tick_max_ms=config("TICK_MAX_MS", cast=float, default=d.tick_max_ms),
-            presence_tick_ms=config("PRESENCE_TICK_MS", cast=float, default=d.presence_tick_ms),
-            presence_tick_max_ms=config(
-                "PRESENCE_TICK_MAX_MS", cast=float, default=d.presence_tick_max_ms
-            ),
-            token_ttl_hours=config("TOKEN_TTL_HOURS", cast=float, default=d.token_ttl_hours),
-            retention_hours=config("RETENTION_HOURS", cast=float, default=d.retention_hours),
-            unload_after_s=config("UNLOAD_AFTER_S", cast=float, default=d.unload_after_s),
-            send_queue_frames=config("SEND_QUEUE_FRAMES", cast=int, default=d.send_queue_frames),
-            send_queue_bytes=config("SEND_QUEUE_BYTES", cast=int, default=d.send_queue_bytes),
-            max_inflight_batches=config(
-                "MAX_INFLIGHT_BATCHES", cast=int, default=d.max_inflight_batches
-            ),
-            hello_timeout_s=config("HELLO_TIMEOUT_S", cast=float, default=d.hello_timeout_s),
-            public_url=config("PUBLIC_URL", default=d.public_url),
-            web_dir=config("WEB_DIR", default=d.web_dir),
-            log_level=config("LOG_LEVEL", default=d.log_level),
-            ws_impl=config("WS_IMPL", default=d.ws_impl),
-            workers=config("WORKERS", cast=int, default=d.workers),
-            production=config("PRODUCTION", cast=bool, default=d.production),
-            allowed_origins=config("ALLOWED_ORIGINS", default=d.allowed_origins),
-            proxy_header=config("PROXY_HEADER", default=d.proxy_header),
-            trusted_proxies=config("TRUSTED_PROXIES", default=d.trusted_proxies),
-            limit_workshops=config("LIMIT_WORKSHOPS", default=d.limit_workshops),
-            limit_joins=config("LIMIT_JOINS", default=d.limit_joins),
-            limit_join_misses=config("LIMIT_JOIN_MISSES", default=d.limit_join_misses),
-            limit_join_misses_hub=config("LIMIT_JOIN_MISSES_HUB", default=d.limit_join_misses_hub),
-            limit_heavy=config("LIMIT_HEAVY", default=d.limit_heavy),
-            limit_heavy_workshop=config("LIMIT_HEAVY_WORKSHOP", default=d.limit_heavy_workshop),
-            limit_connects=config("LIMIT_CONNECTS", default=d.limit_connects),
-            limit_bad_hellos=config("LIMIT_BAD_HELLOS", default=d.limit_bad_hellos),
-            limit_messages=config("LIMIT_MESSAGES", default=d.limit_messages),
-            limit_ops=config("LIMIT_OPS", default=d.limit_ops),
-            limit_refusals=config("LIMIT_REFUSALS", default=d.limit_refusals),
-            max_connections=config("MAX_CONNECTIONS", cast=int, default=d.max_connections),
-            max_connections_per_address=config(
-                "MAX_CONNECTIONS_PER_ADDRESS", cast=int, default=d.max_connections_per_address
-            ),
-            max_workshops=config("MAX_WORKSHOPS", cast=int, default=d.max_workshops),
-            max_participants=config("MAX_PARTICIPANTS", cast=int, default=d.max_participants),
-            worker_queue=config("WORKER_QUEUE", cast=int, default=d.worker_queue),
-            ws_ping_interval_s=config(
-                "WS_PING_INTERVAL_S", cast=float, default=d.ws_ping_interval_s
-            ),
-            ws_ping_timeout_s=config("WS_PING_TIMEOUT_S", cast=float, default=d.ws_ping_timeout_s),
-            metrics_token=Secret(config("METRICS_TOKEN", default="")),
-            log_format=config("LOG_FORMAT", default=d.log_format),
-        )
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            default = getattr(d, f.name)
+            if isinstance(default, Secret):
+                values[f.name] = Secret(config(f.name.upper(), default=""))
+            else:
+                values[f.name] = config(f.name.upper(), cast=type(default), default=default)
+        return cls(**values)

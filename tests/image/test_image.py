@@ -129,6 +129,10 @@ def built() -> Iterator[Path]:
                 command = args.replace("/venv", str(top / "venv"))
                 command = command.replace("python ", f"{sys.executable} ", 1)
                 subprocess.run(command, shell=True, cwd=context, check=True, timeout=540)
+        # The hub stage's COPY --from=web of the built client: a copy beside the venv, so
+        # that the unprivileged user reads it wherever the checkout lies (a clone in a
+        # private folder is not readable by nobody).
+        shutil.copytree(WEB_DIST, top / "web")
         for path in top.rglob("*"):
             path.chmod(path.stat().st_mode | 0o055)
         yield top / "venv"
@@ -154,7 +158,7 @@ def hub_env(venv: Path, data: Path, **extra: str) -> dict[str, str]:
         "SCHAKEL_HOST": "127.0.0.1",  # (the image listens on 0.0.0.0; tests stay on loopback)
         "SCHAKEL_PORT": str(free_port()),
         "SCHAKEL_DATA_DIR": str(data),
-        "SCHAKEL_WEB_DIR": str(WEB_DIST),
+        "SCHAKEL_WEB_DIR": str(venv.parent / "web"),
         "HOME": str(data),
         **extra,
     }

@@ -82,6 +82,10 @@ class Subscription:
     board: str
     writable: bool
     seq: int = 0  # the last sequence number this subscriber has (sent to it, or its own)
+    # The last seq its client was told (by the sync, an update or an ack): the next update
+    # begins right after it. Behind ``seq`` while its own ops wait for their ack (stored,
+    # delivered, not yet durable): those are all that lies between.
+    told: int = 0
     syncing: bool = True
     # updates delivered during its sync: (seq, ops, their bytes, origin of each op)
     held: list[tuple[int, list[Op], list[bytes], list[str | None]]] = field(default_factory=list)
@@ -401,7 +405,9 @@ class Hub:
             sub = conn.subs.get(held.board)
             if sub is not None and (sub.syncing or sub.seq < held.seq):
                 continue  # not yet: the room delivers through its seq first
-            seq = sub.seq if sub is not None else held.seq
+            seq = held.seq
+            if sub is not None:
+                seq = sub.told = sub.seq
             conn.send(encode(Ack(held.board, held.ref, seq, held.applied, tuple(held.lost))))
             del self._acks[key]
 
@@ -564,10 +570,10 @@ class Hub:
                 sub.conn.seen = top
             if sub.syncing:
                 sub.held.append((seq, ops, packed, origins))
-            elif sub.seq < first and sub.conn.id not in writers:
+            elif sub.told == sub.seq < first and sub.conn.id not in writers:
                 if shared is None:
                     shared = encode_update(room.board, first, seq, packed)
-                sub.seq = seq
+                sub.seq = sub.told = seq
                 sub.conn.send(shared)
                 self.metrics.ops_out += len(ops)
             elif sub.seq < seq:  # its own ops are in it, or it has part of it already
@@ -576,15 +582,17 @@ class Hub:
     def _send_slice(
         self, sub: Subscription, seq: int, packed: list[bytes], origins: list[str | None]
     ) -> None:
-        """Send ``sub`` the part of ops ``.. seq`` it does not have, less its own."""
+        """Send ``sub`` the part of ops ``.. seq`` it does not have, less its own; the
+        update begins right after what its client was last told (what lies between is
+        its own ops, not yet acknowledged)."""
         first = seq - len(packed) + 1
         skip = max(0, sub.seq + 1 - first)
         mine = sub.conn.id
         rest = [raw for raw, o in zip(packed[skip:], origins[skip:], strict=True) if o != mine]
-        start = first + skip
         sub.seq = seq
         if rest:
-            sub.conn.send(encode_update(sub.board, start, seq, rest))
+            sub.conn.send(encode_update(sub.board, sub.told + 1, seq, rest))
+            sub.told = seq
             self.metrics.ops_out += len(rest)
 
     def _repair(self, room: Room) -> None:
@@ -621,7 +629,7 @@ class Hub:
         if room is None:
             room = self.rooms[board] = Room(board)
             self.store.watch(board)
-        sub = Subscription(conn, board, writable, seq=since)
+        sub = Subscription(conn, board, writable, seq=since, told=since)
         room.subs[conn.id] = sub
         conn.subs[board] = sub
         # A load shared with others must have begun after this room's last delivery:
@@ -639,7 +647,7 @@ class Hub:
             raise
         if room.seq is None:
             room.seq = loaded.seq
-        sub.seq = loaded.seq
+        sub.seq = sub.told = loaded.seq
         conn.seen = max(conn.seen, loaded.max_counter())
         if not await self._send_sync(sub, loaded, ref):
             return  # the connection went, or fell behind, meanwhile

@@ -55,6 +55,33 @@ async def test_peers_get_updates_while_the_write_stalls_and_the_ack_waits(
         await asyncio.to_thread(proc.kill)
 
 
+async def test_an_update_begins_where_the_writer_was_last_told_while_its_ack_waits(
+    tmp_path: Path,
+) -> None:
+    """The writer's own op (seq 1) is delivered but not yet durable, so no ack has told it
+    seq 1; a peer's op (seq 2) comes in a later tick. The writer's update must begin at
+    its last seq + 1 (from = 1: the range holds its own op, left out), or a client that
+    checks ``from`` (as PROTOCOL.md says) sees a gap and resubscribes."""
+    proc = HubProcess(tmp_path / "data", op_write_delay_s=STALL_S)
+    await asyncio.to_thread(proc.start)
+    try:
+        _, people, writer, peer = await writer_and_peer(proc)
+        board = people[0]["board"]
+        async with writer, peer:
+            mine = [writer.op("a1", "actor", "label", "mine")]
+            ref = await writer.send_ops(board, mine)
+            seen = await peer.expect(m.Update, timeout=STALL_S / 2)
+            assert (seen.first, seen.seq) == (1, 1)
+            theirs = [peer.op("b1", "actor", "label", "theirs")]
+            await peer.send_ops(board, theirs)
+            update = await writer.expect(m.Update, timeout=STALL_S / 2)  # before its ack
+            assert (update.first, update.seq, update.ops) == (1, 2, theirs)
+            ack = await writer.expect(m.Ack, timeout=4 * STALL_S)
+            assert (ack.ref, ack.seq) == (ref, 2)
+    finally:
+        await asyncio.to_thread(proc.kill)
+
+
 async def test_a_peer_that_saw_a_lost_op_converges_after_a_sigkill(tmp_path: Path) -> None:
     proc = HubProcess(tmp_path / "data", op_write_delay_s=600)  # no write of ops lands
     await asyncio.to_thread(proc.start)

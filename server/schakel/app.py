@@ -36,6 +36,7 @@ from .connection import Connection
 from .metrics import metrics_endpoint
 from .security import SecurityHeaders, origin_allowed
 from .service import Service, running_service
+from .sockets import HubSocket
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
     """uvicorn for the hub: WebSocket keepalive pings (a half-open or silent peer is
     closed within ``ws_ping_interval_s + ws_ping_timeout_s``), the client frame size
-    limit, and uvicorn's own proxy-header handling off, so that the client address comes
-    only from ``SCHAKEL_PROXY_HEADER`` set by a trusted proxy (``limits.AddressRule``)."""
+    limit, the hub's own WebSocket protocol (:mod:`schakel.sockets`; ``SCHAKEL_WS_IMPL``
+    names one of uvicorn's instead), and uvicorn's own proxy-header handling off, so
+    that the client address comes only from ``SCHAKEL_PROXY_HEADER`` set by a trusted
+    proxy (``limits.AddressRule``)."""
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -164,7 +167,7 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "ws_ping_interval": settings.ws_ping_interval_s or None,
         "ws_ping_timeout": settings.ws_ping_timeout_s or None,
         "timeout_graceful_shutdown": 10,
-        "ws": settings.ws_impl,
+        "ws": HubSocket if settings.ws_impl == "hub" else settings.ws_impl,
         "proxy_headers": False,
         "server_header": False,
         "lifespan": "on",

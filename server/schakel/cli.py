@@ -48,7 +48,7 @@ OPTIONS: list[tuple[str, str]] = [
     ("web_dir", "folder of the built web client"),
     ("log_level", "debug, info, warning or error"),
     ("workers", "worker processes for analysis and exports (0: a thread)"),
-    ("ws_impl", "uvicorn's WebSocket implementation: auto, websockets, websockets-sansio"),
+    ("ws_impl", "WebSocket protocol: hub (direct sends), websockets-sansio, websockets"),
     ("log_format", "text, or json (one object per line, with conn ids)"),
     # --- safe on the open internet (docs/security.md); SCHAKEL_SECRET and
     # SCHAKEL_METRICS_TOKEN are read from the environment only (never a command line) ---

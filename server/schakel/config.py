@@ -55,7 +55,7 @@ class Settings:
     public_url: str = ""
     web_dir: str = str(DEFAULT_WEB_DIR)
     log_level: str = "info"
-    ws_impl: str = "auto"
+    ws_impl: str = "hub"
     workers: int = 1
     # --- safe on the open internet (docs/security.md) ---
     production: bool = False

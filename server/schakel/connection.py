@@ -1,5 +1,7 @@
-"""One WebSocket connection: hello, then a reader loop that dispatches messages, and a
-writer task that drains the connection's :class:`~schakel.outbox.Outbox`.
+"""One WebSocket connection: hello, then a reader loop that dispatches messages; what it
+is sent waits in its :class:`~schakel.outbox.Outbox` and is written by the hub's
+:class:`~schakel.outbox.Flusher` straight to the socket (:mod:`schakel.sockets`), or,
+behind another ASGI server, by a writer task per connection.
 
 Errors about one message become an ``error`` message and the connection goes on;
 protocol violations close it with the code in :class:`~schakel_core.errors.CloseCode`.
@@ -39,6 +41,7 @@ from schakel_core.workshop import Access, Role, Workshop
 from .auth import Claims, token_problem
 from .limits import CLOSE_PENALTY, MAX_PAUSE_S, LimitReached, TooManyRequests
 from .outbox import Outbox
+from .sockets import EXTENSION, HubSocket
 
 if TYPE_CHECKING:
     from .hub import Subscription
@@ -62,7 +65,13 @@ class Connection:
         self.rates = service.quotas.connection()
         self.metrics = service.metrics
         settings = service.settings
-        self.outbox = Outbox(settings.send_queue_frames, settings.send_queue_bytes)
+        extension = ws.scope.get("extensions", {}).get(EXTENSION)
+        self.socket: HubSocket | None = extension["socket"] if extension else None
+        self.outbox = Outbox(
+            settings.send_queue_frames,
+            settings.send_queue_bytes,
+            notify=self._want_flush if self.socket is not None else None,
+        )
         self.subs: dict[str, Subscription] = {}
         self.inflight = 0
         self.seen = 0  # the highest counter sent to this connection or taken from it
@@ -126,7 +135,26 @@ class Connection:
             return done
         return self._writer_task
 
+    def _want_flush(self) -> None:
+        self.hub.flusher.want(self)
+
+    def flush(self) -> None:
+        """Write what waits, now, as frames (the hub's socket only); while the socket's
+        buffer is full, it waits, and the socket calls this again once it drains."""
+        socket = self.socket
+        if socket is None or not socket.can_write or self.outbox.closed:
+            return  # (once closed, the writer task sends the rest and the close)
+        frames = self.outbox.take()
+        if frames:
+            self.metrics.frames_out += len(frames)
+            self.metrics.bytes_out += sum(map(len, frames))
+            for frame in frames:
+                socket.write_frame(frame)
+
     async def _writer(self) -> None:
+        if self.socket is not None:
+            # Frames are written by flush(); this task only ends the connection.
+            await self.outbox.ended()
         while True:
             frames = await self.outbox.drain()
             if not frames:
@@ -158,6 +186,8 @@ class Connection:
 
     async def run(self) -> None:
         await self.ws.accept()
+        if self.socket is not None:
+            self.socket.on_writable = self.flush
         writer = self._writer_task = asyncio.create_task(self._writer())
         self.hub.connections.add(self)
         try:

@@ -49,6 +49,7 @@ from schakel_core.messages import Ack, Leave, Lost, PresenceOut, encode, encode_
 from schakel_core.ops import Op
 
 from .metrics import Metrics
+from .outbox import Flusher
 from .single_flight import SingleFlight
 from .stores.base import Applied, Batch, Loaded, Staged, Store, StoredOps, workshop_of
 from .ticks import Ticks
@@ -191,6 +192,7 @@ class Hub:
         )
         self.draining = False
         self.connections: set[Connection] = set()
+        self.flusher = Flusher()  # writes what a tick queued, all connections in one pass
         self.workshops = WorkshopRooms(self, store)
         # (board, since, room seq when the load began) -> one load for all who ask
         self._loads: SingleFlight[tuple[str, int, int | None], Loaded] = SingleFlight()

@@ -1,0 +1,119 @@
+"""The hub's WebSocket protocol for uvicorn: frames written straight to the socket.
+
+uvicorn's sans-I/O protocol (``websockets`` for the framing) hands every message to the
+app through an ASGI queue and takes every frame back through an awaited ASGI ``send``.
+For the hub that meant, per connection and per tick, a writer task woken, an ``await``
+through Starlette and uvicorn, and the websockets frame object, and per message received,
+the socket's reading paused and resumed (two ``epoll_ctl`` calls). Profiles of the W1
+workload put that per-frame Python work at about a fifth of the hub's CPU
+(docs/benchmarks.md).
+
+:class:`HubSocket` keeps uvicorn's handshake, keepalive pings, close handshake and
+ASGI interface (every other endpoint and the close path work as before) and changes two
+things:
+
+- **Sending**: the scope's extension :data:`EXTENSION` gives the app the protocol itself;
+  :meth:`HubSocket.write_frame` writes one binary frame synchronously: a header built
+  here and the payload, one ``transport.write``. Server frames are not masked, so no
+  per-byte work is done. When the client negotiated permessage-deflate, the frame goes
+  through websockets' encoder instead (compression is per connection). The app checks
+  :attr:`HubSocket.can_write` first and is called back by ``on_writable`` when the
+  transport's buffer drains (uvicorn's ``send`` waited for that the same way).
+- **Receiving**: reading pauses only once more than :data:`QUEUED_BYTES` of messages wait
+  for the app (not after every message); so a flood still waits in the sender's socket
+  (TCP back-pressure), and what a connection holds in memory stays bounded.
+
+It depends on the internals of ``uvicorn.protocols.websockets.websockets_sansio_impl``;
+pyproject.toml pins uvicorn to the minor version it was written and tested against.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from uvicorn._types import ASGIReceiveEvent
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
+
+EXTENSION = "schakel.socket"  # scope["extensions"][EXTENSION]["socket"]: the HubSocket
+QUEUED_BYTES = 64 * 1024  # received messages waiting for the app before reading pauses
+
+_HEAD_16 = struct.Struct("!BBH")
+_HEAD_64 = struct.Struct("!BBQ")
+_BINARY_FIN = 0x82
+
+
+def frame_header(size: int) -> bytes:
+    """The header of an unmasked, final binary frame of ``size`` bytes (RFC 6455 5.2)."""
+    if size < 126:
+        return bytes((_BINARY_FIN, size))
+    if size < 1 << 16:
+        return _HEAD_16.pack(_BINARY_FIN, 126, size)
+    return _HEAD_64.pack(_BINARY_FIN, 127, size)
+
+
+class HubSocket(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queued_bytes = 0
+        self.on_writable: Callable[[], None] | None = None
+
+    # ------------------------------------------------------------ the app's side
+
+    @property
+    def can_write(self) -> bool:
+        """Open, and the transport's buffer below its high-water mark."""
+        return self.writable.is_set() and self.open
+
+    @property
+    def open(self) -> bool:
+        return not (self.close_sent or self.disconnected or self.transport.is_closing())
+
+    def write_frame(self, payload: bytes) -> bool:
+        """Write one binary frame now; False if the connection is closing or closed."""
+        if not self.open:
+            return False
+        if self.conn.extensions:  # permessage-deflate: websockets compresses it
+            self.conn.send_binary(payload)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+        else:
+            self.transport.write(frame_header(len(payload)) + payload)
+        return True
+
+    # ------------------------------------------------------------ uvicorn's side
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)  # (none when the upgrade was refused)
+        if scope is not None:
+            scope["extensions"][EXTENSION] = {"socket": self}
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.on_writable is not None:
+            self.on_writable()
+
+    def send_receive_event_to_app(self) -> None:
+        if self.curr_msg_data_type != "bytes" or self.close_sent:
+            super().send_receive_event_to_app()  # (text is refused by the app; rare)
+            return
+        frames = self.frames
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        self.frames = []
+        self.queue.put_nowait({"type": "websocket.receive", "bytes": data})
+        self.queued_bytes += len(data)
+        if self.queued_bytes > QUEUED_BYTES and not self.read_paused:
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    async def receive(self) -> ASGIReceiveEvent:
+        message = await self.queue.get()
+        data = message.get("bytes")
+        if data is not None:
+            self.queued_bytes -= len(data)  # type: ignore[arg-type]
+        if self.read_paused and (self.queued_bytes <= QUEUED_BYTES // 2 or self.queue.empty()):
+            self.read_paused = False
+            self.transport.resume_reading()
+        return message

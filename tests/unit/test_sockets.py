@@ -1,0 +1,61 @@
+"""The hub's own frames: the header it writes is the one websockets would write, and
+the send queue calls for a flush once per batch of messages, all connections in one
+callback of the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hypothesis import given
+from hypothesis import strategies as st
+from websockets.frames import Frame, Opcode
+
+from schakel.outbox import Flusher, Outbox
+from schakel.sockets import frame_header
+
+BOUNDARIES = [0, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20]
+
+
+@given(st.one_of(st.sampled_from(BOUNDARIES), st.integers(0, 70_000)))
+def test_the_header_is_the_one_of_an_unmasked_final_binary_frame(size: int) -> None:
+    payload = bytes(size)
+    expected = Frame(Opcode.BINARY, payload).serialize(mask=False)
+    assert frame_header(size) + payload == expected
+
+
+class Counting:
+    def __init__(self, box: Outbox) -> None:
+        self.box = box
+        self.flushed: list[list[bytes]] = []
+
+    def flush(self) -> None:
+        self.flushed.append(self.box.take())
+
+
+async def test_a_flush_is_asked_once_per_batch_and_all_run_in_one_callback() -> None:
+    flusher = Flusher()
+    conns: list[Counting] = []
+    for _ in range(3):
+        box = Outbox(limit=100)
+        conn = Counting(box)
+        box.notify = lambda c=conn: flusher.want(c)
+        conns.append(conn)
+    for conn in conns:
+        conn.box.put(b"a")
+        conn.box.put(b"b")  # (no second ask: the first is still due)
+        conn.box.put_droppable(b"p")
+    await asyncio.sleep(0)  # the flusher's one callback
+    assert [c.flushed for c in conns] == [[[b"abp"]]] * 3
+    conns[0].box.put(b"c")  # an empty outbox again: asks again
+    await asyncio.sleep(0)
+    assert conns[0].flushed == [[b"abp"], [b"c"]] and conns[1].flushed == [[b"abp"]]
+
+
+async def test_an_outbox_that_ends_wakes_who_waits_for_its_end() -> None:
+    box = Outbox(limit=1)
+    ended = asyncio.create_task(box.ended())
+    await asyncio.sleep(0)
+    assert not ended.done()
+    box.put(b"x")
+    assert not box.put(b"y") and box.overflowed
+    await asyncio.wait_for(ended, 1)

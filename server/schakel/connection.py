@@ -175,7 +175,8 @@ class Connection:
 
     async def _receive(self) -> bytes | None:
         """The next binary frame, or None when the peer has gone."""
-        message = await self.ws.receive()
+        socket = self.socket  # (read directly: Starlette's state checks add nothing here)
+        message = await (self.ws.receive() if socket is None else socket.receive())
         if message["type"] == "websocket.disconnect":
             return None
         data = message.get("bytes")

@@ -21,7 +21,9 @@ things:
   transport's buffer drains (uvicorn's ``send`` waited for that the same way).
 - **Receiving**: reading pauses only once more than :data:`QUEUED_BYTES` of messages wait
   for the app (not after every message); so a flood still waits in the sender's socket
-  (TCP back-pressure), and what a connection holds in memory stays bounded.
+  (TCP back-pressure), and what a connection holds in memory stays bounded. The queue
+  is an :class:`Inbox` (one reader: a deque and one waiter), and the app may read it
+  through :meth:`HubSocket.receive` without Starlette's state checks in between.
 
 It depends on the internals of ``uvicorn.protocols.websockets.websockets_sansio_impl``;
 pyproject.toml pins uvicorn to the minor version it was written and tested against.
@@ -29,7 +31,9 @@ pyproject.toml pins uvicorn to the minor version it was written and tested again
 
 from __future__ import annotations
 
+import asyncio
 import struct
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -54,9 +58,50 @@ def frame_header(size: int) -> bytes:
     return _HEAD_64.pack(_BINARY_FIN, 127, size)
 
 
+class Inbox(asyncio.Queue[ASGIReceiveEvent]):
+    """uvicorn's receive queue, for its one reader: a deque and one waiter (no getter
+    list and no loop lookup per message, as :class:`asyncio.Queue` has)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._items: deque[ASGIReceiveEvent] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._event_loop = loop
+
+    def put_nowait(self, item: ASGIReceiveEvent) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def get(self) -> ASGIReceiveEvent:
+        while not self._items:
+            waiter = self._waiter = self._event_loop.create_future()
+            try:
+                await waiter
+            finally:
+                if self._waiter is waiter:  # (cancelled: a timeout)
+                    self._waiter = None
+        return self._items.popleft()
+
+    def get_nowait(self) -> ASGIReceiveEvent:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        return self._items.popleft()
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+
 class HubSocket(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.queue = Inbox(self.loop)
         self.queued_bytes = 0
         self.on_writable: Callable[[], None] | None = None
 

@@ -1,17 +1,19 @@
-"""The hub's own frames: the header it writes is the one websockets would write, and
-the send queue calls for a flush once per batch of messages, all connections in one
-callback of the event loop."""
+"""The hub's own socket: the header it writes is the one websockets would write; the
+send queue calls for a flush once per batch of messages, all connections in one
+callback of the event loop; the receive queue hands messages over in order."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from uvicorn._types import ASGIReceiveEvent
 from websockets.frames import Frame, Opcode
 
 from schakel.outbox import Flusher, Outbox
-from schakel.sockets import frame_header
+from schakel.sockets import Inbox, frame_header
 
 BOUNDARIES = [0, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20]
 
@@ -59,3 +61,20 @@ async def test_an_outbox_that_ends_wakes_who_waits_for_its_end() -> None:
     box.put(b"x")
     assert not box.put(b"y") and box.overflowed
     await asyncio.wait_for(ended, 1)
+
+
+async def test_the_inbox_hands_messages_over_in_order_and_survives_a_timeout() -> None:
+    inbox = Inbox(asyncio.get_running_loop())
+    assert inbox.empty() and inbox.qsize() == 0
+    with pytest.raises(TimeoutError):  # a reader that gave up (the hello timeout)
+        await asyncio.wait_for(inbox.get(), 0.01)
+    with pytest.raises(asyncio.QueueEmpty):
+        inbox.get_nowait()
+    reader = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    first: ASGIReceiveEvent = {"type": "websocket.receive", "bytes": b"1"}
+    second: ASGIReceiveEvent = {"type": "websocket.disconnect", "code": 1000}
+    inbox.put_nowait(first)
+    inbox.put_nowait(second)
+    assert await reader == first
+    assert inbox.qsize() == 1 and inbox.get_nowait() == second and inbox.empty()

@@ -105,8 +105,10 @@ class Room:
     # seq -> the connection an op came in over, for ops this hub stored that have not
     # been delivered yet (no echo: they are left out of that connection's update)
     origins: dict[int, str] = field(default_factory=dict)
-    presence: dict[str, bytes] = field(default_factory=dict)  # latest frame per conn
-    presence_dirty: dict[str, bytes] = field(default_factory=dict)
+    presence: dict[str, bytes] = field(default_factory=dict)  # latest frame sent, per conn
+    # presence received since the last presence tick, latest per conn; encoded at the
+    # tick (what a newer one replaces meanwhile is never encoded)
+    presence_dirty: dict[str, tuple[Connection, dict[str, Any]]] = field(default_factory=dict)
     repairing: bool = False
 
 
@@ -544,7 +546,9 @@ class Hub:
             room = self.rooms.get(board)
             if room is None:
                 continue
-            for conn_id, frame in room.presence_dirty.items():
+            for conn_id, (conn, data) in room.presence_dirty.items():
+                frame = encode(PresenceOut(board, conn_id, conn.client, conn.name, data))
+                room.presence[conn_id] = frame
                 publish.append((board, frame))
                 for sub in room.subs.values():
                     if sub.conn.id != conn_id and not sub.syncing:
@@ -706,9 +710,7 @@ class Hub:
         room = self.rooms.get(board)
         if room is None:
             return
-        frame = encode(PresenceOut(board, conn.id, conn.client, conn.name, data))
-        room.presence[conn.id] = frame
-        room.presence_dirty[conn.id] = frame
+        room.presence_dirty[conn.id] = (conn, data)
         self._presence_dirty.add(board)
         self._wake.set()
 
@@ -738,8 +740,8 @@ class Hub:
         room = self.rooms.get(board)
         if room is None or room.subs.pop(conn.id, None) is None:
             return
+        room.presence_dirty.pop(conn.id, None)  # (never sent: nobody needs its leave)
         if room.presence.pop(conn.id, None) is not None:
-            room.presence_dirty.pop(conn.id, None)
             frame = encode(Leave(board, conn.id))
             for sub in room.subs.values():
                 sub.conn.send(frame)

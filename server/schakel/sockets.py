@@ -19,6 +19,13 @@ things:
   through websockets' encoder instead (compression is per connection). The app checks
   :attr:`HubSocket.can_write` first and is called back by ``on_writable`` when the
   transport's buffer drains (uvicorn's ``send`` waited for that the same way).
+- **Reading frames**: once the connection is open and no extension was negotiated, a
+  final, masked binary frame within the size limit (every message of our clients) is
+  read here: its header parsed, its payload unmasked by websockets' C ``apply_mask``,
+  the message queued. Anything else (a ping, pong or close, text, a fragment, a frame
+  too large or malformed) goes to websockets' parser, which is fed exactly that frame
+  (it parses frame by frame, so it stays in step), or, for anything but a whole control
+  frame, everything from there on. Its errors and close codes are websockets' own.
 - **Receiving**: reading pauses only once more than :data:`QUEUED_BYTES` of messages wait
   for the app (not after every message); so a flood still waits in the sender's socket
   (TCP back-pressure), and what a connection holds in memory stays bounded. The queue
@@ -40,6 +47,8 @@ from typing import Any
 from uvicorn._types import ASGIReceiveEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.speedups import apply_mask
 
 EXTENSION = "schakel.socket"  # scope["extensions"][EXTENSION]["socket"]: the HubSocket
 QUEUED_BYTES = 64 * 1024  # received messages waiting for the app before reading pauses
@@ -47,6 +56,8 @@ QUEUED_BYTES = 64 * 1024  # received messages waiting for the app before reading
 _HEAD_16 = struct.Struct("!BBH")
 _HEAD_64 = struct.Struct("!BBQ")
 _BINARY_FIN = 0x82
+_MASKED = 0x80
+_CONTROL = 0x08  # opcodes 8-10 (close, ping, pong) have this bit
 
 
 def frame_header(size: int) -> bytes:
@@ -104,6 +115,8 @@ class HubSocket(WebSocketsSansIOProtocol):
         self.queue = Inbox(self.loop)
         self.queued_bytes = 0
         self.on_writable: Callable[[], None] | None = None
+        self._partial = b""  # the start of a frame read here, not yet whole
+        self._websockets_reads = False  # from here on websockets' parser reads everything
 
     # ------------------------------------------------------------ the app's side
 
@@ -135,6 +148,55 @@ class HubSocket(WebSocketsSansIOProtocol):
         if scope is not None:
             scope["extensions"][EXTENSION] = {"socket": self}
 
+    def data_received(self, data: bytes) -> None:
+        if (
+            self._websockets_reads
+            or self.close_sent
+            or not self.handshake_complete
+            or self.conn.extensions
+            or self.conn.state is not State.OPEN
+        ):
+            if self._partial:
+                data, self._partial = self._partial + data, b""
+            super().data_received(data)
+            return
+        self._read_frames(self._partial + data if self._partial else data)
+
+    def _read_frames(self, buf: bytes) -> None:
+        """Read the whole frames of ``buf``; keep the start of one that is not whole."""
+        pos, end = 0, len(buf)
+        limit = self.config.ws_max_size
+        while end - pos >= 2:
+            b0, b1 = buf[pos], buf[pos + 1]
+            size = b1 & 0x7F
+            head = pos + 2
+            if size == 126:
+                if end - pos < 4:
+                    break
+                size, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), pos + 4
+            elif size == 127:
+                if end - pos < 10:
+                    break
+                size, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), pos + 10
+            stop = head + 4 + size
+            if b0 != _BINARY_FIN or not b1 & _MASKED or size > limit:
+                if b0 & _CONTROL and size <= 125:  # a control frame: websockets takes it
+                    if stop > end:
+                        break
+                    super().data_received(buf[pos:stop])
+                    pos = stop
+                    if self.conn.state is State.OPEN and not self.close_sent:
+                        continue
+                # Anything else, or after a close: websockets' parser from here on.
+                self._websockets_reads = True
+                super().data_received(buf[pos:])
+                return
+            if stop > end:
+                break
+            self._deliver(apply_mask(buf[head + 4 : stop], buf[head : head + 4]))
+            pos = stop
+        self._partial = buf[pos:] if pos < end else b""
+
     def resume_writing(self) -> None:
         super().resume_writing()
         if self.on_writable is not None:
@@ -147,6 +209,12 @@ class HubSocket(WebSocketsSansIOProtocol):
         frames = self.frames
         data = frames[0] if len(frames) == 1 else b"".join(frames)
         self.frames = []
+        self._deliver(data)
+
+    def _deliver(self, data: bytes) -> None:
+        """A binary message for the app (reading pauses while too much waits)."""
+        if self.close_sent:
+            return  # (the app is past its close: reads go on until the peer's close)
         self.queue.put_nowait({"type": "websocket.receive", "bytes": data})
         self.queued_bytes += len(data)
         if self.queued_bytes > QUEUED_BYTES and not self.read_paused:

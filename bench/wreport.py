@@ -211,6 +211,7 @@ def w3_rows(runs: list[dict[str, Any]]) -> list[list[str]]:
                 _f(a["latency_ms"]["p99"]) if a else "-",
                 _f(b["latency_ms"]["p99"]) if b else "-",
                 f"x{d['p99_ratio']:.2f}" if d.get("p99_ratio") else "-",
+                f"{b['joiner_cpu_pct']:.0f} %" if b and b.get("joiner_cpu_pct") else "-",
             ]
         )
     return rows
@@ -223,6 +224,7 @@ W3_HEAD = (
     "others' p99 without (ms)",
     "with joiners (ms)",
     "ratio",
+    "joiners' process CPU",
 )
 
 

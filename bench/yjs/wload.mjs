@@ -24,12 +24,17 @@
 //       added step by step; RSS of the server per step.
 //   w3  the W1 load on every board but the first, which holds `objects` objects; phase
 //       A without, phase B with late joiners back to back (each: hello, subscribe since 0,
-//       until the last `sync` frame).
+//       until the last `sync` frame). The joiners run in a second Node process (mode
+//       `joiner`, on the generator's core): decoding a 5,000-object sync takes a
+//       generator's loop tens of milliseconds, which it would otherwise add to the
+//       latency it measures for every other board.
 //
 // Usage: node wload.mjs '<params json>'. Prints one JSON line per step (`{"step": ...}`)
 // and a last line `{"done": ...}`.
 
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import { encode, decode, decodeMulti } from '@msgpack/msgpack'
@@ -612,39 +617,61 @@ const w3 = async () => {
   const prate = p.presence_rate * p.multiplier
   const a = await step('without', others, null, rate, prate)
   out(a)
-  const joins = []
-  let joining = true
-  const join = async () => {
-    let i = 0
-    while (joining) {
-      const r = receiverOf(`late${i++}`, false)
-      const t0 = now()
-      await open(`${p.urls[0]}/ws`, r)
-      await hello(r, shops[0].viewer)
-      let first = 0
-      r.onFrame = () => { if (!first) first = now() }
-      const done = expect(r, 'sync:' + big, 60000)
-      const t1 = now()
-      send(r, { t: 'subscribe', board: big, since: 0, ref: 1 })
-      const m = await done
-      const t2 = now()
-      joins.push({ connect_ms: t1 - t0, sync_ms: t2 - t1, first_frame_ms: first - t1, seq: m.seq })
-      r.ws.close()
-      await sleep(200)
-    }
-  }
-  let joiner = null
+  // The joiners: a process of their own (see the header), stopped by SIGTERM at the end
+  // of the window; its last line holds their figures.
+  let child = null
+  let childOut = ''
+  let childExit = null
   const b = await step('with late joiners', others, null, rate, prate, {
-    during: () => { joiner = join() },
-    after: async () => { joining = false; await joiner }
+    during: () => {
+      const q = { ...p, mode: 'joiner', proto, viewer: shops[0].viewer, board: big }
+      child = spawn(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(q)], {
+        stdio: ['ignore', 'pipe', 'inherit']
+      })
+      child.stdout.on('data', (d) => { childOut += d })
+      childExit = new Promise((resolve) => child.on('exit', resolve))
+    },
+    after: async () => { child.kill('SIGTERM'); await childExit }
   })
+  const last = JSON.parse(childOut.trim().split('\n').pop() || '{}')
+  if (!last.done) throw new Error(`the joiner process failed: ${last.error || childOut}`)
+  const joins = last.done.joins
   b.joins = joins
+  b.joiner_cpu_pct = last.done.cpu_pct
   out(b)
   const syncs = joins.map((j) => j.sync_ms)
   return { proto, joins: joins.length, sync_ms: pct(syncs), p99_ratio: a.latency_ms.p99 ? b.latency_ms.p99 / a.latency_ms.p99 : null }
 }
 
-const modes = { w1, w2, w3 }
+// Late joiners back to back until SIGTERM (w3's second process): hello as the plenary
+// screen, subscribe to the large board since 0, wait for the last sync frame, close.
+const joiner = async () => {
+  let joining = true
+  process.on('SIGTERM', () => { joining = false })
+  const joins = []
+  const c0 = genCpu()
+  const t00 = now()
+  let i = 0
+  while (joining) {
+    const r = receiverOf(`late${i++}`, false)
+    const t0 = now()
+    await open(`${p.urls[0]}/ws`, r)
+    await hello(r, p.viewer)
+    let first = 0
+    r.onFrame = () => { if (!first) first = now() }
+    const done = expect(r, 'sync:' + p.board, 60000)
+    const t1 = now()
+    send(r, { t: 'subscribe', board: p.board, since: 0, ref: 1 })
+    const m = await done
+    const t2 = now()
+    joins.push({ connect_ms: t1 - t0, sync_ms: t2 - t1, first_frame_ms: first - t1, seq: m.seq })
+    r.ws.close()
+    await sleep(200)
+  }
+  return { joins, cpu_pct: (100 * (genCpu() - c0) * 1000) / (now() - t00) }
+}
+
+const modes = { w1, w2, w3, joiner }
 try {
   const done = await modes[p.mode]()
   out({ done })

@@ -349,7 +349,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--window", type=float, default=4.0, help="measured seconds per step")
     ap.add_argument("--drain", type=float, default=3.0, help="seconds to wait for late ops")
     ap.add_argument("--limit-ms", type=float, default=100.0, help="the p99 op→peer target")
-    ap.add_argument("--w2-steps", type=ints, default=[250, 500, 1000, 1500, 2000, 3000, 4000])
+    ap.add_argument("--w2-steps", type=ints, default=[250, 500, 1000, 1500, 2000, 3000, 4000, 5000])
     ap.add_argument("--w3-objects", type=int, default=5000)
     ap.add_argument(
         "--w3-multiplier",

@@ -156,8 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_logging(settings.log_level, settings.log_format)
     from .app import create_app, server_config
-    from .serving import SchakelServer
+    from .serving import SchakelServer, tune_gc
 
+    tune_gc()
     print(f"Schakel on http://{settings.host}:{settings.port}/", flush=True)
     app = create_app(settings)
     config = server_config(app, settings, log_config=None)

@@ -27,6 +27,7 @@ import socket
 from collections.abc import Callable
 from typing import Any, cast
 
+from schakel.sockets import frame_size
 from schakel_core.client_session import ClientSession, Event
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -126,19 +127,11 @@ class WSClient(asyncio.Protocol):
         self.bytes_in += len(data)
         pos, size = 0, len(buf)
         while size - pos >= 2:
+            sized = frame_size(buf, pos, size)
+            if sized is None:
+                break
+            n, start = sized
             b0, b1 = buf[pos], buf[pos + 1]
-            n = b1 & 0x7F
-            start = pos + 2
-            if n == 126:
-                if size - pos < 4:
-                    break
-                n = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-                start = pos + 4
-            elif n == 127:
-                if size - pos < 10:
-                    break
-                n = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                start = pos + 10
             if b1 & 0x80:
                 raise WSError("the server masked a frame")
             end = start + n

@@ -69,6 +69,22 @@ def frame_header(size: int) -> bytes:
     return _HEAD_64.pack(_BINARY_FIN, 127, size)
 
 
+def frame_size(buf: bytes, pos: int, end: int) -> tuple[int, int] | None:
+    """The payload size of the frame that begins at ``buf[pos]`` and where its length
+    field ends (a mask key follows if the frame is masked); None while ``buf[:end]``
+    does not hold that much (RFC 6455 5.2). ``end - pos`` must be at least 2."""
+    size = buf[pos + 1] & 0x7F
+    if size == 126:
+        if end - pos < 4:
+            return None
+        return int.from_bytes(buf[pos + 2 : pos + 4], "big"), pos + 4
+    if size == 127:
+        if end - pos < 10:
+            return None
+        return int.from_bytes(buf[pos + 2 : pos + 10], "big"), pos + 10
+    return size, pos + 2
+
+
 class Inbox(asyncio.Queue[ASGIReceiveEvent]):
     """uvicorn's receive queue, for its one reader: a deque and one waiter (no getter
     list and no loop lookup per message, as :class:`asyncio.Queue` has)."""
@@ -167,17 +183,11 @@ class HubSocket(WebSocketsSansIOProtocol):
         pos, end = 0, len(buf)
         limit = self.config.ws_max_size
         while end - pos >= 2:
+            sized = frame_size(buf, pos, end)
+            if sized is None:
+                break
+            size, head = sized
             b0, b1 = buf[pos], buf[pos + 1]
-            size = b1 & 0x7F
-            head = pos + 2
-            if size == 126:
-                if end - pos < 4:
-                    break
-                size, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), pos + 4
-            elif size == 127:
-                if end - pos < 10:
-                    break
-                size, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), pos + 10
             stop = head + 4 + size
             if b0 != _BINARY_FIN or not b1 & _MASKED or size > limit:
                 if b0 & _CONTROL and size <= 125:  # a control frame: websockets takes it

@@ -11,6 +11,8 @@ acknowledged, sends its ops again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +36,31 @@ async def writer_and_peer(proc: HubProcess) -> tuple[dict[str, Any], list[Any], 
     return ws, people, writer, peer
 
 
-async def test_peers_get_updates_while_the_write_stalls_and_the_ack_waits(
-    tmp_path: Path,
-) -> None:
+@contextlib.asynccontextmanager
+async def stalled(tmp_path: Path) -> AsyncIterator[tuple[str, Raw, Raw]]:
+    """A hub whose writes of ops stall ``STALL_S``: the board, its writer and a peer."""
     proc = HubProcess(tmp_path / "data", op_write_delay_s=STALL_S)
     await asyncio.to_thread(proc.start)
     try:
         _, people, writer, peer = await writer_and_peer(proc)
-        board = people[0]["board"]
         async with writer, peer:
-            ops = [writer.op("a1", "actor", "label", "delivered before durable")]
-            ref = await writer.send_ops(board, ops)
-            update = await peer.expect(m.Update, timeout=STALL_S / 2)  # not behind the disk
-            assert (update.seq, update.ops) == (1, ops)
-            with pytest.raises(TimeoutError):  # the ack waits for the disk
-                await writer.recv(timeout=STALL_S / 6)
-            ack = await writer.expect(m.Ack, timeout=4 * STALL_S)
-            assert (ack.ref, ack.seq, ack.applied, ack.lost) == (ref, 1, 1, ())
+            yield people[0]["board"], writer, peer
     finally:
         await asyncio.to_thread(proc.kill)
+
+
+async def test_peers_get_updates_while_the_write_stalls_and_the_ack_waits(
+    tmp_path: Path,
+) -> None:
+    async with stalled(tmp_path) as (board, writer, peer):
+        ops = [writer.op("a1", "actor", "label", "delivered before durable")]
+        ref = await writer.send_ops(board, ops)
+        update = await peer.expect(m.Update, timeout=STALL_S / 2)  # not behind the disk
+        assert (update.seq, update.ops) == (1, ops)
+        with pytest.raises(TimeoutError):  # the ack waits for the disk
+            await writer.recv(timeout=STALL_S / 6)
+        ack = await writer.expect(m.Ack, timeout=4 * STALL_S)
+        assert (ack.ref, ack.seq, ack.applied, ack.lost) == (ref, 1, 1, ())
 
 
 async def test_an_update_begins_where_the_writer_was_last_told_while_its_ack_waits(
@@ -62,24 +70,17 @@ async def test_an_update_begins_where_the_writer_was_last_told_while_its_ack_wai
     seq 1; a peer's op (seq 2) comes in a later tick. The writer's update must begin at
     its last seq + 1 (from = 1: the range holds its own op, left out), or a client that
     checks ``from`` (as PROTOCOL.md says) sees a gap and resubscribes."""
-    proc = HubProcess(tmp_path / "data", op_write_delay_s=STALL_S)
-    await asyncio.to_thread(proc.start)
-    try:
-        _, people, writer, peer = await writer_and_peer(proc)
-        board = people[0]["board"]
-        async with writer, peer:
-            mine = [writer.op("a1", "actor", "label", "mine")]
-            ref = await writer.send_ops(board, mine)
-            seen = await peer.expect(m.Update, timeout=STALL_S / 2)
-            assert (seen.first, seen.seq) == (1, 1)
-            theirs = [peer.op("b1", "actor", "label", "theirs")]
-            await peer.send_ops(board, theirs)
-            update = await writer.expect(m.Update, timeout=STALL_S / 2)  # before its ack
-            assert (update.first, update.seq, update.ops) == (1, 2, theirs)
-            ack = await writer.expect(m.Ack, timeout=4 * STALL_S)
-            assert (ack.ref, ack.seq) == (ref, 2)
-    finally:
-        await asyncio.to_thread(proc.kill)
+    async with stalled(tmp_path) as (board, writer, peer):
+        mine = [writer.op("a1", "actor", "label", "mine")]
+        ref = await writer.send_ops(board, mine)
+        seen = await peer.expect(m.Update, timeout=STALL_S / 2)
+        assert (seen.first, seen.seq) == (1, 1)
+        theirs = [peer.op("b1", "actor", "label", "theirs")]
+        await peer.send_ops(board, theirs)
+        update = await writer.expect(m.Update, timeout=STALL_S / 2)  # before its ack
+        assert (update.first, update.seq, update.ops) == (1, 2, theirs)
+        ack = await writer.expect(m.Ack, timeout=4 * STALL_S)
+        assert (ack.ref, ack.seq) == (ref, 2)
 
 
 async def test_a_peer_that_saw_a_lost_op_converges_after_a_sigkill(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from uvicorn._types import ASGIReceiveEvent
 from websockets.frames import Frame, Opcode
 
 from schakel.outbox import Flusher, Outbox
-from schakel.sockets import Inbox, frame_header
+from schakel.sockets import Inbox, frame_header, frame_size
 
 BOUNDARIES = [0, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20]
 
@@ -23,6 +23,9 @@ def test_the_header_is_the_one_of_an_unmasked_final_binary_frame(size: int) -> N
     payload = bytes(size)
     expected = Frame(Opcode.BINARY, payload).serialize(mask=False)
     assert frame_header(size) + payload == expected
+    head = len(frame_header(size))
+    assert frame_size(expected, 0, len(expected)) == (size, head)
+    assert frame_size(expected, 0, head - 1) is None or head == 2  # (length not whole)
 
 
 class Counting:

@@ -146,10 +146,13 @@ class Connection:
             return  # (once closed, the writer task sends the rest and the close)
         frames = self.outbox.take()
         if frames:
-            self.metrics.frames_out += len(frames)
-            self.metrics.bytes_out += sum(map(len, frames))
+            self._count(frames)
             for frame in frames:
                 socket.write_frame(frame)
+
+    def _count(self, frames: list[bytes]) -> None:
+        self.metrics.frames_out += len(frames)
+        self.metrics.bytes_out += sum(map(len, frames))
 
     async def _writer(self) -> None:
         if self.socket is not None:
@@ -159,8 +162,7 @@ class Connection:
             frames = await self.outbox.drain()
             if not frames:
                 break
-            self.metrics.frames_out += len(frames)
-            self.metrics.bytes_out += sum(map(len, frames))
+            self._count(frames)
             for frame in frames:
                 await self.ws.send_bytes(frame)
         if self.outbox.overflowed:

@@ -213,7 +213,7 @@ class HubSocket(WebSocketsSansIOProtocol):
             self.on_writable()
 
     def send_receive_event_to_app(self) -> None:
-        if self.curr_msg_data_type != "bytes" or self.close_sent:
+        if self.curr_msg_data_type != "bytes":
             super().send_receive_event_to_app()  # (text is refused by the app; rare)
             return
         frames = self.frames

@@ -37,13 +37,12 @@ from schakel_core import messages as m
 from schakel_core.document import Document
 from schakel_core.errors import CloseCode, RequestError, VersionMismatch
 from schakel_core.ops import Op
-from schakel_core.schema import MAX_BOARDS_PER_CONNECTION, MAX_FRAME_BYTES
+from schakel_core.schema import MAX_BOARDS_PER_CONNECTION, MAX_COUNTER_JUMP, MAX_FRAME_BYTES
 
 from .frames import Mutator
 
 TIMEOUT = 15.0
 WINDOW = 40  # frames between two pings
-MAX_FUZZ_COUNTER = 2**40  # counters near 2^53 freeze a board today (issue 9); kept below
 MARKER_BASE = 2**52  # ping numbers of the window markers
 REF_BASE = 10**12  # refs the fuzzer gives the batches the hub takes
 ASYNC_TYPES = (m.Update, m.PresenceOut, m.Leave, m.WorkshopEvent, m.Sync)
@@ -148,7 +147,9 @@ class Fuzzer:
 
     def expect(self, frame: bytes) -> tuple[bytes, Expect]:
         """What the hub must answer; a batch it will take is given a fresh ``ref`` (so
-        that acks settle it exactly) and counters below MAX_FUZZ_COUNTER."""
+        that acks settle it exactly) and counters within ``MAX_COUNTER_JUMP``, so that the
+        hub's bound on a counter's jump (``invalid_op``, tested on its own) never refuses
+        it: it depends on the board's highest counter, which the honest clients move."""
         if len(frame) > MAX_FRAME_BYTES:
             return frame, Expect("close", close=CloseCode.MESSAGE_TOO_BIG)
         try:
@@ -177,7 +178,7 @@ class Fuzzer:
                     return frame, Expect("error", "not_subscribed", ref, board)
                 if board not in self.writable or any(op.client != self.client for op in ops):
                     return frame, Expect("error", "forbidden", ref, board)
-                ops = [op._replace(counter=op.counter % MAX_FUZZ_COUNTER) for op in ops]
+                ops = [op._replace(counter=1 + (op.counter - 1) % MAX_COUNTER_JUMP) for op in ops]
                 ref = next(self._refs)
                 self.pending.append((ref, ops))
                 return m.encode(m.Ops(board, ref, ops)), Expect("pending", ref=ref)

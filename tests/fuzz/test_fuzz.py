@@ -20,7 +20,7 @@ from schakel_core.ops import Op
 from tests.support.server import HubProcess, create_workshop, join
 
 from .frames import Mutator, messages, pack
-from .harness import Fuzzer, Honest, Observer, Report, check_stream, fuzz
+from .harness import Fuzzer, FuzzFailure, Honest, Observer, Report, check_stream, fuzz
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(900)]
 
@@ -87,6 +87,8 @@ async def test_fuzz_the_running_hub(tmp_path: Path) -> None:
         honest.start()
         try:
             await fuzz(fuzzer, frames, hellos, FRAMES, SEED, Mutator(SEED))
+        except FuzzFailure as exc:
+            raise FuzzFailure(f"{exc} (FUZZ_SEED={SEED} repeats this run)") from exc
         finally:
             await honest.stop()
         rss_end = rss_kb(hub.proc.pid)

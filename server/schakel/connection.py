@@ -1,5 +1,8 @@
-"""One WebSocket connection: hello, then a reader loop that dispatches messages; what it
-is sent waits in its :class:`~schakel.outbox.Outbox` and is written by the hub's
+"""One WebSocket connection: hello, then a reader loop that dispatches messages; on the
+hub's socket a message that arrives while the loop waits is handled where it arrives,
+in the socket's callback, and only what must wait (a subscribe, a pause) goes to the
+loop (docs/design.md, *Messages handled where they arrive*). What it is sent waits in
+its :class:`~schakel.outbox.Outbox` and is written by the hub's
 :class:`~schakel.outbox.Flusher` straight to the socket (:mod:`schakel.sockets`), or,
 behind another ASGI server, by a writer task per connection.
 
@@ -13,6 +16,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -41,7 +45,7 @@ from schakel_core.workshop import Access, Role, Workshop
 from .auth import Claims, token_problem
 from .limits import CLOSE_PENALTY, MAX_PAUSE_S, LimitReached, TooManyRequests
 from .outbox import Outbox
-from .sockets import EXTENSION, HubSocket
+from .sockets import EXTENSION, WAKE, HubSocket
 
 if TYPE_CHECKING:
     from .hub import Subscription
@@ -53,6 +57,10 @@ logger = logging.getLogger(__name__)
 # socket can hold a thousand small frames, all waiting in uvicorn's queue, and reading
 # them without a pause would hold up every other connection meanwhile.
 FAIR_SHARE = 32
+
+# What a message leaves to the connection's loop: nothing, seconds to read nothing (a
+# refusal by a rate limit), or a request that waits on the store.
+Step = float | Coroutine[Any, Any, None] | None
 
 
 class Connection:
@@ -76,6 +84,7 @@ class Connection:
         self.inflight = 0
         self.seen = 0  # the highest counter sent to this connection or taken from it
         self._writer_task: asyncio.Task[None] | None = None
+        self._resume: Step | BaseException = None  # left for the loop by _arrived
         self.client = ""
         self.name = ""
         self.claims: Claims | None = None
@@ -176,9 +185,12 @@ class Connection:
     # ----------------------------------------------------------- receiving
 
     async def _receive(self) -> bytes | None:
-        """The next binary frame, or None when the peer has gone."""
+        """The next binary frame, or None when the peer has gone; b"" when a message
+        handled where it arrived left the loop something to do (``self._resume``)."""
         socket = self.socket  # (read directly: Starlette's state checks add nothing here)
         message = await (self.ws.receive() if socket is None else socket.receive())
+        if message is WAKE:
+            return b""
         if message["type"] == "websocket.disconnect":
             return None
         data = message.get("bytes")
@@ -210,6 +222,10 @@ class Connection:
             self.log.exception("conn %s: failed", self.id)
             self.fail("internal error")
         finally:
+            if self.socket is not None:
+                self.socket.on_message = None
+            if isinstance(self._resume, Coroutine):
+                self._resume.close()  # (a request the connection ended before)
             self.hub.drop(self)
             if self.claims is not None:
                 self.hub.workshops.leave(self, self.claims.workshop)
@@ -232,31 +248,82 @@ class Connection:
             return
         if not await self._hello(data):
             return
+        if self.socket is not None:
+            self.socket.on_message = self._arrived
         handled = 0
         while not self.outbox.closed:
             data = await self._receive()
             if data is None:
                 return
-            handled += 1
-            if handled % FAIR_SHARE == 0:
-                await asyncio.sleep(0)
-            try:
-                if not self.rates.message():
-                    raise self._over_limit(data)
-                await self._dispatch(m.decode_client(data))
-            except ProtocolViolation:
-                raise
-            except LimitReached as exc:
-                if not self.rates.refused():
-                    raise TooManyRequests(
-                        "too many messages refused by the rate limit; reconnect later"
-                    ) from None
-                self.send_error(exc)
-                # Read nothing more until the allowance is back: the rest of a flood then
-                # waits in the sender's own socket (TCP back-pressure), at no cost here.
-                await asyncio.sleep(min(MAX_PAUSE_S, exc.wait_s))
-            except RequestError as exc:
-                self.send_error(exc)
+            step: Step
+            if not data and self._resume is not None:  # WAKE: nothing queued before it
+                left, self._resume = self._resume, None
+                if isinstance(left, BaseException):
+                    raise left
+                step = left
+            else:
+                handled += 1
+                if handled % FAIR_SHARE == 0:
+                    await asyncio.sleep(0)
+                step = self._handle(data)
+            if step is not None:
+                await self._finish(step)
+
+    def _arrived(self, data: bytes) -> bool:
+        """The socket's ``on_message``: a message that arrived while the loop waits on an
+        empty queue, handled now, in the socket's callback (no task woken). What it leaves
+        (a pause, a request that waits on the store, an error that ends the connection)
+        goes to the loop, which is woken for it; messages arriving meanwhile queue."""
+        if self.outbox.closed or self.socket is None:
+            return False  # (the loop takes it as before, then ends)
+        try:
+            step: Step | BaseException = self._handle(data)
+        except Exception as exc:  # a protocol violation, or a bug: the loop raises it
+            step = exc
+        if step is not None:
+            self._resume = step
+            self.socket.inbox.put_nowait(WAKE)
+        return True
+
+    def _handle(self, data: bytes) -> Step:
+        """One message, as far as it goes without waiting. Returns None when it is done,
+        or what is left: seconds to read nothing (a refusal by a rate limit), or the
+        coroutine of a request that waits on the store. Raises ProtocolViolation."""
+        try:
+            if not self.rates.message():
+                raise self._over_limit(data)
+            return self._dispatch(m.decode_client(data))
+        except ProtocolViolation:
+            raise
+        except LimitReached as exc:
+            return self._refused(exc)
+        except RequestError as exc:
+            self.send_error(exc)
+            return None
+
+    async def _finish(self, step: float | Coroutine[Any, Any, None]) -> None:
+        if isinstance(step, float):
+            # Read nothing more until the allowance is back: the rest of a flood then
+            # waits in the sender's own socket (TCP back-pressure), at no cost here.
+            await asyncio.sleep(step)
+            return
+        try:
+            await step
+        except ProtocolViolation:
+            raise
+        except LimitReached as exc:
+            await asyncio.sleep(self._refused(exc))
+        except RequestError as exc:
+            self.send_error(exc)
+
+    def _refused(self, exc: LimitReached) -> float:
+        """A refusal by a rate limit: the error, and how long to read nothing."""
+        if not self.rates.refused():
+            raise TooManyRequests(
+                "too many messages refused by the rate limit; reconnect later"
+            ) from None
+        self.send_error(exc)
+        return min(MAX_PAUSE_S, exc.wait_s)
 
     def _over_limit(self, data: bytes) -> LimitReached:
         """The message over the rate limit, refused without validating it (a flood must
@@ -355,7 +422,8 @@ class Connection:
             return p.name if p is not None else ""
         return asked if claims.role == Role.FACILITATOR else ""
 
-    async def _dispatch(self, msg: m.ClientMessage) -> None:
+    def _dispatch(self, msg: m.ClientMessage) -> Coroutine[Any, Any, None] | None:
+        """Handles ``msg``; a request that waits on the store is returned as a coroutine."""
         assert self.claims is not None
         match msg:
             case m.Ops(board=board, ref=ref, ops=ops, packed=packed):
@@ -397,17 +465,18 @@ class Connection:
                     raise Forbidden("the plenary screen sends no presence", board=board)
                 self.hub.presence(self, board, data)
             case m.Subscribe(board=board, since=since, ref=ref):
-                await self._subscribe(board, since, ref)
+                return self._subscribe(board, since, ref)
             case m.Unsubscribe(board=board):
                 self.hub.unsubscribe(self, board)
             case m.Ping(n=n):
                 self.send(m.encode(m.Pong(n, time.time() * 1000)))
             case m.Control(ref=ref, action=action, args=args):
-                await self._control(ref, action, args)
+                return self._control(ref, action, args)
             case m.Hello():
                 raise HelloRequired("hello was already sent")
             case _:  # pragma: no cover - decode_client returns only the types above
                 raise AssertionError(msg)
+        return None
 
     async def _control(self, ref: int, action: str, args: dict[str, Any]) -> None:
         assert self.claims is not None

@@ -31,6 +31,10 @@ things:
   (TCP back-pressure), and what a connection holds in memory stays bounded. The queue
   is an :class:`Inbox` (one reader: a deque and one waiter), and the app may read it
   through :meth:`HubSocket.receive` without Starlette's state checks in between.
+  A message that arrives while the app's reader waits on an empty queue goes to the
+  app's ``on_message`` at once, in ``data_received``: no task is woken for it (the
+  hub's common message, an op or a presence update, is handled right there); at most
+  :data:`HANDLED_PER_READ` of one read, the rest queue.
 
 It depends on the internals of ``uvicorn.protocols.websockets.websockets_sansio_impl``;
 pyproject.toml pins uvicorn to the minor version it was written and tested against.
@@ -52,6 +56,10 @@ from websockets.speedups import apply_mask
 
 EXTENSION = "schakel.socket"  # scope["extensions"][EXTENSION]["socket"]: the HubSocket
 QUEUED_BYTES = 64 * 1024  # received messages waiting for the app before reading pauses
+# Messages of one read of the socket handed to ``on_message``; the rest of that read goes
+# to the queue, whose reader lets others run between its messages: one read can hold a
+# thousand small frames, and handling them in one callback would hold up everyone.
+HANDLED_PER_READ = 32
 
 _HEAD_16 = struct.Struct("!BBH")
 _HEAD_64 = struct.Struct("!BBQ")
@@ -83,6 +91,11 @@ def frame_size(buf: bytes, pos: int, end: int) -> tuple[int, int] | None:
             return None
         return int.from_bytes(buf[pos + 2 : pos + 10], "big"), pos + 10
     return size, pos + 2
+
+
+# An event the app puts in its own queue to wake its reader (after a message handled by
+# ``on_message`` left it something to do); told apart from a message by its identity.
+WAKE: ASGIReceiveEvent = {"type": "websocket.receive", "bytes": b"", "text": None}
 
 
 class Inbox(asyncio.Queue[ASGIReceiveEvent]):
@@ -121,6 +134,12 @@ class Inbox(asyncio.Queue[ASGIReceiveEvent]):
     def empty(self) -> bool:
         return not self._items
 
+    @property
+    def parked(self) -> bool:
+        """Its reader waits and nothing is queued: a message handled now, outside the
+        queue, keeps the order in which the reader would have taken them."""
+        return self._waiter is not None and not self._items
+
     def qsize(self) -> int:
         return len(self._items)
 
@@ -128,11 +147,17 @@ class Inbox(asyncio.Queue[ASGIReceiveEvent]):
 class HubSocket(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queue = Inbox(self.loop)
+        self.inbox = Inbox(self.loop)
+        self.queue = self.inbox
         self.queued_bytes = 0
         self.on_writable: Callable[[], None] | None = None
+        # The app's handler of a binary message that arrives while its reader waits on
+        # an empty queue: True when it handled the message (no task woken); False puts
+        # the message in the queue after all.
+        self.on_message: Callable[[bytes], bool] | None = None
         self._partial = b""  # the start of a frame read here, not yet whole
         self._websockets_reads = False  # from here on websockets' parser reads everything
+        self._handled = 0  # messages of the current read handed to on_message
 
     # ------------------------------------------------------------ the app's side
 
@@ -165,6 +190,7 @@ class HubSocket(WebSocketsSansIOProtocol):
             scope["extensions"][EXTENSION] = {"socket": self}
 
     def data_received(self, data: bytes) -> None:
+        self._handled = 0
         if (
             self._websockets_reads
             or self.close_sent
@@ -225,6 +251,11 @@ class HubSocket(WebSocketsSansIOProtocol):
         """A binary message for the app (reading pauses while too much waits)."""
         if self.close_sent:
             return  # (the app is past its close: reads go on until the peer's close)
+        handler = self.on_message
+        if handler is not None and self._handled < HANDLED_PER_READ and self.inbox.parked:
+            self._handled += 1
+            if handler(data):
+                return
         self.queue.put_nowait({"type": "websocket.receive", "bytes": data})
         self.queued_bytes += len(data)
         if self.queued_bytes > QUEUED_BYTES and not self.read_paused:

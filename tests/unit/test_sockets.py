@@ -73,11 +73,15 @@ async def test_the_inbox_hands_messages_over_in_order_and_survives_a_timeout() -
         await asyncio.wait_for(inbox.get(), 0.01)
     with pytest.raises(asyncio.QueueEmpty):
         inbox.get_nowait()
+    assert not inbox.parked  # nobody reads: a message must wait in the queue
     reader = asyncio.create_task(inbox.get())
     await asyncio.sleep(0)
+    assert inbox.parked  # the reader waits on an empty queue: a message may skip it
     first: ASGIReceiveEvent = {"type": "websocket.receive", "bytes": b"1"}
     second: ASGIReceiveEvent = {"type": "websocket.disconnect", "code": 1000}
     inbox.put_nowait(first)
+    assert not inbox.parked  # woken: what comes next queues behind it
     inbox.put_nowait(second)
     assert await reader == first
+    assert not inbox.parked
     assert inbox.qsize() == 1 and inbox.get_nowait() == second and inbox.empty()

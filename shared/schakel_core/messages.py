@@ -26,6 +26,7 @@ from .schema import (
     PROTOCOL_VERSION,
     check_id,
     is_colour,
+    is_id,
 )
 
 MAX_TOKEN_LEN = 2048
@@ -57,6 +58,9 @@ def _get(
 
 
 def _int(m: dict[str, Any], key: str, *, optional: bool = False, lo: int = 0) -> Any:
+    value = m.get(key)
+    if type(value) is int and lo <= value <= MAX_REF:  # the common case, checked once
+        return value
     value = _get(m, key, int, optional=optional)
     if value is not None and not lo <= value <= MAX_REF:
         raise InvalidMessage(f"{m.get('t')!s}: field {key!r} must be {lo}..{MAX_REF}")
@@ -71,6 +75,9 @@ def _str(m: dict[str, Any], key: str, max_len: int, *, optional: bool = False) -
 
 
 def _board(m: dict[str, Any]) -> str:
+    board = m.get("board")
+    if is_id(board):  # the common case; any other names what is wrong below
+        return board
     try:
         return check_id(_get(m, "board", str), "board")
     except RequestError as exc:
@@ -184,26 +191,30 @@ class Ops:
         }
 
 
+_PRESENCE_KEYS = frozenset({"cursor", "sel", "stroke", "colour"})
+
+
 def check_presence_data(data: Any) -> dict[str, Any]:
     """Validate presence: ``cursor`` [x, y] or nil, ``sel`` ids, ``stroke`` numbers or nil."""
     if type(data) is not dict:
         raise InvalidMessage("presence: data must be a map")
-    unknown = set(data) - {"cursor", "sel", "stroke", "colour"}
-    if unknown:
+    if not _PRESENCE_KEYS.issuperset(data):
+        unknown = set(data) - _PRESENCE_KEYS
         raise InvalidMessage(f"presence: unknown keys {', '.join(sorted(map(str, unknown)))}")
     cursor = data.get("cursor")
     if cursor is not None and not (
-        type(cursor) is list and len(cursor) == 2 and all(map(_finite, cursor))
+        type(cursor) is list and len(cursor) == 2 and _finite(cursor[0]) and _finite(cursor[1])
     ):
         raise InvalidMessage("presence: cursor must be [x, y] or nil")
-    sel = data.get("sel", [])
-    if type(sel) is not list or len(sel) > MAX_SELECTION:
-        raise InvalidMessage(f"presence: sel must be a list of at most {MAX_SELECTION} ids")
-    for obj_id in sel:
-        try:
-            check_id(obj_id)
-        except RequestError as exc:
-            raise InvalidMessage(f"presence: sel: {exc.reason}") from None
+    if "sel" in data:
+        sel = data["sel"]
+        if type(sel) is not list or len(sel) > MAX_SELECTION:
+            raise InvalidMessage(f"presence: sel must be a list of at most {MAX_SELECTION} ids")
+        for obj_id in sel:
+            try:
+                check_id(obj_id)
+            except RequestError as exc:
+                raise InvalidMessage(f"presence: sel: {exc.reason}") from None
     stroke = data.get("stroke")
     if stroke is not None and not (
         type(stroke) is list and len(stroke) <= MAX_STROKE_NUMBERS and all(map(_finite, stroke))

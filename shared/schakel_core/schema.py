@@ -15,7 +15,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import InvalidOp, TooLarge
 
@@ -51,6 +51,11 @@ COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 _COLOUR_RE = re.compile(COLOUR_PATTERN)
 
 META_ID = "meta"
+
+
+def is_id(value: Any) -> TypeGuard[str]:
+    """Whether ``value`` is a valid object, board or client id."""
+    return type(value) is str and _ID_RE.fullmatch(value) is not None
 
 
 def check_id(value: Any, what: str = "id") -> str:

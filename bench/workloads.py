@@ -337,7 +337,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--steps",
         type=floats,
-        default=[0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4],
+        default=[0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 6, 8],
         help="W1 load multipliers, in order",
     )
     ap.add_argument(

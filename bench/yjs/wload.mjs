@@ -169,6 +169,15 @@ const onSchakelMessage = (r, m, t) => {
   }
 }
 
+// A relay's frame is one client message as it was sent; a presence update (three in four
+// of them) begins with its map header and "t": "presence". It is counted without being
+// decoded: at x4 the relay sends the generator four times the hub's frames, and decoding
+// them all took most of the generator's core (docs/benchmarks.md).
+const PRESENCE_HEAD = Buffer.from([0xa1, 0x74, 0xa8, ...Buffer.from('presence')])
+const relayPresence = (data) =>
+  p.target === 'relay' && data.length > 11 && (data[0] & 0xf0) === 0x80 &&
+  data.compare(PRESENCE_HEAD, 0, PRESENCE_HEAD.length, 1, 1 + PRESENCE_HEAD.length) === 0
+
 const open = (url, r) => new Promise((resolve, reject) => {
   const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 })
   ws.binaryType = 'nodebuffer'
@@ -178,6 +187,10 @@ const open = (url, r) => new Promise((resolve, reject) => {
     S.framesIn++
     S.bytesIn += data.length
     if (r.onFrame) r.onFrame(data, t)
+    if (relayPresence(data)) {
+      if (inWindow(t)) S.presenceReceived++
+      return
+    }
     for (const m of decodeMulti(data)) onSchakelMessage(r, m, t)
   })
   ws.on('open', () => resolve(ws))

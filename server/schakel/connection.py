@@ -302,7 +302,7 @@ class Connection:
             return None
 
     async def _finish(self, step: float | Coroutine[Any, Any, None]) -> None:
-        if isinstance(step, float):
+        if not isinstance(step, Coroutine):
             # Read nothing more until the allowance is back: the rest of a flood then
             # waits in the sender's own socket (TCP back-pressure), at no cost here.
             await asyncio.sleep(step)

@@ -56,12 +56,19 @@ class Workshop:
 
 
 async def open_workshop(
-    http: Sequence[str], ws_urls: Sequence[str], *, groups: int = 2, per_group: int = 3
+    http: Sequence[str],
+    ws_urls: Sequence[str],
+    *,
+    groups: int = 2,
+    per_group: int = 3,
+    info: dict[str, Any] | None = None,
 ) -> Workshop:
-    """A workshop made through the first hub; participants join (one after another, so
-    groups fill in order) and connect (all together) round-robin over ``http`` /
-    ``ws_urls``; a plenary viewer follows every group board."""
-    info = await create_workshop(http[0], groups=groups)
+    """A workshop made through the first hub (or ``info``, one made already);
+    participants join (one after another, so groups fill in order) and connect (all
+    together) round-robin over ``http`` / ``ws_urls``; a plenary viewer follows every
+    group board."""
+    if info is None:
+        info = await create_workshop(http[0], groups=groups)
     members: list[Member] = []
     opened: list[SchakelClient] = []
 

@@ -187,6 +187,13 @@ class RedisCluster:
             time.sleep(0.05)
         raise TimeoutError("redis cluster not ready")
 
+    def master_of(self, key: str) -> int:
+        """The index in :attr:`nodes` of the master that holds ``key`` (its slot, in the
+        even split :meth:`start` made)."""
+        with self.nodes[0].client() as c:
+            slot = int(c.execute_command("CLUSTER", "KEYSLOT", key))
+        return min(slot // (16384 // self.masters), self.masters - 1)
+
     def flush(self) -> None:
         for node in self.nodes:
             with node.client() as c:

@@ -10,11 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 import msgpack
+import msgspec
 
 from .errors import FrameTooLarge, Malformed
 from .schema import MAX_FRAME_BYTES
 
 _packer_options: dict[str, Any] = {"use_bin_type": True, "datetime": False}
+# What the wire allows: str keys only (bin keys are refused with every bin), no bin or
+# ext values, arrays as lists.
+_wire_rules: dict[str, Any] = {
+    "raw": False,
+    "use_list": True,
+    "strict_map_key": True,  # str or bin keys only; bin is refused by max_bin_len
+    "max_bin_len": 0,
+    "max_ext_len": 0,
+}
 
 
 def pack(value: Any) -> bytes:
@@ -45,41 +55,42 @@ def pack_array(parts: list[bytes]) -> bytes:
     return header + b"".join(parts)
 
 
-_OPS_HEAD = b"\xa1t\xa3ops"  # a map's first key and value: "t": "ops"
+_OPS_HEAD = b"\x84\xa1t\xa3ops"  # a map of four entries whose first is "t": "ops"
+
+
+class _OpsFrame(msgspec.Struct, forbid_unknown_fields=True):
+    """An ``ops`` message as the one-pass decode takes it: exactly these four keys (the
+    map header says four and all four are required, so none comes twice), each op left
+    as the bytes it came in."""
+
+    t: str
+    board: str
+    ref: int
+    ops: list[msgspec.Raw]
+
+
+_ops_frame = msgspec.msgpack.Decoder(_OpsFrame)
 
 
 def unpack_ops(data: bytes) -> tuple[dict[str, Any], list[bytes]] | None:
     """An ``ops`` message decoded in one pass, with the bytes of each op as they came,
     so that the hub forwards them without packing them again. None when the frame is not
-    a plain map that begins with ``"t": "ops"`` and decodes cleanly: then :func:`unpack`
-    decodes it (and names what is wrong with it)."""
-    if len(data) < 8 or data[1:7] != _OPS_HEAD or not 0x80 <= data[0] <= 0x8F:
+    a map of exactly ``t`` (first, ``"ops"``), ``board`` (a string), ``ref`` (an integer)
+    and ``ops`` (an array), each op decoding cleanly by the wire's rules: then
+    :func:`unpack` decodes it (and names what is wrong with it).
+
+    msgspec reads the map in C, and leaves each op as a slice of ``data``
+    (``msgspec.Raw``); each op is then decoded by the same rules as :func:`unpack`."""
+    if len(data) < 8 or data[:7] != _OPS_HEAD or len(data) > MAX_FRAME_BYTES:
         return None
-    if len(data) > MAX_FRAME_BYTES:
-        return None
-    unpacker = _unpacker(data)
-    out: dict[str, Any] = {}
-    raws: list[bytes] | None = None
     try:
-        for _ in range(unpacker.read_map_header()):
-            key = unpacker.unpack()
-            if type(key) is not str or key in out:
-                return None
-            if key != "ops":
-                out[key] = unpacker.unpack()
-                continue
-            values: list[Any] = []
-            raws = []
-            for _ in range(unpacker.read_array_header()):
-                start = unpacker.tell()
-                values.append(unpacker.unpack())
-                raws.append(data[start : unpacker.tell()])
-            out[key] = values
-        if unpacker.tell() != len(data) or raws is None:
-            return None
-    except Exception:  # (msgpack's errors: the slow path names them)
+        frame = _ops_frame.decode(data)
+        raws = [bytes(raw) for raw in frame.ops]
+        values = [msgpack.unpackb(raw, **_wire_rules) for raw in raws]
+    except (msgspec.MsgspecError, ValueError, TypeError):  # (msgpack's errors too)
         return None
-    return out, raws
+    # (frame.t is "ops": the head says so, and no key comes twice in four required ones)
+    return {"t": "ops", "board": frame.board, "ref": frame.ref, "ops": values}, raws
 
 
 def unpack_value(data: bytes) -> Any:
@@ -89,14 +100,7 @@ def unpack_value(data: bytes) -> Any:
 
 def _unpacker(data: bytes) -> msgpack.Unpacker:
     """A streaming decoder of ``data`` with the wire's rules (as :func:`unpack`)."""
-    unpacker = msgpack.Unpacker(
-        raw=False,
-        use_list=True,
-        strict_map_key=True,
-        max_bin_len=0,
-        max_ext_len=0,
-        max_buffer_size=max(len(data), 1024),
-    )
+    unpacker = msgpack.Unpacker(**_wire_rules, max_buffer_size=max(len(data), 1024))
     unpacker.feed(data)
     return unpacker
 
@@ -129,14 +133,7 @@ def unpack(data: bytes, limit: int | None = MAX_FRAME_BYTES) -> dict[str, Any]:
     if limit is not None and len(data) > limit:
         raise FrameTooLarge(f"a frame holds at most {limit} bytes")
     try:
-        value = msgpack.unpackb(
-            data,
-            raw=False,
-            use_list=True,
-            strict_map_key=True,  # str or bin keys only; bin is refused below
-            max_bin_len=0,
-            max_ext_len=0,
-        )
+        value = msgpack.unpackb(data, **_wire_rules)
     except (ValueError, TypeError):  # msgpack's errors (ExtraData, FormatError...) too
         raise Malformed("the frame is not one valid msgpack value") from None
     if type(value) is not dict:

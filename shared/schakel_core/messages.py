@@ -13,13 +13,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias
+
+import msgspec
 
 from . import codec
 from .errors import InvalidMessage, RequestError, TooLarge, UnknownMessage, VersionMismatch
 from .ops import Op, op_from_wire
 from .schema import (
+    COLOUR_PATTERN,
+    ID_PATTERN,
     MAX_COORD,
+    MAX_FRAME_BYTES,
     MAX_OPS_PER_BATCH,
     MAX_SELECTION,
     MAX_STROKE_NUMBERS,
@@ -228,6 +233,48 @@ def check_presence_data(data: Any) -> dict[str, Any]:
     return data
 
 
+# The common presence message checked in one pass in C (msgspec), by rules that accept
+# only what check_presence_data accepts (a property test holds them to it): exactly
+# "t", "board" and "data", in that order, the data's keys known. Anything else, and any
+# value these rules refuse, takes the general path, which decides and names the problem.
+# (msgspec matches a pattern with re.search: anchored at both ends, "\\Z" not "$".)
+_Id = Annotated[str, msgspec.Meta(pattern=ID_PATTERN.removesuffix("$") + r"\Z")]
+_Coord = Annotated[float, msgspec.Meta(ge=-MAX_COORD, le=MAX_COORD)]  # (no NaN, no bool)
+_Colour = Annotated[str, msgspec.Meta(pattern=COLOUR_PATTERN.removesuffix("$") + r"\Z")]
+
+
+class _PresenceData(msgspec.Struct, forbid_unknown_fields=True):
+    cursor: tuple[_Coord, _Coord] | None = None
+    sel: Annotated[list[_Id], msgspec.Meta(max_length=MAX_SELECTION)] = []
+    stroke: Annotated[list[_Coord], msgspec.Meta(max_length=MAX_STROKE_NUMBERS)] | None = None
+    colour: _Colour | None = None
+
+
+class _PresenceFrame(msgspec.Struct, forbid_unknown_fields=True):
+    t: str
+    board: _Id
+    data: msgspec.Raw
+
+
+_presence_frame = msgspec.msgpack.Decoder(_PresenceFrame)
+_presence_data = msgspec.msgpack.Decoder(_PresenceData)
+_plain = msgspec.msgpack.Decoder()  # (only for data the rules above have checked)
+_PRESENCE_HEAD = b"\x83\xa1t\xa8presence"  # three entries, the first "t": "presence"
+
+
+def _presence_fast(data: bytes) -> Presence | None:
+    """A common presence message, checked in one pass; None: the general path decides."""
+    if len(data) > MAX_FRAME_BYTES:  # (a data map may repeat a key any number of times)
+        return None
+    try:
+        frame = _presence_frame.decode(data)
+        _presence_data.decode(frame.data)
+    except msgspec.MsgspecError:
+        return None
+    # (frame.t is "presence": the head says so, and no key comes twice in three required)
+    return Presence(board=frame.board, data=_plain.decode(frame.data))
+
+
 @dataclass(frozen=True, slots=True)
 class Presence:
     """Ephemeral state on a board (never stored): cursor, selection, stroke in progress."""
@@ -290,14 +337,29 @@ _CLIENT_TYPES: dict[str, Any] = {
 
 def decode_client(data: bytes) -> ClientMessage:
     """Decode and validate one client frame, or raise a RequestError. An ``ops``
-    message keeps the bytes of each op as they came (:attr:`Ops.packed`)."""
+    message keeps the bytes of each op as they came (:attr:`Ops.packed`).
+
+    The two common messages, a presence and an ``ops``, are first tried in one pass
+    (msgspec, in C); what that pass does not take goes the general way
+    (:func:`decode_general`), which decides and names every problem. The one-pass
+    decodes accept only what the general one accepts, with the same result."""
+    if data[:12] == _PRESENCE_HEAD:
+        presence = _presence_fast(data)
+        if presence is not None:
+            return presence
     fast = codec.unpack_ops(data)
     if fast is not None:
         m, packed = fast
         try:
             return Ops.from_map(m, packed)
         except RequestError:
-            pass  # (named below, as for any message)
+            pass  # (named by the general decode, as for any message)
+    return decode_general(data)
+
+
+def decode_general(data: bytes) -> ClientMessage:
+    """Decode and validate one client frame the general way (any message, every
+    problem named), or raise a RequestError; ``ops`` keeps no bytes here."""
     m = codec.unpack(data)
     tag = m.get("t")
     cls = _CLIENT_TYPES.get(tag) if type(tag) is str else None

@@ -37,14 +37,47 @@ def step_line(s: dict[str, Any]) -> str:
     )
 
 
-def capacity(run: dict[str, Any]) -> float:
-    """The highest multiplier held before the first step that was not."""
+def sweep_capacity(run: dict[str, Any]) -> float:
+    """The highest multiplier held before the first step that was not (the sweep)."""
     cap = 0.0
     for s in run["steps"]:
         if not s["held"]:
             break
         cap = s["multiplier"]
     return cap
+
+
+def to_confirm(run: dict[str, Any], tried: list[dict[str, Any]]) -> float | None:
+    """The next multiplier to confirm over a longer window after ``tried``: the sweep's
+    capacity first, then each held step below the last one that failed; None when one
+    held (or nothing is left). Bounded by the caller."""
+    if any(s["held"] for s in tried):
+        return None
+    cap = sweep_capacity(run)
+    held = [s["multiplier"] for s in run["steps"] if s["held"] and s["multiplier"] <= cap]
+    below = [k for k in held if not tried or k < min(s["multiplier"] for s in tried)]
+    return max(below) if below else None
+
+
+def capacity(run: dict[str, Any]) -> float:
+    """The capacity the tables give: the sweep's, or, when its boundary was confirmed over
+    a longer window (``run["confirm"]``), the highest multiplier held there. When every
+    confirmation failed, the highest sweep step below the last one tried (unconfirmed)."""
+    tried = run.get("confirm") or []
+    if not tried:
+        return sweep_capacity(run)
+    held = [s["multiplier"] for s in tried if s["held"]]
+    if held:
+        return float(max(held))
+    lowest = min(s["multiplier"] for s in tried)
+    below = [s["multiplier"] for s in run["steps"] if s["held"] and s["multiplier"] < lowest]
+    return float(max(below)) if below else 0.0
+
+
+def capacity_label(run: dict[str, Any]) -> str:
+    """``x5``, or ``x5 (x6 in the sweep)`` when a confirmation moved it."""
+    cap, sweep = capacity(run), sweep_capacity(run)
+    return f"x{cap:g}" + (f" (x{sweep:g} in the sweep)" if cap != sweep else "")
 
 
 def at(run: dict[str, Any], k: float) -> dict[str, Any] | None:
@@ -94,7 +127,7 @@ def w1_rows(runs: list[dict[str, Any]]) -> list[list[str]]:
         rows.append(
             [
                 r["label"] + (" (error)" if r["error"] else ""),
-                f"x{cap:g}" if cap is not None else "-",
+                capacity_label(r) if cap is not None else "-",
                 f"{_f(s['latency_ms']['p50'])}/{_f(s['latency_ms']['p99'])}{_at_label(s)}"
                 if s
                 else "-",
@@ -136,9 +169,11 @@ def step_rows(runs: list[dict[str, Any]], workload: str) -> list[list[str]]:
     for r in runs:
         if r["workload"] != workload:
             continue
-        for s in r["steps"]:
+        for s in r["steps"] + r.get("confirm", []):
             lat = s["latency_ms"]
             load = f"x{s['multiplier']:g}" if "multiplier" in s else str(s["step"])
+            if s.get("confirming"):
+                load += f" (confirming, {s['confirming']:g} s)"
             if "clients" in s:
                 load = f"{s['clients']} clients"
             pc = s["presence_coalesced"]
@@ -280,7 +315,14 @@ def _describe(meta: dict[str, Any]) -> str:
         f"per tablet {p['ops_rate']:g} ops/s and {p['presence_rate']:g} presence/s at x1; "
         f"multipliers {', '.join(f'x{k:g}' for k in p['steps'])} until p99 op→peer > "
         f"{p['p99_limit_ms']:g} ms or ops lost; {p['warmup_s']:g} s warm-up and "
-        f"{p['window_s']:g} s measured per step. W2: steps of {p['w2_steps']} tablets at 1 op/s. "
+        f"{p['window_s']:g} s measured per step"
+        + (
+            f"; the capacity step measured again over {p['confirm_s']:g} s (and the step "
+            "below it if it fails there), the capacity is what held there"
+            if p.get("confirm_s")
+            else ""
+        )
+        + f". W2: steps of {p['w2_steps']} tablets at 1 op/s. "
         f"W3: {p['w3_objects']} objects, the other boards at x{p['w3_multiplier']:g}. "
         + ("Pinned with taskset (see each run)." if meta["pinned"] else "No CPU pinning.")
         + f" Load average before/after: {meta['load_before'][0]:.2f}/{meta['load_after'][0]:.2f}."

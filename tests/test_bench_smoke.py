@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,7 @@ def test_the_workloads_produce_figures_for_every_server(tmp_path: Path) -> None:
     # (a window of 1 s: at 1 op/s every W2 tablet sends in it, whatever its phase; in
     # 0.6 s all four of a board missed it one run in 40)
     argv += ["--window", "1.0", "--drain", "5", "--limit-ms", "100000", "--quiet-wait", "0"]
-    argv += ["--w2-steps", "4,8", "--w3-objects", "200", "--before", "HEAD"]
+    argv += ["--w2-steps", "4,8", "--w3-objects", "200", "--before", "HEAD", "--confirm", "1"]
     argv += ["--out", str(tmp_path), "--data-dir", str(tmp_path / "work"), "--no-docs"]
     assert workloads.main(argv) == 0
 
@@ -91,7 +92,9 @@ def test_the_workloads_produce_figures_for_every_server(tmp_path: Path) -> None:
     for r in runs:
         assert r["error"] == "", r
         assert r["steps"], r
-        for step in r["steps"]:
+        if r["workload"] == "w1":  # the capacity step, measured again over 1 s
+            assert [(s["multiplier"], s["confirming"]) for s in r["confirm"]] == [(0.25, 1.0)]
+        for step in r["steps"] + r.get("confirm", []):
             assert step["lost"] == 0 and step["disorder"] == 0 and step["errors"] == [], step
             assert step["delivered_per_s"] > 0 and step["latency_ms"]["p99"] is not None
             assert step["server_cpu_pct"] >= 0 and step["gen_cpu_pct"] >= 0
@@ -101,3 +104,27 @@ def test_the_workloads_produce_figures_for_every_server(tmp_path: Path) -> None:
     w3 = [r for r in runs if r["workload"] == "w3"]
     assert all(r["done"]["joins"] >= 1 for r in w3)
     assert (tmp_path / "w1-p99.svg").read_text().startswith("<svg")
+
+
+def test_the_capacity_is_what_held_over_the_longer_window() -> None:
+    """A sweep that held x4 and x5 and failed x6: x5 is confirmed first, then x4 if x5
+    fails over the longer window; the tables give what held there."""
+    from bench import wreport
+
+    def step(k: float, held: bool) -> dict[str, object]:
+        return {"multiplier": k, "held": held}
+
+    run: dict[str, Any] = {"steps": [step(k, k < 6) for k in (3, 4, 5, 6, 8)]}
+    assert wreport.to_confirm(run, []) == 5
+    assert wreport.capacity(run) == 5 and wreport.capacity_label(run) == "x5"
+    run["confirm"] = [step(5, True)]
+    assert wreport.to_confirm(run, run["confirm"]) is None and wreport.capacity(run) == 5
+    run["confirm"] = [step(5, False)]
+    assert wreport.to_confirm(run, run["confirm"]) == 4
+    assert wreport.capacity(run) == 4  # (not confirmed yet: the next step below)
+    run["confirm"] = [step(5, False), step(4, True)]
+    assert wreport.capacity(run) == 4 and wreport.capacity_label(run) == "x4 (x5 in the sweep)"
+    run["confirm"] = [step(5, False), step(4, False)]
+    assert wreport.capacity(run) == 3 and wreport.to_confirm(run, run["confirm"]) == 3
+    nothing: dict[str, Any] = {"steps": [step(1, False)]}
+    assert wreport.to_confirm(nothing, []) is None and wreport.capacity(nothing) == 0

@@ -96,7 +96,7 @@ $(BENCH_YJS)/node_modules/.installed: $(BENCH_YJS)/package.json $(BENCH_YJS)/pac
 	touch $@
 
 # W1-W3 of issue 11 against the relays, Yjs and the hub of this tree and of BENCH_BEFORE
-# (docs/benchmarks.md); bounded (about 10-20 min), on 127.0.0.1, stops by itself.
+# (docs/benchmarks.md); bounded (about 20 min), on 127.0.0.1, stops by itself.
 BENCH_BEFORE ?= 89b5370
 bench: venv runtime-deps system-deps $(BENCH_YJS)/node_modules/.installed
 	$(PY) -m bench.workloads $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE)) $(BENCH_ARGS)

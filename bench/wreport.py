@@ -291,6 +291,36 @@ def before_after(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def two_hubs(runs: list[dict[str, Any]]) -> list[str]:
+    """Per hub source: what two hubs on one Redis would hold against one hub on it with a
+    core each, projected from the CPU per delivered op at the highest step both held
+    (``2 x one hub's µs/op / two hubs' µs/op``, both hubs' CPU counted). On 2 cores the
+    capacity cannot show it: hub B shares the generator's core. It assumes Redis keeps up
+    and that CPU per op stays as measured."""
+    lines = []
+    w1 = [r for r in runs if r["workload"] == "w1"]
+    for two in (r for r in w1 if r["server"] == "schakel-2hubs"):
+        one = next(
+            (r for r in w1 if r["server"] == "schakel-redis" and r["source"] == two["source"]),
+            None,
+        )
+        if one is None or not one["steps"] or not two["steps"]:
+            continue
+        k = min(sweep_capacity(one), sweep_capacity(two))
+        a, b = at(one, k), at(two, k)
+        if not k or a is None or b is None or a["multiplier"] != b["multiplier"]:
+            continue
+        ua, ub = a["server_us_per_delivered"], b["server_us_per_delivered"]
+        if not ua or not ub:
+            continue
+        lines.append(
+            f"{two['source']}: at x{k:g} two hubs use {_f(ub)} µs per delivered op in all, "
+            f"one hub {_f(ua)}: with a core each, two hubs would hold about "
+            f"x{2 * ua / ub:.2f} one hub"
+        )
+    return lines
+
+
 def _text_table(head: tuple[str, ...], rows: list[list[str]]) -> str:
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)
@@ -342,6 +372,9 @@ def text(meta: dict[str, Any], runs: list[dict[str, Any]]) -> str:
     ba = before_after(runs)
     if ba:
         out += ["", "Before → after:", *ba]
+    th = two_hubs(runs)
+    if th:
+        out += ["", "Two hubs on one Redis, projected from CPU per op:", *th]
     errs = _errors(runs)
     if errs:
         out += ["", "Errors:", *errs]
@@ -374,6 +407,10 @@ def markdown(meta: dict[str, Any], runs: list[dict[str, Any]]) -> str:
     ba = before_after(runs)
     if ba:
         out += ["", "**Before → after**", "", *(f"- {line}" for line in ba)]
+    th = two_hubs(runs)
+    if th:
+        out += ["", "**Two hubs on one Redis, projected from CPU per op**", ""]
+        out += [f"- {line}" for line in th]
     errs = _errors(runs)
     if errs:
         out += ["", "**Errors**", "", *(f"- {e}" for e in errs)]

@@ -128,3 +128,20 @@ def test_the_capacity_is_what_held_over_the_longer_window() -> None:
     assert wreport.capacity(run) == 3 and wreport.to_confirm(run, run["confirm"]) == 3
     nothing: dict[str, Any] = {"steps": [step(1, False)]}
     assert wreport.to_confirm(nothing, []) is None and wreport.capacity(nothing) == 0
+
+
+def test_two_hubs_are_projected_from_their_cpu_per_op() -> None:
+    """At the highest step both held: 2 x one hub's µs/op over two hubs' µs/op."""
+    from bench import wreport
+
+    def w1(server: str, us: list[float], held: int) -> dict[str, Any]:
+        steps = [
+            {"multiplier": k, "held": i < held, "server_us_per_delivered": u}
+            for i, (k, u) in enumerate(zip((1, 2, 3), us, strict=True))
+        ]
+        return {"workload": "w1", "server": server, "source": "schakel", "steps": steps}
+
+    runs = [w1("schakel-redis", [60.0, 48.0, 34.0], 3), w1("schakel-2hubs", [111.0, 58.0, 45.0], 2)]
+    (line,) = wreport.two_hubs(runs)
+    assert "at x2 two hubs use 58.0" in line and "one hub 48.0" in line and "x1.66" in line
+    assert wreport.two_hubs(runs[:1]) == []

@@ -77,6 +77,24 @@ PRESENCE_FIELDS: dict[str, st.SearchStrategy[Any]] = {
 UNKNOWN_KEY = "x"
 
 
+def envelope(
+    draw: st.DrawFn,
+    tags: list[str],
+    fields: dict[str, st.SearchStrategy[Any]],
+    extra: tuple[str, st.SearchStrategy[Any]],
+) -> dict[str, Any]:
+    """A message map: ``t`` first (mostly the right one), then its fields in any order,
+    each now and then left out, and now and then a key it does not have."""
+    message: dict[str, Any] = {"t": draw(st.sampled_from(tags))}
+    for key in draw(st.permutations([*fields, extra[0]])):
+        if key == extra[0]:
+            if draw(rarely(6)):
+                message[key] = draw(extra[1])
+        elif not draw(rarely(10)):
+            message[key] = draw(fields[key])
+    return message
+
+
 @st.composite
 def presence_maps(draw: st.DrawFn) -> dict[str, Any]:
     keys = draw(st.lists(st.sampled_from(sorted(PRESENCE_FIELDS)), unique=True, max_size=4))
@@ -85,15 +103,8 @@ def presence_maps(draw: st.DrawFn) -> dict[str, Any]:
         data[UNKNOWN_KEY] = draw(ODD)
     if draw(rarely(10)):
         data = draw(ODD)
-    message: dict[str, Any] = {"t": draw(st.sampled_from(["presence"] * 5 + ["ops", "Presence"]))}
-    for key in draw(st.permutations(["board", "data", "extra"])):
-        if key == "board" and not draw(rarely(10)):
-            message["board"] = draw(st.one_of(IDS, ODD))
-        elif key == "data" and not draw(rarely(10)):
-            message["data"] = data
-        elif key == "extra" and draw(rarely(6)):
-            message["client"] = draw(IDS)
-    return message
+    fields = {"board": st.one_of(IDS, ODD), "data": st.just(data)}
+    return envelope(draw, ["presence"] * 5 + ["ops", "Presence"], fields, ("client", IDS))
 
 
 @st.composite
@@ -119,17 +130,12 @@ def ops_maps(draw: st.DrawFn) -> dict[str, Any]:
         ops.append(op)
     if draw(rarely(16)):
         ops = draw(ODD)
-    message: dict[str, Any] = {"t": draw(st.sampled_from(["ops"] * 5 + ["presence"]))}
-    for key in draw(st.permutations(["board", "ref", "ops", "extra"])):
-        if key == "board" and not draw(rarely(10)):
-            message["board"] = draw(st.one_of(IDS, ODD))
-        elif key == "ref" and not draw(rarely(10)):
-            message["ref"] = draw(mostly(st.integers(0, 2**53 - 1), st.one_of(NUMBERS, ODD)))
-        elif key == "ops" and not draw(rarely(10)):
-            message["ops"] = ops
-        elif key == "extra" and draw(rarely(6)):
-            message["n"] = draw(ODD)
-    return message
+    fields = {
+        "board": st.one_of(IDS, ODD),
+        "ref": mostly(st.integers(0, 2**53 - 1), st.one_of(NUMBERS, ODD)),
+        "ops": st.just(ops),
+    }
+    return envelope(draw, ["ops"] * 5 + ["presence"], fields, ("n", ODD))
 
 
 @st.composite
@@ -185,6 +191,36 @@ def check_same(data: bytes) -> None:
 @example(data=b"\x84\xa1t\xa3ops\xa5board\xa1b\xa3ref\x01\xa3ref\x02")  # a key twice
 def test_the_one_pass_decodes_give_what_the_general_decode_gives(data: bytes) -> None:
     check_same(data)
+
+
+EDGES: list[dict[str, Any]] = [
+    {"stroke": [1.5] * MAX_STROKE_NUMBERS},
+    {"stroke": [1.5] * (MAX_STROKE_NUMBERS + 1)},
+    {"sel": ["a1"] * MAX_SELECTION},
+    {"sel": ["a1"] * (MAX_SELECTION + 1)},
+    {"sel": ["x" * 64, "x" * 65]},
+    {"cursor": [MAX_COORD, -MAX_COORD]},
+    {"cursor": [math.nextafter(MAX_COORD, math.inf), 0]},
+    {"cursor": [2**63, 0]},
+    {"cursor": [0, math.nan]},
+    {"cursor": [True, 0]},
+    {"cursor": [1, 2, 3]},
+    {"colour": "#aAbB09"},
+    {"colour": "#aabbcc\n"},
+    {"colour": None, "cursor": None, "stroke": None},
+]
+
+
+@pytest.mark.parametrize("data", EDGES)
+@pytest.mark.parametrize("float32", [False, True])
+def test_the_one_pass_presence_decode_at_each_limit(data: dict[str, Any], float32: bool) -> None:
+    """Each limit of presence, on either side, as the general decode decides it."""
+    message = {"t": "presence", "board": "w:g1", "data": data}
+    try:
+        frame = msgpack.packb(message, use_single_float=float32)
+    except OverflowError:
+        frame = msgpack.packb(message)
+    check_same(frame)
 
 
 def test_the_common_messages_take_the_one_pass_decodes() -> None:

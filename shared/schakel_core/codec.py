@@ -87,8 +87,8 @@ def unpack_ops(data: bytes) -> tuple[dict[str, Any], list[bytes]] | None:
         frame = _ops_frame.decode(data)
         raws = [bytes(raw) for raw in frame.ops]
         values = [msgpack.unpackb(raw, **_wire_rules) for raw in raws]
-    except (msgspec.MsgspecError, ValueError, TypeError):  # (msgpack's errors too)
-        return None
+    except (msgspec.MsgspecError, RecursionError, ValueError, TypeError):
+        return None  # (RecursionError: msgspec, nesting past Python's limit; msgpack's too)
     # (frame.t is "ops": the head says so, and no key comes twice in four required ones)
     return {"t": "ops", "board": frame.board, "ref": frame.ref, "ops": values}, raws
 

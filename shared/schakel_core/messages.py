@@ -269,7 +269,7 @@ def _presence_fast(data: bytes) -> Presence | None:
     try:
         frame = _presence_frame.decode(data)
         _presence_data.decode(frame.data)
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, RecursionError):  # (msgspec: nesting past Python's limit)
         return None
     # (frame.t is "presence": the head says so, and no key comes twice in three required)
     return Presence(board=frame.board, data=_plain.decode(frame.data))

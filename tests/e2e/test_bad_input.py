@@ -135,6 +135,23 @@ CASES: list[tuple[str, Callable[[str, str], bytes], str, int | None]] = [
     ("trailing-bytes", lambda b, o: codec.pack({"t": "ping"}) + b"\x00", "malformed", None),
     ("int-keys", lambda b, o: msgpack.packb({1: "ping"}), "malformed", None),
     ("ext-type", lambda b, o: msgpack.packb(msgpack.ExtType(1, b"x")), "malformed", None),
+    # Nesting past any decoder's depth, where the one-pass decodes look first.
+    (
+        "presence-nested-deep",
+        lambda b, o: _presence(b, None)[:-1] + b"\x91" * 100_000 + b"\x00",
+        "malformed",
+        None,
+    ),
+    (
+        "ops-nested-deep",
+        lambda b, o: (
+            codec.pack({"t": "ops", "board": b, "ref": 3, "ops": [[]]})[:-1]
+            + b"\x91" * 100_000
+            + b"\x00"
+        ),
+        "malformed",
+        None,
+    ),
     ("no-type", lambda b, o: codec.pack({"board": b, "ref": 3}), "unknown_message", 3),
     ("unknown-type-ref", lambda b, o: codec.pack({"t": "dance", "ref": 5}), "unknown_message", 5),
     ("type-not-str", lambda b, o: codec.pack({"t": 1}), "unknown_message", None),

@@ -245,3 +245,18 @@ def test_a_presence_over_the_frame_limit_is_refused_as_any_frame() -> None:
     with pytest.raises(FrameTooLarge):
         m.decode_client(data)
     check_same(data[: MAX_FRAME_BYTES - 20])  # (cut short: refused the same way)
+
+
+@pytest.mark.parametrize("depth", [100, 5_000, 200_000])
+def test_deep_nesting_is_malformed_as_in_the_general_decode(depth: int) -> None:
+    """msgspec stops at Python's recursion limit with a RecursionError, msgpack at its
+    own depth with an error of its own: either way the frame is malformed, never a bug
+    that ends the connection."""
+    nested = b"\x91" * depth + b"\x00"
+    presence = b"\x83\xa1t\xa8presence\xa5board\xa1b\xa4data" + nested
+    in_data = b"\x83\xa1t\xa8presence\xa5board\xa1b\xa4data\x81\xa6stroke" + nested
+    ops = b"\x84\xa1t\xa3ops\xa5board\xa1b\xa3ref\x01\xa3ops\x91" + nested
+    for data in (presence, in_data, ops):
+        check_same(data)
+        with pytest.raises(SchakelError):
+            m.decode_client(data)

@@ -5,7 +5,7 @@ object type and every field of it, with values that are valid for the field, val
 another field, or junk of any msgpack type; fields go missing, get the wrong type, or
 come with unknown keys. :class:`Mutator` then damages the bytes of such frames: bit
 flips, insertions and deletions, truncation, splices of two frames, repeated slices,
-and msgpack headers swapped for other size classes.
+msgpack headers swapped for other size classes, and values nested deep.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ class Mutator:
         r = self.rnd
         data = bytearray(frame)
         for _ in range(r.choice((1, 1, 1, 2, 3, 8))):
-            action = r.randrange(9)
+            action = r.randrange(10)
             i = r.randrange(len(data) + 1) if data else 0
             if action == 0 and data:  # flip a bit
                 j = min(i, len(data) - 1)
@@ -244,4 +244,7 @@ class Mutator:
                 data[j : j + 1] = bytes((r.choice((0xDB, 0xDD, 0xDF)), 0xFF, 0xFF, 0xFF, 0xFF))
             elif action == 8:  # append trailing bytes
                 data += bytes(r.randrange(256) for _ in range(r.choice((1, 3))))
+            elif action == 9:  # a value nested deep (past a decoder's depth, or not)
+                depth = r.choice((2, 100, 2_000, 20_000))
+                data[i:i] = bytes((r.choice((0x91, 0xDC)),)) * depth + b"\x00"
         return bytes(data)

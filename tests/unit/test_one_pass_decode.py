@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from schakel_core import messages as m
-from schakel_core.errors import FrameTooLarge, SchakelError
+from schakel_core.errors import FrameTooLarge, Malformed, RequestError, SchakelError
 from schakel_core.schema import MAX_COORD, MAX_FRAME_BYTES, MAX_SELECTION, MAX_STROKE_NUMBERS
 
 from .strategies import writes as write_strategy
@@ -260,3 +260,24 @@ def test_deep_nesting_is_malformed_as_in_the_general_decode(depth: int) -> None:
         check_same(data)
         with pytest.raises(SchakelError):
             m.decode_client(data)
+
+
+def test_a_client_frame_nests_at_most_1024_deep() -> None:
+    """PROTOCOL.md, *Frames*: 1,024 maps and arrays deep, the message's map counting."""
+
+    def control(depth: int) -> bytes:  # the message map, args, a map in it: 3 levels
+        head = b"\x84\xa1t\xa7control\xa3ref\x01\xa6action\xa1x\xa4args\x81\xa1k"
+        return head + b"\x81\xa1k" + b"\x91" * (depth - 3) + b"\x00"
+
+    message = m.decode_client(control(1024))
+    assert isinstance(message, m.Control) and message.action == "x"
+    with pytest.raises(Malformed):
+        m.decode_client(control(1025))
+    for depth in (1024, 1025):  # presence and ops too (refused later, or malformed)
+        head = b"\x83\xa1t\xa8presence\xa5board\xa1b\xa4data\x81\xa6stroke"  # 2 levels
+        presence = head + b"\x91" * (depth - 2) + b"\x00"
+        ops = b"\x84\xa1t\xa3ops\xa5board\xa1b\xa3ref\x01\xa3ops" + b"\x91" * (depth - 1) + b"\x00"
+        for data in (presence, ops):
+            check_same(data)
+            with pytest.raises(Malformed if depth > 1024 else RequestError):
+                m.decode_client(data)

@@ -235,7 +235,7 @@ def check_presence_data(data: Any) -> dict[str, Any]:
 
 # The common presence message checked in one pass in C (msgspec), by rules that accept
 # only what check_presence_data accepts (a property test holds them to it): exactly
-# "t", "board" and "data", in that order, the data's keys known. Anything else, and any
+# "t" (first), "board" and "data", the data's keys known. Anything else, and any
 # value these rules refuse, takes the general path, which decides and names the problem.
 # (msgspec matches a pattern with re.search: anchored at both ends, "\\Z" not "$".)
 _Id = Annotated[str, msgspec.Meta(pattern=ID_PATTERN.removesuffix("$") + r"\Z")]

@@ -282,7 +282,7 @@ class Connection:
             step = exc
         if step is not None:
             self._resume = step
-            self.socket.inbox.put_nowait(WAKE)
+            self.socket.queue.put_nowait(WAKE)
         return True
 
     def _handle(self, data: bytes) -> Step:

@@ -147,8 +147,7 @@ class Inbox(asyncio.Queue[ASGIReceiveEvent]):
 class HubSocket(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.inbox = Inbox(self.loop)
-        self.queue = self.inbox
+        self.queue: Inbox = Inbox(self.loop)  # (uvicorn's name; an Inbox here)
         self.queued_bytes = 0
         self.on_writable: Callable[[], None] | None = None
         # The app's handler of a binary message that arrives while its reader waits on
@@ -252,7 +251,7 @@ class HubSocket(WebSocketsSansIOProtocol):
         if self.close_sent:
             return  # (the app is past its close: reads go on until the peer's close)
         handler = self.on_message
-        if handler is not None and self._handled < HANDLED_PER_READ and self.inbox.parked:
+        if handler is not None and self._handled < HANDLED_PER_READ and self.queue.parked:
             self._handled += 1
             if handler(data):
                 return

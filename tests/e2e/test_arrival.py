@@ -37,7 +37,7 @@ async def two_on_a_board(hub: Hub) -> tuple[str, Raw, Raw, Connection]:
 def queued_to(conn: Connection) -> list[Any]:
     """Records what is put in the connection's queue from now on (what wakes its loop)."""
     assert conn.socket is not None
-    inbox = conn.socket.inbox
+    inbox = conn.socket.queue
     seen: list[Any] = []
     put = inbox.put_nowait
 

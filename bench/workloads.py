@@ -45,6 +45,9 @@ from .procs import ROOT, YJS_DIR, ServerProcess, free_port
 BASELINES = ("relay", "relay-starlette", "yjs")
 HUBS = ("schakel", "schakel-redis", "schakel-2hubs")
 SERVERS = BASELINES + HUBS
+# Not run unless named with --servers: the hub's socket layer alone, relaying or dropping
+# every message (bench/relay_hubsocket.py), to see what the hub's stack costs by itself.
+DIAGNOSTICS = ("relay-hubsocket", "sink-hubsocket")
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:w:begin -->", "<!-- bench:w:end -->"
 
@@ -181,6 +184,13 @@ def running(name: str, source: HubSource, work: Path, pin: bool) -> Iterator[Run
             s = ServerProcess(
                 "relay (starlette)", args, port, "/healthz", work / "rs.log", cwd=ROOT
             )
+        elif name in DIAGNOSTICS:
+            port = free_port()
+            fanout = "none" if name == "sink-hubsocket" else "broadcast"
+            args = [sys.executable, "-m", "bench.relay_hubsocket", "--port", str(port)]
+            s = ServerProcess(
+                name, [*args, "--fanout", fanout], port, "/healthz", work / "rh.log", cwd=ROOT
+            )
         elif name == "yjs":
             s = procs.yjs_server(work)
         elif name == "schakel":
@@ -210,10 +220,11 @@ def running(name: str, source: HubSource, work: Path, pin: bool) -> Iterator[Run
             )
             return
         else:
-            raise ValueError(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
+            known = ", ".join(SERVERS + DIAGNOSTICS)
+            raise ValueError(f"unknown server {name!r}; known: {known}")
         if pin and s.args[0] != "taskset":
             s.args = ["taskset", "-c", "0", *s.args]
-        target = "yjs" if name == "yjs" else "relay" if name.startswith("relay") else "schakel"
+        target = "yjs" if name == "yjs" else "schakel" if name == "schakel" else "relay"
         yield from _started(
             stack, target, [s], [], "server on CPU 0, generator on CPU 1" if pin else ""
         )
@@ -469,7 +480,11 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(folder, ignore_errors=True)
 
         def one(workload: str, name: str, source: HubSource, extra: dict[str, Any]) -> None:
-            label = name if name in BASELINES else name.replace("schakel", source.label, 1)
+            label = (
+                name
+                if name in BASELINES + DIAGNOSTICS
+                else name.replace("schakel", source.label, 1)
+            )
             busy = procs.wait_quiet(a.quiet_wait) if a.quiet_wait > 0 else 0.0
             print(
                 f"… {workload} {label} (others busy: {busy:.2f} cores)", file=sys.stderr, flush=True
@@ -497,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if "w1" in workloads:
             for name in servers:
-                if name in BASELINES:
+                if name in BASELINES + DIAGNOSTICS:
                     one("w1", name, HubSource("schakel"), {"steps": a.steps})
                 else:
                     for source in sources:

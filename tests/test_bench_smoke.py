@@ -106,6 +106,29 @@ def test_the_workloads_produce_figures_for_every_server(tmp_path: Path) -> None:
     assert (tmp_path / "w1-p99.svg").read_text().startswith("<svg")
 
 
+def test_the_hub_socket_layer_alone_relays_or_drops_everything(tmp_path: Path) -> None:
+    """The diagnostic servers (bench/relay_hubsocket.py), named with --servers: the hub's
+    socket layer as a relay delivers every op to every peer and the plenary in order; as
+    a sink it delivers none, and its CPU is still measured. No time is asserted."""
+    from bench import workloads
+
+    argv = ["--workloads", "w1", "--servers", ",".join(workloads.DIAGNOSTICS)]
+    argv += ["--boards", "2", "--clients", "2", "--steps", "0.25", "--warmup", "0.2"]
+    argv += ["--window", "1.0", "--drain", "2", "--limit-ms", "100000", "--quiet-wait", "0"]
+    argv += ["--confirm", "0", "--out", str(tmp_path), "--data-dir", str(tmp_path / "work")]
+    assert workloads.main([*argv, "--no-docs"]) == 0
+
+    runs = {r["label"]: r for r in json.loads(next(tmp_path.glob("w-*.json")).read_text())["runs"]}
+    assert set(runs) == set(workloads.DIAGNOSTICS)
+    relay = runs["relay-hubsocket"]["steps"][0]
+    sink = runs["sink-hubsocket"]["steps"][0]
+    assert runs["relay-hubsocket"]["error"] == runs["sink-hubsocket"]["error"] == ""
+    assert relay["lost"] == 0 and relay["disorder"] == 0 and relay["errors"] == []
+    assert relay["delivered_per_s"] > 0
+    assert sink["delivered_per_s"] == 0 and sink["lost"] > 0
+    assert relay["server_cpu_pct"] >= 0 and sink["server_cpu_pct"] >= 0
+
+
 def test_the_capacity_is_what_held_over_the_longer_window() -> None:
     """A sweep that held x4 and x5 and failed x6: x5 is confirmed first, then x4 if x5
     fails over the longer window; the tables give what held there."""

@@ -19,28 +19,22 @@ Neither is in ``make bench``'s default list; name them with ``--servers``
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from schakel.sockets import EXTENSION, HubSocket
+
+from .relay_starlette import arguments, rooms_app, serve
 
 rooms: dict[str, set[HubSocket]] = {}
 plenary: set[HubSocket] = set()
 FANOUT = {"mode": "broadcast"}
 
 
-async def health(request: Request) -> PlainTextResponse:
-    return PlainTextResponse("ok\n")
-
-
-async def serve(ws: WebSocket, peers: set[HubSocket], on_message: Callable[[bytes], bool]) -> None:
+async def connected(
+    ws: WebSocket, peers: set[HubSocket], on_message: Callable[[bytes], bool]
+) -> None:
     """Accept, then hand every message to ``on_message`` until the client goes."""
     socket: HubSocket = ws.scope["extensions"][EXTENSION]["socket"]
     await ws.accept()
@@ -60,7 +54,7 @@ async def serve(ws: WebSocket, peers: set[HubSocket], on_message: Callable[[byte
 
 
 async def follow_all(ws: WebSocket) -> None:
-    await serve(ws, plenary, lambda data: True)
+    await connected(ws, plenary, lambda data: True)
 
 
 async def room(ws: WebSocket) -> None:
@@ -77,38 +71,20 @@ async def room(ws: WebSocket) -> None:
 
     me.append(ws.scope["extensions"][EXTENSION]["socket"])
     try:
-        await serve(ws, peers, relay)
+        await connected(ws, peers, relay)
     finally:
         if not peers:
             rooms.pop(name, None)
 
 
-app = Starlette(
-    routes=[
-        Route("/healthz", health),
-        WebSocketRoute("/plenary", follow_all),
-        WebSocketRoute("/b/{name}", room),
-    ]
-)
+app = rooms_app(follow_all, room)
 
 
 def run() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.relay_hubsocket")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--fanout", choices=("broadcast", "none"), default="broadcast")
-    args = parser.parse_args()
+    fanout = {"choices": ("broadcast", "none"), "default": "broadcast"}
+    args = arguments("python -m bench.relay_hubsocket", fanout=fanout)
     FANOUT["mode"] = args.fanout
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        loop="uvloop",
-        ws=HubSocket,
-        ws_per_message_deflate=False,
-        ws_max_size=256 * 1024,
-    )
+    serve(app, args, HubSocket)
 
 
 if __name__ == "__main__":

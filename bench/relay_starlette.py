@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -62,30 +64,51 @@ async def room(ws: WebSocket) -> None:
             rooms.pop(name, None)
 
 
-app = Starlette(
-    routes=[
-        Route("/healthz", health),
-        WebSocketRoute("/plenary", follow_all),
-        WebSocketRoute("/b/{name}", room),
-    ]
-)
+Endpoint = Callable[[WebSocket], Awaitable[None]]
 
 
-def run() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.relay_starlette")
+def rooms_app(follow_all: Endpoint, room: Endpoint) -> Starlette:
+    """The relay's routes: ``/healthz``, ``/plenary`` (every room), ``/b/<name>``."""
+    return Starlette(
+        routes=[
+            Route("/healthz", health),
+            WebSocketRoute("/plenary", follow_all),
+            WebSocketRoute("/b/{name}", room),
+        ]
+    )
+
+
+app = rooms_app(follow_all, room)
+
+
+def arguments(
+    prog: str, argv: list[str] | None = None, **more: dict[str, Any]
+) -> argparse.Namespace:
+    """``--host``, ``--port`` and the options named in ``more`` (name: add_argument's)."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args()
+    for name, options in more.items():
+        parser.add_argument(f"--{name}", **options)
+    return parser.parse_args(argv)
+
+
+def serve(app: Starlette, args: argparse.Namespace, ws: Any) -> None:
+    """uvicorn on uvloop, as the hub runs, with the WebSocket protocol ``ws``."""
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         log_level="warning",
         loop="uvloop",
-        ws="websockets-sansio",
+        ws=ws,
         ws_per_message_deflate=False,
         ws_max_size=256 * 1024,
     )
+
+
+def run() -> None:
+    serve(app, arguments("python -m bench.relay_starlette"), "websockets-sansio")
 
 
 if __name__ == "__main__":

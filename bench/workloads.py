@@ -47,7 +47,16 @@ HUBS = ("schakel", "schakel-redis", "schakel-2hubs")
 SERVERS = BASELINES + HUBS
 # Not run unless named with --servers: the hub's socket layer alone, relaying or dropping
 # every message (bench/relay_hubsocket.py), to see what the hub's stack costs by itself.
-DIAGNOSTICS = ("relay-hubsocket", "sink-hubsocket")
+# And two hubs on one Redis with each board's tablets on one hub (the plenary on the
+# first): what the spread of connections over hubs costs in ops crossing between them.
+DIAGNOSTICS = ("relay-hubsocket", "sink-hubsocket", "schakel-2hubs-boards")
+
+
+def not_a_hub(server: str) -> bool:
+    """A server without the hub's code (run once, not once per hub source)."""
+    return server in BASELINES or server.endswith("-hubsocket")
+
+
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:w:begin -->", "<!-- bench:w:end -->"
 
@@ -160,10 +169,12 @@ class Running:
     servers: list[ServerProcess]
     store_pids: list[int] = field(default_factory=list)
     pinning: str = ""
+    spread: str = "tablet"  # over several servers: tablets in turn, or boards in turn
 
     def params(self) -> dict[str, Any]:
         return {
             "target": self.target,
+            "spread": self.spread,
             "urls": [f"ws://127.0.0.1:{s.port}" for s in self.servers],
             "http": [f"http://127.0.0.1:{s.port}" for s in self.servers],
             "server_pids": [s.pid for s in self.servers],
@@ -184,7 +195,7 @@ def running(name: str, source: HubSource, work: Path, pin: bool) -> Iterator[Run
             s = ServerProcess(
                 "relay (starlette)", args, port, "/healthz", work / "rs.log", cwd=ROOT
             )
-        elif name in DIAGNOSTICS:
+        elif name.endswith("-hubsocket"):
             port = free_port()
             fanout = "none" if name == "sink-hubsocket" else "broadcast"
             args = [sys.executable, "-m", "bench.relay_hubsocket", "--port", str(port)]
@@ -195,7 +206,7 @@ def running(name: str, source: HubSource, work: Path, pin: bool) -> Iterator[Run
             s = procs.yjs_server(work)
         elif name == "schakel":
             s = hub(source, work, one)
-        elif name in ("schakel-redis", "schakel-2hubs"):
+        elif name == "schakel-redis" or name in wreport.TWO_HUBS:
             redis = stack.enter_context(Redis(work / "redis", None))
             if name == "schakel-redis":
                 s = hub(source, work, one, redis.url)
@@ -217,6 +228,7 @@ def running(name: str, source: HubSource, work: Path, pin: bool) -> Iterator[Run
                 "hub A on CPU 0, hub B on CPU 1 (beside the generator), redis-server unpinned"
                 if pin
                 else "",
+                "board" if name == "schakel-2hubs-boards" else "tablet",
             )
             return
         else:
@@ -236,11 +248,12 @@ def _started(
     servers: list[ServerProcess],
     store: list[int],
     pinning: str,
+    spread: str = "tablet",
 ) -> Iterator[Running]:
     for s in servers:
         s.start = _with_rlimit(s)  # type: ignore[method-assign]
         stack.enter_context(s)
-    yield Running(target, servers, store, pinning)
+    yield Running(target, servers, store, pinning, spread)
 
 
 def _with_rlimit(s: ServerProcess) -> Any:
@@ -480,11 +493,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(folder, ignore_errors=True)
 
         def one(workload: str, name: str, source: HubSource, extra: dict[str, Any]) -> None:
-            label = (
-                name
-                if name in BASELINES + DIAGNOSTICS
-                else name.replace("schakel", source.label, 1)
-            )
+            label = name if not_a_hub(name) else name.replace("schakel", source.label, 1)
             busy = procs.wait_quiet(a.quiet_wait) if a.quiet_wait > 0 else 0.0
             print(
                 f"… {workload} {label} (others busy: {busy:.2f} cores)", file=sys.stderr, flush=True
@@ -512,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if "w1" in workloads:
             for name in servers:
-                if name in BASELINES + DIAGNOSTICS:
+                if not_a_hub(name):
                     one("w1", name, HubSource("schakel"), {"steps": a.steps})
                 else:
                     for source in sources:

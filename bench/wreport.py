@@ -291,6 +291,13 @@ def before_after(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+# The W1 servers of two hubs on one Redis, and how the generator spreads the connections.
+TWO_HUBS = {
+    "schakel-2hubs": "tablets in turn",
+    "schakel-2hubs-boards": "each board on one hub",
+}
+
+
 def two_hubs(runs: list[dict[str, Any]]) -> list[str]:
     """Per hub source: what two hubs on one Redis would hold against one hub on it with a
     core each, projected from the CPU per delivered op at the highest step both held
@@ -299,7 +306,7 @@ def two_hubs(runs: list[dict[str, Any]]) -> list[str]:
     and that CPU per op stays as measured."""
     lines = []
     w1 = [r for r in runs if r["workload"] == "w1"]
-    for two in (r for r in w1 if r["server"] == "schakel-2hubs"):
+    for two in (r for r in w1 if r["server"] in TWO_HUBS):
         one = next(
             (r for r in w1 if r["server"] == "schakel-redis" and r["source"] == two["source"]),
             None,
@@ -314,7 +321,8 @@ def two_hubs(runs: list[dict[str, Any]]) -> list[str]:
         if not ua or not ub:
             continue
         lines.append(
-            f"{two['source']}: at x{k:g} two hubs use {_f(ub)} µs per delivered op in all, "
+            f"{two['source']}: at x{k:g} two hubs ({TWO_HUBS[two['server']]}) use {_f(ub)} µs "
+            "per delivered op in all, "
             f"one hub {_f(ua)}: with a core each, two hubs would hold about "
             f"x{2 * ua / ub:.2f} one hub"
         )

@@ -166,5 +166,10 @@ def test_two_hubs_are_projected_from_their_cpu_per_op() -> None:
 
     runs = [w1("schakel-redis", [60.0, 48.0, 34.0], 3), w1("schakel-2hubs", [111.0, 58.0, 45.0], 2)]
     (line,) = wreport.two_hubs(runs)
-    assert "at x2 two hubs use 58.0" in line and "one hub 48.0" in line and "x1.66" in line
+    assert "at x2 two hubs (tablets in turn) use 58.0" in line
+    assert "one hub 48.0" in line and "x1.66" in line
     assert wreport.two_hubs(runs[:1]) == []
+    # each board's tablets on one hub: projected at its own highest step held with one hub
+    boards = w1("schakel-2hubs-boards", [100.0, 50.0, 40.0], 3)
+    assert wreport.two_hubs([*runs, boards])[1].endswith("x1.70 one hub")
+    assert "at x3 two hubs (each board on one hub) use 40.0" in wreport.two_hubs([*runs, boards])[1]

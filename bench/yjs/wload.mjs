@@ -29,6 +29,10 @@
 //       generator's loop tens of milliseconds, which it would otherwise add to the
 //       latency it measures for every other board.
 //
+// Several Schakel hubs (`urls`: two hubs on one Redis): the tablets go to them in turn
+// (`spread: 'tablet'`, the default: a board's four on different hubs), or the boards do
+// (`spread: 'board'`: a board's four on one hub); the plenary is on the first.
+//
 // Usage: node wload.mjs '<params json>'. Prints one JSON line per step (`{"step": ...}`)
 // and a last line `{"done": ...}`.
 
@@ -314,6 +318,10 @@ const build = async (boardsN, perBoard, withPlenary) => {
     }
     let k = 0
     const serial = built++ // client ids stay unique over several builds (w2)
+    const boardSerial = new Map() // board -> its place among all boards built
+    for (const shop of shops) {
+      for (const board of shop.boards) boardSerial.set(board, boardSerial.size)
+    }
     for (const shop of shops) {
       const count = new Map()
       for (const [token, board] of shop.joined) {
@@ -321,7 +329,10 @@ const build = async (boardsN, perBoard, withPlenary) => {
         count.set(board, c)
         const me = `t${serial}.${shop.boards.indexOf(board) + 1}-${k}.${c}`
         const r = receiverOf(me, false)
-        Object.assign(r, { board, token, url: urls[k % urls.length], n: 0, sentAt: new Map(), actor: 'a-' + me })
+        // over several hubs: tablets in turn (a board's four on different hubs), or
+        // boards in turn (a board's four on one hub; p.spread 'board')
+        const i = p.spread === 'board' ? boardSerial.get(board) : k
+        Object.assign(r, { board, token, url: urls[i % urls.length], n: 0, sentAt: new Map(), actor: 'a-' + me })
         tablets.push(r)
         k++
       }

@@ -106,10 +106,11 @@ def test_the_workloads_produce_figures_for_every_server(tmp_path: Path) -> None:
     assert (tmp_path / "w1-p99.svg").read_text().startswith("<svg")
 
 
-def test_the_hub_socket_layer_alone_relays_or_drops_everything(tmp_path: Path) -> None:
-    """The diagnostic servers (bench/relay_hubsocket.py), named with --servers: the hub's
-    socket layer as a relay delivers every op to every peer and the plenary in order; as
-    a sink it delivers none, and its CPU is still measured. No time is asserted."""
+def test_the_diagnostic_servers_run(tmp_path: Path) -> None:
+    """The diagnostic servers, named with --servers: the hub's socket layer as a relay
+    (bench/relay_hubsocket.py) delivers every op to every peer and the plenary in order;
+    as a sink it delivers none, and its CPU is still measured; two hubs with each board
+    on one hub deliver everything too. No time is asserted."""
     from bench import workloads
 
     argv = ["--workloads", "w1", "--servers", ",".join(workloads.DIAGNOSTICS)]
@@ -127,6 +128,11 @@ def test_the_hub_socket_layer_alone_relays_or_drops_everything(tmp_path: Path) -
     assert relay["delivered_per_s"] > 0
     assert sink["delivered_per_s"] == 0 and sink["lost"] > 0
     assert relay["server_cpu_pct"] >= 0 and sink["server_cpu_pct"] >= 0
+    two = runs["schakel-2hubs-boards"]
+    assert two["error"] == "" and len(two["steps"]) == 1, two
+    step = two["steps"][0]
+    assert step["lost"] == 0 and step["disorder"] == 0 and step["errors"] == [], step
+    assert step["delivered_per_s"] > 0 and step["server_cpu_pct"] >= 0
 
 
 def test_the_capacity_is_what_held_over_the_longer_window() -> None:

@@ -32,11 +32,16 @@ plenary: set[HubSocket] = set()
 FANOUT = {"mode": "broadcast"}
 
 
+def socket_of(ws: WebSocket) -> HubSocket:
+    socket: HubSocket = ws.scope["extensions"][EXTENSION]["socket"]
+    return socket
+
+
 async def connected(
     ws: WebSocket, peers: set[HubSocket], on_message: Callable[[bytes], bool]
 ) -> None:
     """Accept, then hand every message to ``on_message`` until the client goes."""
-    socket: HubSocket = ws.scope["extensions"][EXTENSION]["socket"]
+    socket = socket_of(ws)
     await ws.accept()
     peers.add(socket)
     socket.on_message = on_message
@@ -53,25 +58,27 @@ async def connected(
         peers.discard(socket)
 
 
+def dropped(data: bytes) -> bool:
+    return True
+
+
 async def follow_all(ws: WebSocket) -> None:
-    await connected(ws, plenary, lambda data: True)
+    await connected(ws, plenary, dropped)
 
 
 async def room(ws: WebSocket) -> None:
     name = ws.path_params["name"]
     peers = rooms.setdefault(name, set())
-    me: list[HubSocket] = []
+    me = socket_of(ws)
 
     def relay(data: bytes) -> bool:
-        if FANOUT["mode"] == "broadcast":
-            for peer in (*peers, *plenary):
-                if peer is not me[0]:
-                    peer.write_frame(data)
+        for peer in (*peers, *plenary):
+            if peer is not me:
+                peer.write_frame(data)
         return True
 
-    me.append(ws.scope["extensions"][EXTENSION]["socket"])
     try:
-        await connected(ws, peers, relay)
+        await connected(ws, peers, relay if FANOUT["mode"] == "broadcast" else dropped)
     finally:
         if not peers:
             rooms.pop(name, None)

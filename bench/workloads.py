@@ -228,7 +228,7 @@ def running(name: str, source: HubSource, work: Path, pin: bool) -> Iterator[Run
                 "hub A on CPU 0, hub B on CPU 1 (beside the generator), redis-server unpinned"
                 if pin
                 else "",
-                "board" if name == "schakel-2hubs-boards" else "tablet",
+                wreport.TWO_HUBS[name],
             )
             return
         else:

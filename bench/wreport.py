@@ -291,11 +291,10 @@ def before_after(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-# The W1 servers of two hubs on one Redis, and how the generator spreads the connections.
-TWO_HUBS = {
-    "schakel-2hubs": "tablets in turn",
-    "schakel-2hubs-boards": "each board on one hub",
-}
+# The W1 servers of two hubs on one Redis, and how the generator spreads the tablets over
+# them (its ``spread``): in turn, or each board's on one hub.
+TWO_HUBS = {"schakel-2hubs": "tablet", "schakel-2hubs-boards": "board"}
+SPREADS = {"tablet": "tablets in turn", "board": "each board on one hub"}
 
 
 def two_hubs(runs: list[dict[str, Any]]) -> list[str]:
@@ -320,8 +319,9 @@ def two_hubs(runs: list[dict[str, Any]]) -> list[str]:
         ua, ub = a["server_us_per_delivered"], b["server_us_per_delivered"]
         if not ua or not ub:
             continue
+        spread = SPREADS[TWO_HUBS[two["server"]]]
         lines.append(
-            f"{two['source']}: at x{k:g} two hubs ({TWO_HUBS[two['server']]}) use {_f(ub)} µs "
+            f"{two['source']}: at x{k:g} two hubs ({spread}) use {_f(ub)} µs "
             "per delivered op in all, "
             f"one hub {_f(ua)}: with a core each, two hubs would hold about "
             f"x{2 * ua / ub:.2f} one hub"
